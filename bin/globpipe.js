@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+'use strict';
+// CommonJS on purpose (see bin/package.json): an ES module entry is read through
+// libuv's threadpool, which fixes the pool's size before any code here could set it.
+// The pool runs every fs call and zlib job; its default of 4 threads starves the
+// concurrency globpipe uses on cold caches and slow disks.
+const { availableParallelism } = require('node:os');
+
+if (process.env.UV_THREADPOOL_SIZE === undefined) {
+  process.env.UV_THREADPOOL_SIZE = String(Math.min(64, Math.max(16, availableParallelism() * 4)));
+}
+
+import('../dist/cli/main.js').then(
+  (cli) => cli.main(process.argv.slice(2)),
+  (error) => {
+    process.stderr.write(`globpipe: cannot start: ${error && error.message}\nRun \`npm run build\` first when working from a clone.\n`);
+    process.exitCode = 2;
+  },
+);

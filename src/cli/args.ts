@@ -1,0 +1,146 @@
+import yargs, { type Argv } from 'yargs';
+import { builtinNames } from '../transforms/builtins.js';
+import type { RunOptions, TransformStage } from '../types.js';
+
+/** Bad command-line usage: the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface CliOptions {
+  readonly run: RunOptions;
+  readonly progress: boolean | undefined;
+  readonly quiet: boolean;
+  readonly json: boolean;
+}
+
+export type ParsedArgs = { kind: 'run'; options: CliOptions } | { kind: 'exit'; code: number; output: string };
+
+const examples: [string, string][] = [
+  ["$0 -C fixtures/site '**/*' -t gzip -o out", 'gzip every file of fixtures/site into out/ (a.css -> out/a.css.gz)'],
+  ["$0 -C dist '**/*.{js,css,html,svg}' -t gzip,brotli -o dist", 'write .gz and .br beside each asset (fan-out: one read)'],
+  ["$0 -C src '**/*.md' -t ./md-to-html.mjs --ext .html -o site", 'convert Markdown with your own transform module'],
+  ["$0 -C backup '**/*.gz' -t gunzip -o restored", 'decompress (a.txt.gz -> restored/a.txt)'],
+  ["$0 -C photos '**/*' -o /mnt/copy --sequential", 'copy one file at a time, to compare with the default'],
+  ["$0 -C logs '**/*.log' -t gzip -o archive --json > report.ndjson", 'one JSON line per file, then a summary'],
+];
+
+function build(cli: Argv, version: string) {
+  return cli
+    .scriptName('globpipe')
+    .usage('$0 [patterns..] [options]\n\nGlob files, run them through transforms and write the results, many at a time.')
+    .command('$0 [patterns..]', 'process files (default command)', (command) =>
+      command.positional('patterns', {
+        describe: "fast-glob patterns relative to --cwd; '!pattern' excludes (default: '**/*')",
+        type: 'string',
+        array: true,
+      }),
+    )
+    .options({
+      cwd: { alias: 'C', type: 'string', default: '.', describe: 'base directory for patterns and mirrored output paths', requiresArg: true },
+      out: { alias: 'o', type: 'string', describe: 'output directory: each file lands at <out>/<path relative to cwd>', requiresArg: true },
+      'in-place': { type: 'boolean', describe: 'replace each input with its result (atomically)' },
+      transform: {
+        alias: 't',
+        type: 'string',
+        array: true,
+        describe: `built-in (${builtinNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
+        requiresArg: true,
+      },
+      ext: { type: 'string', describe: "replace the output file's extension, e.g. .html", requiresArg: true },
+      level: { type: 'string', describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)', requiresArg: true },
+      ignore: { alias: 'i', type: 'string', array: true, describe: 'glob to exclude (repeatable); --out is always excluded', requiresArg: true },
+      dot: { type: 'boolean', describe: 'match names that start with a dot' },
+      'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
+      concurrency: { alias: 'j', type: 'string', describe: 'files in flight (default: chosen from the machine and the transforms)', requiresArg: true },
+      sequential: { type: 'boolean', describe: 'one file at a time: the same pipeline as -j 1' },
+      'dry-run': { type: 'boolean', describe: 'show what would be written, write nothing' },
+      'skip-existing': { type: 'boolean', describe: "don't rewrite outputs that exist" },
+      'if-newer': { type: 'boolean', describe: "don't rewrite outputs newer than their input" },
+      'fail-fast': { type: 'boolean', describe: 'start nothing new after the first failure' },
+      'max-errors': { type: 'string', describe: 'start nothing new after N failures', requiresArg: true },
+      fsync: { type: 'boolean', describe: 'flush each output and its directory to disk (durable, slower)' },
+      progress: { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' },
+      quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
+      json: { type: 'boolean', describe: 'NDJSON on stdout: one object per file, then a summary' },
+    })
+    .example(examples)
+    .epilog('Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 130 interrupted.')
+    .strict()
+    .strictOptions()
+    .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    .help()
+    .alias('help', 'h')
+    .version(version)
+    .alias('version', 'V')
+    .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+function integer(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+    throw new UsageError(`${flag} expects an integer >= ${min}, got '${value}'`);
+  }
+  return number;
+}
+
+function single(flag: string, value: unknown): string | undefined {
+  if (Array.isArray(value)) throw new UsageError(`${flag} may be given once, got ${value.length} values`);
+  return value as string | undefined;
+}
+
+/** `-t a -t b,c` -> stages `['a', ['b', 'c']]`. */
+export function parseTransformFlags(values: readonly string[]): TransformStage[] {
+  return values.map((value) => {
+    const names = value.split(',').map((name) => name.trim());
+    if (names.some((name) => name === '')) throw new UsageError(`-t/--transform has an empty name in '${value}'`);
+    return names.length === 1 ? (names[0] as string) : names;
+  });
+}
+
+/** Parses argv into run options, or into output and an exit code (help, version, bad usage). */
+export async function parseArgs(argv: readonly string[], version: string): Promise<ParsedArgs> {
+  let output = '';
+  let failure: string | undefined;
+  const parser = build(yargs([...argv]), version)
+    .exitProcess(false)
+    .fail((message, error) => {
+      failure = message || error?.message || 'invalid arguments';
+    });
+  const args = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
+    output = text;
+  });
+  if (failure !== undefined) throw new UsageError(failure);
+  if (args.help === true || args.version === true) return { kind: 'exit', code: 0, output };
+
+  const patterns = Array.isArray(args.patterns) ? args.patterns.map(String) : [];
+  const transforms = args.transform === undefined ? undefined : parseTransformFlags(args.transform);
+  const run: RunOptions = {
+    cwd: single('-C/--cwd', args.cwd),
+    out: single('-o/--out', args.out),
+    inPlace: args['in-place'],
+    patterns: patterns.length === 0 ? undefined : patterns,
+    transforms,
+    ext: single('--ext', args.ext),
+    level: integer('--level', single('--level', args.level), 0),
+    ignore: args.ignore,
+    dot: args.dot,
+    followSymlinks: args['follow-symlinks'],
+    concurrency: integer('-j/--concurrency', single('-j/--concurrency', args.concurrency), 1),
+    sequential: args.sequential,
+    dryRun: args['dry-run'],
+    skipExisting: args['skip-existing'],
+    ifNewer: args['if-newer'],
+    failFast: args['fail-fast'],
+    maxErrors: integer('--max-errors', single('--max-errors', args['max-errors']), 1),
+    fsync: args.fsync,
+  };
+  if (run.out === undefined && run.inPlace !== true) {
+    throw new UsageError('missing -o/--out <dir> (or --in-place to replace the inputs)');
+  }
+  return {
+    kind: 'run',
+    options: { run, progress: args.progress, quiet: args.quiet === true, json: args.json === true },
+  };
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { GlobpipeError } from '../errors.js';
+import { run } from '../index.js';
+import { liveTemps } from '../io/temp-files.js';
+import { formatFailures, formatSummary } from '../report/format.js';
+import { ProgressBar } from '../report/progress.js';
+import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
+import { parseArgs, UsageError } from './args.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURES = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fileLine(result: FileResult): Record<string, unknown> {
+  return { type: 'file', ...result };
+}
+
+/** The CLI: parses argv, runs, draws, and sets the exit code. The only layer that knows about the process. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const { stdout, stderr } = process;
+  let parsed: Awaited<ReturnType<typeof parseArgs>>;
+  try {
+    parsed = await parseArgs(argv, packageVersion());
+  } catch (error) {
+    stderr.write(`globpipe: ${(error as Error).message}\nRun 'globpipe --help' for usage.\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (parsed.kind === 'exit') {
+    if (parsed.output !== '') stdout.write(`${parsed.output}\n`);
+    process.exitCode = parsed.code;
+    return;
+  }
+
+  const { run: runOptions, json, quiet } = parsed.options;
+  const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
+  const bar = showProgress ? new ProgressBar(stderr) : undefined;
+  const dryRunLines = runOptions.dryRun === true && !json && !quiet;
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      controller.abort(new Error(`received ${signal}`));
+      const line = `globpipe: ${signal}: finishing in-flight files; press Ctrl-C again to stop at once`;
+      if (bar) bar.log(stderr, line);
+      else if (!json) stderr.write(`${line}\n`);
+      return;
+    }
+    // Second signal: no more waiting, but still no partial file at a final path.
+    liveTemps.removeAllSync();
+    bar?.stop();
+    stderr.write('globpipe: aborted\n');
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const onEvent = (event: GlobpipeEvent) => {
+    bar?.onEvent(event);
+    if (event.type !== 'file') return;
+    if (json) stdout.write(`${JSON.stringify(fileLine(event.result))}\n`);
+    else if (dryRunLines && event.result.status === 'planned') {
+      const line = `${event.result.input} -> ${event.result.outputs.join(', ')}`;
+      if (bar) bar.log(stdout, line);
+      else stdout.write(`${line}\n`);
+    }
+  };
+
+  let summary: Summary;
+  try {
+    summary = await run({ ...runOptions, signal: controller.signal, onEvent });
+  } catch (error) {
+    bar?.stop();
+    if (error instanceof GlobpipeError && error.isUsageError) {
+      stderr.write(`globpipe: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    stderr.write(`globpipe: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = EXIT_FAILURES;
+    return;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  bar?.stop();
+
+  if (json) stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
+  if (quiet) {
+    const failures = formatFailures(summary);
+    if (failures.length > 0) stderr.write(`${failures.join('\n')}\n`);
+  } else {
+    stderr.write(`${formatSummary(summary)}\n`);
+  }
+  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failed > 0 ? EXIT_FAILURES : EXIT_OK;
+}

@@ -1,0 +1,183 @@
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import type { Entry } from './discover.js';
+import { describeCause, GlobpipeError } from './errors.js';
+import { copyFileAtomic, type WriteOptions, writeFileAtomic, writeStreamAtomic } from './io/atomic-write.js';
+import type { DirMaker } from './io/dir-maker.js';
+import type { TempRegistry } from './io/temp-files.js';
+import { type OutputTarget, planOutputs } from './plan.js';
+import type { Settings } from './settings.js';
+import { asTransformError, runBufferStages, tee, toStream } from './transforms/execute.js';
+import type { ResolvedTransform } from './transforms/resolved.js';
+import type { FileInfo, FileResult } from './types.js';
+
+/** What every file job shares within one run. */
+export interface JobContext {
+  readonly settings: Settings;
+  readonly dirs: DirMaker;
+  readonly temps: TempRegistry;
+  readonly signal: AbortSignal;
+}
+
+type Phase = 'read' | 'write';
+
+/** Tags an error with the phase it came from, unless it is already a transform error. */
+function inPhase(phase: Phase, path: string, error: unknown): GlobpipeError {
+  if (error instanceof GlobpipeError) return error;
+  if ((error as Error | undefined)?.name === 'AbortError') {
+    return new GlobpipeError('EABORT', 'interrupted', { cause: error });
+  }
+  const code = phase === 'read' ? 'EREAD' : 'EWRITE';
+  const verb = phase === 'read' ? 'cannot read' : 'cannot write';
+  return new GlobpipeError(code, `${verb} ${path}: ${describeCause(error)}`, { cause: error });
+}
+
+function isIdentityCopy(settings: Settings): boolean {
+  return settings.chains.length === 1 && (settings.chains[0] ?? []).every((t) => t.identity === true);
+}
+
+/** Reads, transforms and writes one input; never throws: every outcome is a result. */
+export async function processFile(entry: Entry, ctx: JobContext): Promise<FileResult> {
+  const started = performance.now();
+  const finish = (fields: Omit<FileResult, 'input' | 'ms'>): FileResult => ({
+    input: entry.path,
+    ms: Math.round((performance.now() - started) * 1000) / 1000,
+    ...fields,
+  });
+  let targets: OutputTarget[] = [];
+  try {
+    if (entry.kind === 'symlink') {
+      if (!ctx.settings.followSymlinks) {
+        return finish({ outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason: 'symbolic link (not followed without --follow-symlinks)' });
+      }
+      throw new GlobpipeError('ENOTFILE', 'dangling symbolic link: its target does not exist');
+    }
+    if (entry.kind === 'other') {
+      throw new GlobpipeError('ENOTFILE', 'not a regular file (a FIFO, socket or device)');
+    }
+    targets = planOutputs(entry, ctx.settings);
+    const outputs = targets.map((t) => t.relative);
+    const skipReason = await whySkip(entry, targets, ctx.settings);
+    if (skipReason !== undefined) {
+      return finish({ outputs, status: 'skipped', bytesIn: 0, bytesOut: 0, reason: skipReason });
+    }
+    if (ctx.settings.dryRun) {
+      return finish({ outputs, status: 'planned', bytesIn: entry.size, bytesOut: 0 });
+    }
+    const { bytesIn, bytesOut } = await writeOutputs(entry, targets, ctx);
+    return finish({ outputs, status: 'written', bytesIn, bytesOut });
+  } catch (error) {
+    const failure = error instanceof GlobpipeError ? error : inPhase('read', entry.path, error);
+    return finish({
+      outputs: targets.map((t) => t.relative),
+      status: 'failed',
+      bytesIn: 0,
+      bytesOut: 0,
+      error: { code: failure.code, message: failure.message },
+    });
+  }
+}
+
+async function whySkip(entry: Entry, targets: readonly OutputTarget[], settings: Settings): Promise<string | undefined> {
+  if (!settings.skipExisting && !settings.ifNewer) return undefined;
+  for (const target of targets) {
+    const existing = await settings.io.stat(target.absolute).catch(() => undefined);
+    if (existing === undefined) return undefined;
+    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= entry.mtime.getTime()) return undefined;
+  }
+  return settings.skipExisting ? 'output exists (--skip-existing)' : 'output is newer than input (--if-newer)';
+}
+
+async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx: JobContext) {
+  const { settings, signal } = ctx;
+  const file: FileInfo = { path: entry.path, absolutePath: entry.absolutePath, size: entry.size, mtime: entry.mtime };
+  const writeOptions: WriteOptions = { io: settings.io, temps: ctx.temps, fsync: settings.fsync, signal };
+  for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) {
+    await ctx.dirs.ensure(dir).catch((error: unknown) => {
+      throw inPhase('write', dir, error);
+    });
+  }
+
+  if (isIdentityCopy(settings) && targets.length === 1) {
+    const target = targets[0] as OutputTarget;
+    try {
+      await copyFileAtomic(entry.absolutePath, target.absolute, writeOptions);
+    } catch (error) {
+      // copyfile names the source in every error; whether the source is still readable tells the side.
+      const sourceOk = await settings.io.stat(entry.absolutePath).then((s) => s.isFile(), () => false);
+      throw sourceOk ? inPhase('write', target.absolute, error) : inPhase('read', entry.path, error);
+    }
+    return { bytesIn: entry.size, bytesOut: entry.size };
+  }
+
+  if (entry.size < settings.streamThreshold) {
+    let content: Buffer;
+    try {
+      content = await settings.io.readFile(entry.absolutePath);
+    } catch (error) {
+      throw inPhase('read', entry.path, error);
+    }
+    let bytesOut = 0;
+    await runBufferStages(
+      settings.stages,
+      content,
+      file,
+      async (index, data) => {
+        const target = targets[index] as OutputTarget;
+        await writeFileAtomic(target.absolute, data, writeOptions).catch((error: unknown) => {
+          throw inPhase('write', target.absolute, error);
+        });
+        bytesOut += data.length;
+      },
+      signal,
+    );
+    return { bytesIn: content.length, bytesOut };
+  }
+
+  return streamOutputs(entry, file, targets, writeOptions, ctx);
+}
+
+/** Large files: one read stream, teed to every chain, each piped into its own atomic write. */
+async function streamOutputs(
+  entry: Entry,
+  file: FileInfo,
+  targets: readonly OutputTarget[],
+  options: WriteOptions,
+  ctx: JobContext,
+) {
+  // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
+  const origin = new WeakMap<object, 'read' | ResolvedTransform>();
+  const tag = <S extends Readable>(stream: S, label: 'read' | ResolvedTransform): S =>
+    stream.on('error', (error: unknown) => {
+      if (typeof error === 'object' && error !== null && !origin.has(error)) origin.set(error, label);
+    });
+  const chains = targets.map((target) =>
+    target.chain.map((t) => {
+      try {
+        return tag(toStream(t, file), t);
+      } catch (error) {
+        throw asTransformError(error, t);
+      }
+    }),
+  );
+  const source = ctx.settings.io.createReadStream(entry.absolutePath);
+  tag(source, 'read');
+  const branches: Readable[] = targets.length === 1 ? [source] : tee(source, targets.length);
+  const outcomes = await Promise.allSettled(
+    targets.map((target, i) => writeStreamAtomic(target.absolute, branches[i] as Readable, chains[i] ?? [], options)),
+  );
+  let bytesOut = 0;
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === 'fulfilled') {
+      bytesOut += outcome.value;
+      continue;
+    }
+    const error: unknown = outcome.reason;
+    const culprit = typeof error === 'object' && error !== null ? origin.get(error) : undefined;
+    if (culprit === 'read') throw inPhase('read', entry.path, error);
+    if (culprit !== undefined) throw asTransformError(error, culprit);
+    throw inPhase('write', (targets[i] as OutputTarget).absolute, error);
+  }
+  return { bytesIn: (source as Readable & { bytesRead?: number }).bytesRead ?? entry.size, bytesOut };
+}

@@ -1,0 +1,37 @@
+import { runPipeline } from './pipeline.js';
+import { normalizeOptions } from './settings.js';
+import type { RunOptions, Summary, Transform } from './types.js';
+
+/**
+ * Globs files under `cwd`, runs each through the transforms and writes the
+ * results, with at most `concurrency` files in flight. Resolves with the
+ * summary; rejects with a {@link GlobpipeError} only for bad options or a bad
+ * plan, before anything is written. Per-file failures are in the summary.
+ */
+export async function run(options: RunOptions = {}): Promise<Summary> {
+  const settings = await normalizeOptions(options);
+  return runPipeline(settings);
+}
+
+/** Types a transform module's export; returns its argument unchanged. */
+export function defineTransform<T extends Transform>(transform: T): T {
+  return transform;
+}
+
+export { GlobpipeError } from './errors.js';
+export type { ErrorCode, FileErrorCode, UsageErrorCode } from './errors.js';
+export type {
+  BufferTransform,
+  Failure,
+  FileInfo,
+  FileResult,
+  FileStatus,
+  GlobpipeEvent,
+  RunOptions,
+  StreamTransform,
+  Summary,
+  Transform,
+  TransformResult,
+  TransformSpec,
+  TransformStage,
+} from './types.js';

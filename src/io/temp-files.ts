@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Every temp file carries this marker, so a later run (or a person) can recognise and remove it. */
+export const TEMP_MARKER = '.globpipe-tmp';
+
+const runId = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
+let counter = 0;
+
+/**
+ * A temp path in the target's own directory, so the final rename never crosses
+ * file systems: `dir/.index.html.k3f9a2b1c-7.globpipe-tmp`.
+ */
+export function tempPathFor(dest: string): string {
+  // Keep the name under NAME_MAX (255) whatever the target's length.
+  const base = basename(dest).slice(0, 180);
+  counter += 1;
+  return join(dirname(dest), `.${base}.${runId}-${counter}${TEMP_MARKER}`);
+}
+
+export function isTempName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(TEMP_MARKER);
+}
+
+/** The temp files that exist right now, so an interrupted run can remove them, even synchronously. */
+export class TempRegistry {
+  readonly #paths = new Set<string>();
+
+  add(path: string): void {
+    this.#paths.add(path);
+  }
+
+  delete(path: string): void {
+    this.#paths.delete(path);
+  }
+
+  get size(): number {
+    return this.#paths.size;
+  }
+
+  /** For a hard exit (second Ctrl-C): no await is possible any more. */
+  removeAllSync(): void {
+    for (const path of this.#paths) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already renamed into place or removed.
+      }
+    }
+    this.#paths.clear();
+  }
+}
+
+/** The temp files of every run in this process. */
+export const liveTemps = new TempRegistry();

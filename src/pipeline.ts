@@ -1,0 +1,106 @@
+import { performance } from 'node:perf_hooks';
+import PQueue from 'p-queue';
+import { DiscoverError, discover, type Entry } from './discover.js';
+import { describeCause, GlobpipeError } from './errors.js';
+import { processFile, type JobContext } from './file-job.js';
+import { DirMaker } from './io/dir-maker.js';
+import { liveTemps } from './io/temp-files.js';
+import { canPlanPerFile, checkPatterns, checkPlan, planOutputs } from './plan.js';
+import { SummaryBuilder } from './report/summary.js';
+import type { Settings } from './settings.js';
+import type { Summary } from './types.js';
+
+/**
+ * Every match, in glob order. When outputs can't be planned file by file, the
+ * whole glob is collected and checked first, so a bad plan writes nothing.
+ */
+async function* entries(settings: Settings, stats: SummaryBuilder, bytes: { total: number }): AsyncGenerator<Entry> {
+  const perFile = canPlanPerFile(settings);
+  const collected: Entry[] = [];
+  for await (const entry of discover(settings)) {
+    stats.matched += 1;
+    bytes.total += entry.size;
+    settings.onEvent({ type: 'match', path: entry.path, size: entry.size, matched: stats.matched });
+    if (perFile) yield entry;
+    else collected.push(entry);
+  }
+  settings.onEvent({ type: 'glob-end', matched: stats.matched, bytes: bytes.total });
+  if (perFile) return;
+  const plans = [];
+  for (const entry of collected) {
+    if (entry.kind !== 'file') continue;
+    try {
+      plans.push({ entry, targets: planOutputs(entry, settings) });
+    } catch (error) {
+      // A rename that fails is that file's failure, reported when it runs; a path outside `out` is a usage error.
+      if (error instanceof GlobpipeError && error.code === 'EOUTSIDE') throw error;
+    }
+  }
+  checkPlan(plans, settings);
+  yield* collected;
+}
+
+/** Runs the pipeline: glob → plan → bounded queue of file jobs → summary. */
+export async function runPipeline(settings: Settings): Promise<Summary> {
+  const started = performance.now();
+  checkPatterns(settings);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(settings.signal?.reason);
+  if (settings.signal?.aborted) onAbort();
+  settings.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const stats = new SummaryBuilder();
+  const queue = new PQueue({ concurrency: settings.concurrency });
+  const ctx: JobContext = {
+    settings,
+    dirs: new DirMaker(settings.io),
+    temps: liveTemps,
+    signal: controller.signal,
+  };
+  let stopped = false; // error policy reached: start nothing new
+  const shouldStop = () => stopped || controller.signal.aborted;
+
+  try {
+    for await (const entry of entries(settings, stats, { total: 0 })) {
+      // Backpressure: never more than `concurrency` jobs waiting behind those in flight.
+      if (queue.size >= settings.concurrency) await queue.onSizeLessThan(settings.concurrency);
+      if (shouldStop()) break;
+      void queue.add(async () => {
+        if (shouldStop()) return;
+        const result = await processFile(entry, ctx);
+        if (result.status === 'failed' && result.error?.code === 'EABORT' && controller.signal.aborted) {
+          // Cut short by the interrupt: not the file's fault, and not written.
+          return;
+        }
+        stats.add(result);
+        settings.onEvent({ type: 'file', result });
+        if (stats.failed >= settings.maxErrors && !stopped) {
+          stopped = true;
+          queue.clear();
+        }
+      });
+    }
+  } catch (error) {
+    queue.clear();
+    await queue.onIdle();
+    if (error instanceof DiscoverError) {
+      stats.addFailure({ path: error.path, code: 'EGLOB', message: `cannot read: ${describeCause(error.cause)}` });
+    } else {
+      throw error;
+    }
+  } finally {
+    if (controller.signal.aborted) queue.clear();
+  }
+  controller.signal.addEventListener('abort', () => queue.clear(), { once: true });
+  await queue.onIdle();
+  settings.signal?.removeEventListener('abort', onAbort);
+
+  return stats.build({
+    cwd: settings.cwd,
+    out: settings.out,
+    elapsedMs: performance.now() - started,
+    concurrency: settings.concurrency,
+    dryRun: settings.dryRun,
+    interrupted: controller.signal.aborted,
+  });
+}

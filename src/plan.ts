@@ -1,0 +1,117 @@
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { Entry } from './discover.js';
+import { GlobpipeError } from './errors.js';
+import type { Settings } from './settings.js';
+import type { ResolvedTransform } from './transforms/resolved.js';
+
+/** Where one chain of transforms writes its result for one input. */
+export interface OutputTarget {
+  readonly chain: readonly ResolvedTransform[];
+  /** Relative to the output directory, forward slashes. */
+  readonly relative: string;
+  readonly absolute: string;
+}
+
+function replaceExt(path: string, ext: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  // A leading dot names a dotfile (`.env`), not an extension.
+  return dot > slash + 1 ? path.slice(0, dot) + ext : path + ext;
+}
+
+function escapes(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+}
+
+/** The output paths of one input, one per chain; throws EOUTSIDE when one would leave the output directory. */
+export function planOutputs(entry: Entry, settings: Settings): OutputTarget[] {
+  return settings.chains.map((chain) => {
+    let name = entry.path;
+    for (const t of chain) {
+      if (t.rename === undefined) continue;
+      const renamed = t.rename(name);
+      if (typeof renamed !== 'string' || renamed.length === 0) {
+        throw new GlobpipeError(
+          'ETRANSFORM',
+          `${t.name}: rename() returned ${typeof renamed === 'string' ? 'an empty string' : typeof renamed}, expected a path`,
+          { path: entry.path },
+        );
+      }
+      name = renamed.split('\\').join('/');
+    }
+    if (settings.ext !== undefined) name = replaceExt(name, settings.ext);
+    const absolute = join(settings.out, name);
+    if (escapes(settings.out, absolute) || absolute === settings.out) {
+      throw new GlobpipeError('EOUTSIDE', `Output \`${name}\` of \`${entry.path}\` escapes the output directory \`${settings.out}\``, {
+        path: entry.path,
+      });
+    }
+    return { chain, relative: name, absolute };
+  });
+}
+
+/** A pattern that can match above cwd (`../x/**`) would put outputs above `out`: refuse it up front. */
+export function checkPatterns(settings: Settings): void {
+  for (const pattern of settings.patterns) {
+    if (pattern.startsWith('!')) continue;
+    let depth = 0;
+    for (const segment of pattern.split('/')) {
+      if (segment === '..') depth -= 1;
+      else if (segment !== '.' && segment !== '') depth += 1;
+      if (depth < 0 || isAbsolute(pattern)) {
+        throw new GlobpipeError(
+          'EOUTSIDE',
+          `Pattern \`${pattern}\` reaches outside cwd \`${settings.cwd}\`, so its outputs would escape \`${settings.out}\`; set --cwd to a common parent instead`,
+          { path: pattern },
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Whether outputs can be planned file by file while the glob runs. Distinct
+ * inputs give distinct outputs when every rename only appends (or there is
+ * none), and outputs can't be inputs when the output directory is outside the
+ * glob (elsewhere, or inside cwd and so ignored). Otherwise the whole glob is
+ * planned and checked before anything is written.
+ */
+export function canPlanPerFile(settings: Settings): boolean {
+  const injective = settings.ext === undefined && settings.chains.every((chain) => chain.every((t) => t.rename === undefined || t.appendsOnly === true));
+  const outInsideCwd = !escapes(settings.cwd, settings.out) && settings.out !== settings.cwd;
+  const outOutsideCwd = escapes(settings.cwd, settings.out) && escapes(settings.out, settings.cwd);
+  return injective && (outInsideCwd || outOutsideCwd);
+}
+
+/** Checks a whole plan before anything is written: two outputs on one path, or an output over an input. */
+export function checkPlan(plans: ReadonlyArray<{ entry: Entry; targets: readonly OutputTarget[] }>, settings: Settings): void {
+  const inputs = new Map<string, string>();
+  for (const { entry } of plans) inputs.set(entry.absolutePath, entry.path);
+  const owners = new Map<string, string>();
+  for (const { entry, targets } of plans) {
+    for (const target of targets) {
+      const previous = owners.get(target.absolute);
+      if (previous !== undefined) {
+        throw new GlobpipeError(
+          'ECOLLISION',
+          previous === entry.path
+            ? `Two transforms of \`${entry.path}\` write the same output \`${target.relative}\`; give them different extensions`
+            : `\`${previous}\` and \`${entry.path}\` would both be written to \`${target.relative}\``,
+          { path: entry.path },
+        );
+      }
+      owners.set(target.absolute, entry.path);
+      const input = inputs.get(target.absolute);
+      if (input !== undefined && !(settings.inPlace && input === entry.path)) {
+        throw new GlobpipeError(
+          'EOVERWRITE',
+          input === entry.path
+            ? `Output of \`${entry.path}\` would overwrite the input itself; use --in-place to replace inputs`
+            : `Output of \`${entry.path}\` would overwrite the input \`${input}\`${settings.inPlace ? '' : '; use --in-place to replace inputs'}`,
+          { path: entry.path },
+        );
+      }
+    }
+  }
+}

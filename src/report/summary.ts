@@ -1,0 +1,79 @@
+import type { Failure, FileResult, Summary } from '../types.js';
+
+/** Accumulates file results into the run's summary; pure, so it is tested on its own. */
+export class SummaryBuilder {
+  matched = 0;
+  written = 0;
+  skipped = 0;
+  failed = 0;
+  outputs = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly failures: Failure[] = [];
+
+  add(result: FileResult): void {
+    switch (result.status) {
+      case 'written':
+        this.written += 1;
+        this.outputs += result.outputs.length;
+        break;
+      case 'planned':
+        this.outputs += result.outputs.length;
+        break;
+      case 'skipped':
+        this.skipped += 1;
+        break;
+      case 'failed':
+        this.failed += 1;
+        this.failures.push({
+          path: result.input,
+          code: result.error?.code ?? 'EUNKNOWN',
+          message: result.error?.message ?? 'failed',
+        });
+        break;
+    }
+    this.bytesIn += result.bytesIn;
+    this.bytesOut += result.bytesOut;
+  }
+
+  /** A failure that belongs to no single match, such as a directory the glob could not read. */
+  addFailure(failure: Failure): void {
+    this.failed += 1;
+    this.failures.push(failure);
+  }
+
+  build(fields: {
+    cwd: string;
+    out: string;
+    elapsedMs: number;
+    concurrency: number;
+    dryRun: boolean;
+    interrupted: boolean;
+  }): Summary {
+    const seconds = fields.elapsedMs / 1000;
+    const done = this.written + this.skipped + this.failed;
+    return {
+      cwd: fields.cwd,
+      out: fields.out,
+      matched: this.matched,
+      written: this.written,
+      skipped: this.skipped,
+      failed: this.failed,
+      outputs: this.outputs,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      elapsedSeconds: round(seconds, 3),
+      filesPerSecond: seconds > 0 ? round(done / seconds, 1) : 0,
+      mbPerSecond: seconds > 0 ? round(this.bytesIn / 1e6 / seconds, 2) : 0,
+      concurrency: fields.concurrency,
+      dryRun: fields.dryRun,
+      interrupted: fields.interrupted,
+      failures: [...this.failures].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    };
+  }
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,186 @@
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import fg from 'fast-glob';
+import { GlobpipeError } from './errors.js';
+import { type Io, nodeIo } from './io/io.js';
+import { levelRanges } from './transforms/builtins.js';
+import { resolveStages } from './transforms/resolve.js';
+import type { ResolvedTransform } from './transforms/resolved.js';
+import type { GlobpipeEvent, RunOptions } from './types.js';
+
+/** Files at least this large are streamed at constant memory; smaller ones are read whole. */
+export const STREAM_THRESHOLD = 8 * 1024 * 1024;
+
+/** Everything below the public API works from this: validated, defaults filled, rules derived. */
+export interface Settings {
+  readonly cwd: string;
+  readonly patterns: readonly string[];
+  readonly out: string;
+  readonly inPlace: boolean;
+  /** Each stage: one transform, or several that fan out. */
+  readonly stages: readonly (readonly ResolvedTransform[])[];
+  /** Every path from the first stage to the last: one output per chain. */
+  readonly chains: readonly (readonly ResolvedTransform[])[];
+  readonly ext: string | undefined;
+  /** User ignores plus the output directory when it lies inside `cwd`. */
+  readonly ignore: readonly string[];
+  readonly dot: boolean;
+  readonly followSymlinks: boolean;
+  readonly concurrency: number;
+  readonly dryRun: boolean;
+  readonly maxErrors: number;
+  readonly fsync: boolean;
+  readonly skipExisting: boolean;
+  readonly ifNewer: boolean;
+  readonly streamThreshold: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onEvent: (event: GlobpipeEvent) => void;
+  readonly io: Io;
+}
+
+function usage(message: string): GlobpipeError {
+  return new GlobpipeError('EUSAGE', message);
+}
+
+function show(value: unknown): string {
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
+}
+
+function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw usage(`Expected \`${name}\` to be an integer ${range}, got ${show(value)}`);
+  }
+  return value;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw usage(`Expected \`${name}\` to be a boolean, got ${show(value)}`);
+  return value;
+}
+
+function stringList(name: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.length === 0)) {
+    throw usage(`Expected \`${name}\` to be a non-empty string or a list of them, got ${show(value)}`);
+  }
+  return [...(list as string[])];
+}
+
+/** Files in flight when the user does not say: many for IO-bound work, fewer for CPU-bound work. */
+export function defaultConcurrency(
+  stages: readonly (readonly ResolvedTransform[])[],
+  cores: number = availableParallelism(),
+): number {
+  const cpuBound = stages.some((stage) => stage.some((t) => t.cpuBound));
+  return cpuBound ? Math.max(2, cores * 2) : 32;
+}
+
+function product<T>(stages: readonly (readonly T[])[]): T[][] {
+  let chains: T[][] = [[]];
+  for (const stage of stages) chains = chains.flatMap((chain) => stage.map((t) => [...chain, t]));
+  return chains;
+}
+
+function normalizeExt(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || /[/\\]/.test(value) || value === '.') {
+    throw usage(`Expected \`ext\` to be an extension such as \`.html\`, got ${show(value)}`);
+  }
+  return value.startsWith('.') ? value : `.${value}`;
+}
+
+async function checkDirectory(dir: string, label: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch (error) {
+    throw new GlobpipeError('ENOCWD', `${label} \`${dir}\` does not exist`, { cause: error, path: dir });
+  }
+  if (!isDir) throw new GlobpipeError('ENOCWD', `${label} \`${dir}\` is not a directory`, { path: dir });
+}
+
+/** Validates user options once and derives the settings every layer below works from. */
+export async function normalizeOptions(options: RunOptions): Promise<Settings> {
+  if (typeof options !== 'object' || options === null) throw usage(`Expected options object, got ${show(options)}`);
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) {
+    throw usage(`Expected \`cwd\` to be a directory path, got ${show(options.cwd)}`);
+  }
+  const cwd = resolve(options.cwd ?? '.');
+  await checkDirectory(cwd, 'Base directory (cwd)');
+
+  const patterns = options.patterns === undefined ? ['**/*'] : stringList('patterns', options.patterns);
+  const inPlace = checkBoolean('inPlace', options.inPlace);
+  if (inPlace && options.out !== undefined) {
+    throw usage('`inPlace` and `out` exclude each other: in-place writes each result over its input');
+  }
+  if (!inPlace && (typeof options.out !== 'string' || options.out === '')) {
+    throw usage(
+      options.out === undefined
+        ? 'Missing output directory: give `out` (--out <dir>) or `inPlace` (--in-place)'
+        : `Expected \`out\` to be a directory path, got ${show(options.out)}`,
+    );
+  }
+  const out = inPlace ? cwd : resolve(options.out as string);
+  const outStat = await stat(out).catch(() => undefined);
+  if (outStat !== undefined && !outStat.isDirectory()) {
+    throw usage(`Output directory \`${out}\` exists and is not a directory`);
+  }
+
+  const sequential = checkBoolean('sequential', options.sequential);
+  if (sequential && options.concurrency !== undefined && options.concurrency !== 1) {
+    throw usage(`\`sequential\` means concurrency 1, but \`concurrency\` is ${show(options.concurrency)}`);
+  }
+  if (options.concurrency !== undefined) checkInteger('concurrency', options.concurrency, 1, 100_000);
+  const maxErrors =
+    options.failFast === true
+      ? 1
+      : options.maxErrors === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkInteger('maxErrors', options.maxErrors, 1);
+
+  const level = options.level === undefined ? undefined : checkInteger('level', options.level, 0, 11);
+  const stages = await resolveStages(options.transforms, { level });
+  if (level !== undefined) {
+    for (const [name, [min, max]] of Object.entries(levelRanges)) {
+      if (stages.some((stage) => stage.some((t) => t.name === name)) && (level < min || level > max)) {
+        throw usage(`Expected \`level\` for ${name} to be an integer from ${min} to ${max}, got ${show(level)}`);
+      }
+    }
+  }
+
+  const ignore = options.ignore === undefined ? [] : stringList('ignore', options.ignore);
+  const outFromCwd = relative(cwd, out);
+  if (outFromCwd !== '' && !outFromCwd.startsWith('..') && !isAbsolute(outFromCwd)) {
+    // Never glob our own outputs: a second run must not nest them.
+    ignore.push(`${fg.escapePath(outFromCwd.split('\\').join('/'))}/**`);
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw usage(`Expected \`onEvent\` to be a function, got ${show(options.onEvent)}`);
+  }
+
+  return Object.freeze({
+    cwd,
+    patterns,
+    out,
+    inPlace,
+    stages,
+    chains: product(stages),
+    ext: normalizeExt(options.ext),
+    ignore,
+    dot: checkBoolean('dot', options.dot),
+    followSymlinks: checkBoolean('followSymlinks', options.followSymlinks),
+    concurrency: sequential ? 1 : (options.concurrency ?? defaultConcurrency(stages)),
+    dryRun: checkBoolean('dryRun', options.dryRun),
+    maxErrors,
+    fsync: checkBoolean('fsync', options.fsync),
+    skipExisting: checkBoolean('skipExisting', options.skipExisting),
+    ifNewer: checkBoolean('ifNewer', options.ifNewer),
+    streamThreshold: STREAM_THRESHOLD,
+    signal: options.signal,
+    onEvent: options.onEvent ?? (() => {}),
+    io: options.io ?? nodeIo,
+  });
+}

@@ -1,0 +1,116 @@
+import { Duplex, PassThrough, Readable, Transform as NodeTransform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GlobpipeError } from '../errors.js';
+import type { FileInfo, TransformResult } from '../types.js';
+import type { ResolvedTransform } from './resolved.js';
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'Object'})` : typeof value;
+}
+
+/** A transform's result as a Buffer; anything but Buffer, Uint8Array or string is the transform's bug. */
+export function toBuffer(result: unknown, transform: ResolvedTransform): Buffer {
+  if (Buffer.isBuffer(result)) return result;
+  if (typeof result === 'string') return Buffer.from(result, 'utf8');
+  if (result instanceof Uint8Array) return Buffer.from(result.buffer, result.byteOffset, result.byteLength);
+  throw new GlobpipeError(
+    'ETRANSFORM',
+    `${transform.name}: returned ${describeValue(result)}, expected a Buffer, Uint8Array or string`,
+  );
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** Runs one transform on a whole buffer, whichever form it defines. */
+export async function applyToBuffer(transform: ResolvedTransform, content: Buffer, file: FileInfo): Promise<Buffer> {
+  try {
+    if (transform.buffer !== undefined) {
+      return toBuffer(await transform.buffer(content, file), transform);
+    }
+    const duplex = makeStream(transform, file);
+    const [, result] = await Promise.all([pipeline(Readable.from([content]), duplex), collect(duplex)]);
+    return result;
+  } catch (error) {
+    throw asTransformError(error, transform);
+  }
+}
+
+export function asTransformError(error: unknown, transform: ResolvedTransform): GlobpipeError {
+  if (error instanceof GlobpipeError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GlobpipeError('ETRANSFORM', `${transform.name}: ${message || 'failed'}`, { cause: error });
+}
+
+function makeStream(transform: ResolvedTransform, file: FileInfo): Duplex {
+  const stream = (transform.stream as (file: FileInfo) => unknown)(file);
+  if (!(stream instanceof Duplex)) {
+    throw new GlobpipeError('ETRANSFORM', `${transform.name}: stream() returned ${describeValue(stream)}, expected a Duplex stream`);
+  }
+  return stream;
+}
+
+/** A buffer transform inside a stream chain: collects the whole input, then emits the result. */
+function bufferingStream(transform: ResolvedTransform, file: FileInfo): Duplex {
+  const chunks: Buffer[] = [];
+  return new NodeTransform({
+    transform(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+    flush(callback) {
+      applyToBuffer(transform, Buffer.concat(chunks), file).then(
+        (result) => callback(null, result),
+        (error: unknown) => callback(error as Error),
+      );
+    },
+  });
+}
+
+/** The stream stage for a transform, whichever form it defines. */
+export function toStream(transform: ResolvedTransform, file: FileInfo): Duplex {
+  return transform.stream !== undefined ? makeStream(transform, file) : bufferingStream(transform, file);
+}
+
+/** Splits one readable into `count` branches that share its backpressure. */
+export function tee(source: Readable, count: number): PassThrough[] {
+  const branches = Array.from({ length: count }, () => new PassThrough({ highWaterMark: 256 * 1024 }));
+  source.on('error', (error) => {
+    for (const branch of branches) branch.destroy(error);
+  });
+  for (const branch of branches) {
+    branch.on('error', () => source.destroy());
+    source.pipe(branch);
+  }
+  return branches;
+}
+
+/**
+ * Runs every stage over a buffer: each output gets the result of its chain,
+ * shared prefixes are computed once, and each result is handed to `sink` as
+ * soon as it is ready (index = the chain's position in the cartesian product).
+ */
+export async function runBufferStages(
+  stages: readonly (readonly ResolvedTransform[])[],
+  content: Buffer,
+  file: FileInfo,
+  sink: (index: number, data: Buffer) => Promise<void>,
+  signal?: AbortSignal,
+  stage = 0,
+  index = 0,
+): Promise<void> {
+  const transforms = stages[stage];
+  if (transforms === undefined) return sink(index, content);
+  for (const [i, transform] of transforms.entries()) {
+    signal?.throwIfAborted();
+    const result = await applyToBuffer(transform, content, file);
+    await runBufferStages(stages, result, file, sink, signal, stage + 1, index * transforms.length + i);
+  }
+}
+
+export type { TransformResult };

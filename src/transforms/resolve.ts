@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { basename, extname, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { GlobpipeError } from '../errors.js';
+import type { TransformSpec, TransformStage } from '../types.js';
+import { type BuiltinOptions, builtin, builtinNames, isBuiltinName } from './builtins.js';
+import type { ResolvedTransform } from './resolved.js';
+
+const moduleExtensions = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+
+function looksLikePath(spec: string): boolean {
+  return spec.includes('/') || spec.includes('\\') || spec.startsWith('.') || moduleExtensions.has(extname(spec));
+}
+
+/** Checks the shape of a transform object; `origin` names where it came from in errors. */
+export function validateTransform(value: unknown, origin: string): ResolvedTransform {
+  const fail = (what: string) =>
+    new GlobpipeError('ENOTRANSFORM', `Transform ${origin} ${what}`, { path: origin });
+  if (typeof value !== 'object' || value === null) {
+    throw fail(`must be an object with \`name\` and \`buffer\` or \`stream\`, got ${describe(value)}`);
+  }
+  const t = value as Record<string, unknown>;
+  if (typeof t.name !== 'string' || t.name.length === 0) {
+    throw fail(`needs a \`name\` string, got ${describe(t.name)}`);
+  }
+  const hasBuffer = t.buffer !== undefined;
+  const hasStream = t.stream !== undefined;
+  if (hasBuffer === hasStream) {
+    throw fail(`must define exactly one of \`buffer\` or \`stream\`, got ${hasBuffer ? 'both' : 'neither'}`);
+  }
+  for (const key of ['buffer', 'stream', 'rename'] as const) {
+    if (t[key] !== undefined && typeof t[key] !== 'function') {
+      throw fail(`has a \`${key}\` that is not a function (${describe(t[key])})`);
+    }
+  }
+  return {
+    name: t.name,
+    rename: t.rename as ResolvedTransform['rename'],
+    buffer: t.buffer as ResolvedTransform['buffer'],
+    stream: t.stream as ResolvedTransform['stream'],
+    cpuBound: false,
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return '`null`';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return 'an object';
+  return `\`${String(value)}\` (${typeof value})`;
+}
+
+async function loadModule(spec: string): Promise<ResolvedTransform> {
+  const file = resolvePath(spec);
+  if (!existsSync(file)) {
+    throw new GlobpipeError('ENOTRANSFORM', `Transform module \`${spec}\` not found (looked at ${file})`, {
+      path: spec,
+    });
+  }
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new GlobpipeError('ENOTRANSFORM', `Transform module \`${spec}\` failed to load: ${cause}`, {
+      cause: error,
+      path: spec,
+    });
+  }
+  // ESM `export default`, or CommonJS `module.exports` (which import() exposes as default).
+  const exported = loaded.default ?? loaded;
+  return validateTransform(exported, `module \`${basename(spec)}\``);
+}
+
+async function resolveSpec(spec: TransformSpec, options: BuiltinOptions): Promise<ResolvedTransform> {
+  if (typeof spec !== 'string') return validateTransform(spec, describeObject(spec));
+  if (isBuiltinName(spec)) return builtin(spec, options);
+  if (looksLikePath(spec)) return loadModule(spec);
+  throw new GlobpipeError(
+    'ENOTRANSFORM',
+    `Unknown transform \`${spec}\`: expected a built-in (${builtinNames.join(', ')}) or a path to a module`,
+    { path: spec },
+  );
+}
+
+function describeObject(spec: unknown): string {
+  const name = (spec as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? `\`${name}\`` : 'object';
+}
+
+/** Normalises `transforms` into stages of one or more (fan-out) transforms each, loading each module once. */
+export async function resolveStages(
+  input: TransformStage | readonly TransformStage[] | undefined,
+  options: BuiltinOptions,
+): Promise<ResolvedTransform[][]> {
+  const stages: readonly TransformStage[] =
+    input === undefined ? ['copy'] : Array.isArray(input) ? input : [input as TransformStage];
+  if (stages.length === 0) {
+    throw new GlobpipeError('EUSAGE', 'Expected `transforms` to name at least one transform, got an empty list');
+  }
+  const resolved: ResolvedTransform[][] = [];
+  for (const stage of stages) {
+    const specs: readonly TransformSpec[] = Array.isArray(stage) ? stage : [stage as TransformSpec];
+    if (specs.length === 0) throw new GlobpipeError('EUSAGE', 'A transform stage is empty');
+    const group: ResolvedTransform[] = [];
+    for (const spec of specs) group.push(await resolveSpec(spec, options));
+    resolved.push(group);
+  }
+  return resolved;
+}

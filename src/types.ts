@@ -1,0 +1,148 @@
+import type { Duplex } from 'node:stream';
+import type { ErrorCode } from './errors.js';
+import type { Io } from './io/io.js';
+
+/** What a transform learns about the file it works on. */
+export interface FileInfo {
+  /** Path relative to `cwd`, with forward slashes: `docs/a b.md`. */
+  readonly path: string;
+  /** Absolute input path. */
+  readonly absolutePath: string;
+  /** Size in bytes when the file was matched. */
+  readonly size: number;
+  /** Modification time when the file was matched. */
+  readonly mtime: Date;
+}
+
+export type TransformResult = Buffer | Uint8Array | string;
+
+interface TransformBase {
+  /** Shown in errors and in the summary. */
+  readonly name: string;
+  /** Output path (relative, forward slashes) for an input path: `a.md` -> `a.html`. Identity when absent. */
+  readonly rename?: (relativePath: string) => string;
+}
+
+/** Whole-file work: receives the content, returns the new content. */
+export interface BufferTransform extends TransformBase {
+  readonly buffer: (content: Buffer, file: FileInfo) => TransformResult | Promise<TransformResult>;
+  readonly stream?: undefined;
+}
+
+/** Constant-memory work on files of any size: returns a fresh Duplex per file. */
+export interface StreamTransform extends TransformBase {
+  readonly stream: (file: FileInfo) => Duplex;
+  readonly buffer?: undefined;
+}
+
+/** A user transform: a name, an optional `rename`, and exactly one of `buffer` or `stream`. */
+export type Transform = BufferTransform | StreamTransform;
+
+/** A built-in name (`gzip`), a module path (`./md-to-html.mjs`) or a transform object. */
+export type TransformSpec = string | Transform;
+
+/**
+ * One step of the pipeline: a single transform, or several that fan out
+ * (each reads the same input and writes its own output).
+ */
+export type TransformStage = TransformSpec | readonly TransformSpec[];
+
+export interface RunOptions {
+  /** Base directory for patterns and mirrored output paths. Default: `process.cwd()`. */
+  cwd?: string;
+  /** fast-glob patterns relative to `cwd`; `!pattern` excludes. Default: `['**\/*']`. */
+  patterns?: string | readonly string[];
+  /** Output directory; each file lands at `<out>/<path relative to cwd>`. */
+  out?: string;
+  /** Replace each input with its result. Exclusive with `out`. */
+  inPlace?: boolean;
+  /** Stages applied in order; an array stage fans out. Default: `['copy']`. */
+  transforms?: TransformStage | readonly TransformStage[];
+  /** Replace the extension of every output path: `.html`. */
+  ext?: string;
+  /** Globs to exclude. The output directory is always excluded. */
+  ignore?: readonly string[];
+  /** Match files and directories whose names start with a dot. */
+  dot?: boolean;
+  /** Follow symbolic links to files and directories. */
+  followSymlinks?: boolean;
+  /** Files in flight. Default: chosen from the machine and the transforms. */
+  concurrency?: number;
+  /** One file at a time; the same as `concurrency: 1`. */
+  sequential?: boolean;
+  /** Plan and report, write nothing. */
+  dryRun?: boolean;
+  /** Start nothing new after the first failure. */
+  failFast?: boolean;
+  /** Start nothing new after this many failures. */
+  maxErrors?: number;
+  /** fsync each output and its directory. */
+  fsync?: boolean;
+  /** Skip inputs whose output already exists. */
+  skipExisting?: boolean;
+  /** Skip inputs whose output is newer than the input. */
+  ifNewer?: boolean;
+  /** Compression level for gzip (1-9) and brotli (0-11). */
+  level?: number;
+  /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
+  signal?: AbortSignal;
+  /** Progress as data: called for every event, synchronously. */
+  onEvent?: (event: GlobpipeEvent) => void;
+  /** @internal File-system layer; tests pass one that injects faults. */
+  io?: Io;
+}
+
+export type FileStatus = 'written' | 'skipped' | 'failed' | 'planned';
+
+export interface FileResult {
+  /** Input path relative to `cwd`. */
+  readonly input: string;
+  /** Output paths relative to the output directory (planned ones for a dry run). */
+  readonly outputs: readonly string[];
+  readonly status: FileStatus;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Milliseconds spent on this file. */
+  readonly ms: number;
+  /** Why the file was skipped. */
+  readonly reason?: string;
+  /** Why the file failed. */
+  readonly error?: { readonly code: ErrorCode | string; readonly message: string };
+}
+
+export type GlobpipeEvent =
+  /** A file was matched by the glob; `matched` counts matches so far. */
+  | { readonly type: 'match'; readonly path: string; readonly size: number; readonly matched: number }
+  /** The glob is complete: the totals are final. */
+  | { readonly type: 'glob-end'; readonly matched: number; readonly bytes: number }
+  /** One file is done, whatever its outcome. */
+  | { readonly type: 'file'; readonly result: FileResult };
+
+export interface Failure {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface Summary {
+  /** Absolute base directory. */
+  readonly cwd: string;
+  /** Absolute output directory. */
+  readonly out: string;
+  readonly matched: number;
+  readonly written: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Output files written (more than `written` when transforms fan out). */
+  readonly outputs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly elapsedSeconds: number;
+  readonly filesPerSecond: number;
+  readonly mbPerSecond: number;
+  readonly concurrency: number;
+  readonly dryRun: boolean;
+  /** The run was cancelled through its signal; some files were never started. */
+  readonly interrupted: boolean;
+  readonly failures: readonly Failure[];
+}
