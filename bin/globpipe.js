@@ -13,7 +13,9 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
 import('../dist/cli/main.js').then(
   (cli) => cli.main(process.argv.slice(2)),
   (error) => {
-    process.stderr.write(`globpipe: cannot start: ${error && error.message}\nRun \`npm run build\` first when working from a clone.\n`);
+    process.stderr.write(
+      `globpipe: cannot start: ${error?.message}\nRun \`npm run build\` first when working from a clone.\n`,
+    );
     process.exitCode = 2;
   },
 );

@@ -33,12 +33,24 @@ function kindOf(stats: Stats): EntryKind | 'directory' {
   return 'other';
 }
 
+export interface DiscoverHooks {
+  /** Called as soon as the glob finds a match, before the pipeline is ready for it. */
+  readonly onMatch: (entry: Entry) => void;
+  /** Called once the glob is complete, with nothing more to find. */
+  readonly onEnd: () => void;
+}
+
 /**
- * The matches of the settings' patterns, as a stream: the pipeline consumes
- * entries while the glob goes on. Directories are dropped; symlinks, FIFOs and
- * the like are kept so the pipeline can report them.
+ * The matches of the settings' patterns, as they are found: the pipeline
+ * consumes entries while the glob goes on. Directories are dropped; symlinks,
+ * FIFOs and the like are kept so the pipeline can report them.
+ *
+ * fast-glob's stream pushes entries without waiting for its reader, so they are
+ * taken as they come (the hooks see the true count, for the progress total) and
+ * held here, as plain objects, until the queue has room: what waits is data,
+ * never a pending job.
  */
-export async function* discover(settings: Settings): AsyncGenerator<Entry> {
+export async function* discover(settings: Settings, hooks: DiscoverHooks): AsyncGenerator<Entry> {
   const stream: Readable = fg.stream(settings.patterns as string[], {
     cwd: settings.cwd,
     dot: settings.dot,
@@ -49,16 +61,56 @@ export async function* discover(settings: Settings): AsyncGenerator<Entry> {
     objectMode: true,
     unique: true,
   }) as Readable;
+  let buffer: Entry[] = [];
+  let head = 0;
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  stream.on('data', (item: fg.Entry & { stats: Stats }) => {
+    const kind = kindOf(item.stats);
+    if (kind === 'directory') return;
+    const entry: Entry = {
+      path: item.path,
+      absolutePath: join(settings.cwd, item.path),
+      kind,
+      size: item.stats.size,
+      mtime: item.stats.mtime,
+    };
+    hooks.onMatch(entry);
+    buffer.push(entry);
+    wake?.();
+  });
+  stream.once('end', () => {
+    ended = true;
+    hooks.onEnd();
+    wake?.();
+  });
+  stream.once('error', (error) => {
+    failure = error;
+    ended = true;
+    wake?.();
+  });
   try {
-    for await (const item of stream) {
-      const { path, stats } = item as unknown as fg.Entry & { stats: Stats };
-      const kind = kindOf(stats);
-      if (kind === 'directory') continue;
-      yield { path, absolutePath: join(settings.cwd, path), kind, size: stats.size, mtime: stats.mtime };
+    for (;;) {
+      if (head < buffer.length) {
+        const entry = buffer[head] as Entry;
+        head += 1;
+        if (head >= 4096 && head * 2 >= buffer.length) {
+          buffer = buffer.slice(head);
+          head = 0;
+        }
+        yield entry;
+        continue;
+      }
+      if (failure !== undefined) {
+        throw new DiscoverError((failure as NodeJS.ErrnoException).path ?? settings.cwd, failure);
+      }
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
     }
-  } catch (error) {
-    const path = (error as NodeJS.ErrnoException).path ?? settings.cwd;
-    throw new DiscoverError(path, error);
   } finally {
     stream.destroy();
   }

@@ -49,7 +49,13 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
   try {
     if (entry.kind === 'symlink') {
       if (!ctx.settings.followSymlinks) {
-        return finish({ outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason: 'symbolic link (not followed without --follow-symlinks)' });
+        return finish({
+          outputs: [],
+          status: 'skipped',
+          bytesIn: 0,
+          bytesOut: 0,
+          reason: 'symbolic link (not followed without --follow-symlinks)',
+        });
       }
       throw new GlobpipeError('ENOTFILE', 'dangling symbolic link: its target does not exist');
     }
@@ -68,7 +74,11 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
     const { bytesIn, bytesOut } = await writeOutputs(entry, targets, ctx);
     return finish({ outputs, status: 'written', bytesIn, bytesOut });
   } catch (error) {
-    const failure = error instanceof GlobpipeError ? error : inPhase('read', entry.path, error);
+    const failure = ctx.signal.aborted
+      ? new GlobpipeError('EABORT', 'interrupted before its output was complete', { cause: error })
+      : error instanceof GlobpipeError
+        ? error
+        : inPhase('read', entry.path, error);
     return finish({
       outputs: targets.map((t) => t.relative),
       status: 'failed',
@@ -79,19 +89,31 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
   }
 }
 
-async function whySkip(entry: Entry, targets: readonly OutputTarget[], settings: Settings): Promise<string | undefined> {
+async function whySkip(
+  entry: Entry,
+  targets: readonly OutputTarget[],
+  settings: Settings,
+): Promise<string | undefined> {
   if (!settings.skipExisting && !settings.ifNewer) return undefined;
   for (const target of targets) {
     const existing = await settings.io.stat(target.absolute).catch(() => undefined);
     if (existing === undefined) return undefined;
-    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= entry.mtime.getTime()) return undefined;
+    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= entry.mtime.getTime())
+      return undefined;
   }
-  return settings.skipExisting ? 'output exists (--skip-existing)' : 'output is newer than input (--if-newer)';
+  return settings.skipExisting
+    ? 'output exists (--skip-existing)'
+    : 'output is newer than input (--if-newer)';
 }
 
 async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx: JobContext) {
   const { settings, signal } = ctx;
-  const file: FileInfo = { path: entry.path, absolutePath: entry.absolutePath, size: entry.size, mtime: entry.mtime };
+  const file: FileInfo = {
+    path: entry.path,
+    absolutePath: entry.absolutePath,
+    size: entry.size,
+    mtime: entry.mtime,
+  };
   const writeOptions: WriteOptions = { io: settings.io, temps: ctx.temps, fsync: settings.fsync, signal };
   for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) {
     await ctx.dirs.ensure(dir).catch((error: unknown) => {
@@ -105,7 +127,10 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
       await copyFileAtomic(entry.absolutePath, target.absolute, writeOptions);
     } catch (error) {
       // copyfile names the source in every error; whether the source is still readable tells the side.
-      const sourceOk = await settings.io.stat(entry.absolutePath).then((s) => s.isFile(), () => false);
+      const sourceOk = await settings.io.stat(entry.absolutePath).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       throw sourceOk ? inPhase('write', target.absolute, error) : inPhase('read', entry.path, error);
     }
     return { bytesIn: entry.size, bytesOut: entry.size };
@@ -165,7 +190,9 @@ async function streamOutputs(
   tag(source, 'read');
   const branches: Readable[] = targets.length === 1 ? [source] : tee(source, targets.length);
   const outcomes = await Promise.allSettled(
-    targets.map((target, i) => writeStreamAtomic(target.absolute, branches[i] as Readable, chains[i] ?? [], options)),
+    targets.map((target, i) =>
+      writeStreamAtomic(target.absolute, branches[i] as Readable, chains[i] ?? [], options),
+    ),
   );
   let bytesOut = 0;
   for (const [i, outcome] of outcomes.entries()) {

@@ -18,8 +18,8 @@ export function defineTransform<T extends Transform>(transform: T): T {
   return transform;
 }
 
-export { GlobpipeError } from './errors.js';
 export type { ErrorCode, FileErrorCode, UsageErrorCode } from './errors.js';
+export { GlobpipeError } from './errors.js';
 export type {
   BufferTransform,
   Failure,

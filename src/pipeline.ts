@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import { DiscoverError, discover, type Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
-import { processFile, type JobContext } from './file-job.js';
+import { type JobContext, processFile } from './file-job.js';
 import { DirMaker } from './io/dir-maker.js';
 import { liveTemps } from './io/temp-files.js';
 import { canPlanPerFile, checkPatterns, checkPlan, planOutputs } from './plan.js';
@@ -14,18 +14,24 @@ import type { Summary } from './types.js';
  * Every match, in glob order. When outputs can't be planned file by file, the
  * whole glob is collected and checked first, so a bad plan writes nothing.
  */
-async function* entries(settings: Settings, stats: SummaryBuilder, bytes: { total: number }): AsyncGenerator<Entry> {
-  const perFile = canPlanPerFile(settings);
-  const collected: Entry[] = [];
-  for await (const entry of discover(settings)) {
-    stats.matched += 1;
-    bytes.total += entry.size;
-    settings.onEvent({ type: 'match', path: entry.path, size: entry.size, matched: stats.matched });
-    if (perFile) yield entry;
-    else collected.push(entry);
+async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerator<Entry> {
+  let bytes = 0;
+  const found = discover(settings, {
+    onMatch(entry) {
+      stats.matched += 1;
+      bytes += entry.size;
+      settings.onEvent({ type: 'match', path: entry.path, size: entry.size, matched: stats.matched });
+    },
+    onEnd() {
+      settings.onEvent({ type: 'glob-end', matched: stats.matched, bytes });
+    },
+  });
+  if (canPlanPerFile(settings)) {
+    yield* found;
+    return;
   }
-  settings.onEvent({ type: 'glob-end', matched: stats.matched, bytes: bytes.total });
-  if (perFile) return;
+  const collected: Entry[] = [];
+  for await (const entry of found) collected.push(entry);
   const plans = [];
   for (const entry of collected) {
     if (entry.kind !== 'file') continue;
@@ -61,10 +67,11 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   const shouldStop = () => stopped || controller.signal.aborted;
 
   try {
-    for await (const entry of entries(settings, stats, { total: 0 })) {
+    for await (const entry of entries(settings, stats)) {
       // Backpressure: never more than `concurrency` jobs waiting behind those in flight.
       if (queue.size >= settings.concurrency) await queue.onSizeLessThan(settings.concurrency);
       if (shouldStop()) break;
+      settings.probe?.onEnqueue(queue.size + 1, queue.pending);
       void queue.add(async () => {
         if (shouldStop()) return;
         const result = await processFile(entry, ctx);
@@ -84,7 +91,11 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     queue.clear();
     await queue.onIdle();
     if (error instanceof DiscoverError) {
-      stats.addFailure({ path: error.path, code: 'EGLOB', message: `cannot read: ${describeCause(error.cause)}` });
+      stats.addFailure({
+        path: error.path,
+        code: 'EGLOB',
+        message: `cannot read: ${describeCause(error.cause)}`,
+      });
     } else {
       throw error;
     }

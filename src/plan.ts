@@ -43,9 +43,13 @@ export function planOutputs(entry: Entry, settings: Settings): OutputTarget[] {
     if (settings.ext !== undefined) name = replaceExt(name, settings.ext);
     const absolute = join(settings.out, name);
     if (escapes(settings.out, absolute) || absolute === settings.out) {
-      throw new GlobpipeError('EOUTSIDE', `Output \`${name}\` of \`${entry.path}\` escapes the output directory \`${settings.out}\``, {
-        path: entry.path,
-      });
+      throw new GlobpipeError(
+        'EOUTSIDE',
+        `Output \`${name}\` of \`${entry.path}\` escapes the output directory \`${settings.out}\``,
+        {
+          path: entry.path,
+        },
+      );
     }
     return { chain, relative: name, absolute };
   });
@@ -78,14 +82,19 @@ export function checkPatterns(settings: Settings): void {
  * planned and checked before anything is written.
  */
 export function canPlanPerFile(settings: Settings): boolean {
-  const injective = settings.ext === undefined && settings.chains.every((chain) => chain.every((t) => t.rename === undefined || t.appendsOnly === true));
+  const injective =
+    settings.ext === undefined &&
+    settings.chains.every((chain) => chain.every((t) => t.rename === undefined || t.appendsOnly === true));
   const outInsideCwd = !escapes(settings.cwd, settings.out) && settings.out !== settings.cwd;
   const outOutsideCwd = escapes(settings.cwd, settings.out) && escapes(settings.out, settings.cwd);
   return injective && (outInsideCwd || outOutsideCwd);
 }
 
 /** Checks a whole plan before anything is written: two outputs on one path, or an output over an input. */
-export function checkPlan(plans: ReadonlyArray<{ entry: Entry; targets: readonly OutputTarget[] }>, settings: Settings): void {
+export function checkPlan(
+  plans: ReadonlyArray<{ entry: Entry; targets: readonly OutputTarget[] }>,
+  settings: Settings,
+): void {
   const inputs = new Map<string, string>();
   for (const { entry } of plans) inputs.set(entry.absolutePath, entry.path);
   const owners = new Map<string, string>();

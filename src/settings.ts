@@ -37,6 +37,7 @@ export interface Settings {
   readonly signal: AbortSignal | undefined;
   readonly onEvent: (event: GlobpipeEvent) => void;
   readonly io: Io;
+  readonly probe: RunOptions['probe'];
 }
 
 function usage(message: string): GlobpipeError {
@@ -61,9 +62,13 @@ function checkBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
-function stringList(name: string, value: unknown): string[] {
+function stringList(name: string, value: unknown, allowEmpty: boolean): string[] {
   const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.length === 0)) {
+  if (
+    !Array.isArray(list) ||
+    (list.length === 0 && !allowEmpty) ||
+    list.some((item) => typeof item !== 'string' || item.length === 0)
+  ) {
     throw usage(`Expected \`${name}\` to be a non-empty string or a list of them, got ${show(value)}`);
   }
   return [...(list as string[])];
@@ -104,14 +109,16 @@ async function checkDirectory(dir: string, label: string): Promise<void> {
 
 /** Validates user options once and derives the settings every layer below works from. */
 export async function normalizeOptions(options: RunOptions): Promise<Settings> {
-  if (typeof options !== 'object' || options === null) throw usage(`Expected options object, got ${show(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw usage(`Expected options object, got ${show(options)}`);
   if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) {
     throw usage(`Expected \`cwd\` to be a directory path, got ${show(options.cwd)}`);
   }
   const cwd = resolve(options.cwd ?? '.');
   await checkDirectory(cwd, 'Base directory (cwd)');
 
-  const patterns = options.patterns === undefined ? ['**/*'] : stringList('patterns', options.patterns);
+  const patterns =
+    options.patterns === undefined ? ['**/*'] : stringList('patterns', options.patterns, false);
   const inPlace = checkBoolean('inPlace', options.inPlace);
   if (inPlace && options.out !== undefined) {
     throw usage('`inPlace` and `out` exclude each other: in-place writes each result over its input');
@@ -146,12 +153,14 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
   if (level !== undefined) {
     for (const [name, [min, max]] of Object.entries(levelRanges)) {
       if (stages.some((stage) => stage.some((t) => t.name === name)) && (level < min || level > max)) {
-        throw usage(`Expected \`level\` for ${name} to be an integer from ${min} to ${max}, got ${show(level)}`);
+        throw usage(
+          `Expected \`level\` for ${name} to be an integer from ${min} to ${max}, got ${show(level)}`,
+        );
       }
     }
   }
 
-  const ignore = options.ignore === undefined ? [] : stringList('ignore', options.ignore);
+  const ignore = options.ignore === undefined ? [] : stringList('ignore', options.ignore, true);
   const outFromCwd = relative(cwd, out);
   if (outFromCwd !== '' && !outFromCwd.startsWith('..') && !isAbsolute(outFromCwd)) {
     // Never glob our own outputs: a second run must not nest them.
@@ -182,5 +191,6 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),
     io: options.io ?? nodeIo,
+    probe: options.probe,
   });
 }

@@ -90,6 +90,8 @@ export interface RunOptions {
   onEvent?: (event: GlobpipeEvent) => void;
   /** @internal File-system layer; tests pass one that injects faults. */
   io?: Io;
+  /** @internal Observes the queue: jobs waiting (including the one being added) and jobs in flight. */
+  probe?: { onEnqueue(waiting: number, inFlight: number): void };
 }
 
 export type FileStatus = 'written' | 'skipped' | 'failed' | 'planned';

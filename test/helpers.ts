@@ -67,5 +67,7 @@ export function readTree(dir: string): Map<string, Buffer> {
 
 /** The site fixture without dotfiles: what `**\/*` matches by default. */
 export function siteFiles(): Map<string, Buffer> {
-  return new Map([...readTree(site)].filter(([path]) => !path.split('/').some((part) => part.startsWith('.'))));
+  return new Map(
+    [...readTree(site)].filter(([path]) => !path.split('/').some((part) => part.startsWith('.'))),
+  );
 }

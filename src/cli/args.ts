@@ -14,21 +14,37 @@ export interface CliOptions {
   readonly json: boolean;
 }
 
-export type ParsedArgs = { kind: 'run'; options: CliOptions } | { kind: 'exit'; code: number; output: string };
+export type ParsedArgs =
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'exit'; code: number; output: string };
 
 const examples: [string, string][] = [
-  ["$0 -C fixtures/site '**/*' -t gzip -o out", 'gzip every file of fixtures/site into out/ (a.css -> out/a.css.gz)'],
-  ["$0 -C dist '**/*.{js,css,html,svg}' -t gzip,brotli -o dist", 'write .gz and .br beside each asset (fan-out: one read)'],
-  ["$0 -C src '**/*.md' -t ./md-to-html.mjs --ext .html -o site", 'convert Markdown with your own transform module'],
+  [
+    "$0 -C fixtures/site '**/*' -t gzip -o out",
+    'gzip every file of fixtures/site into out/ (a.css -> out/a.css.gz)',
+  ],
+  [
+    "$0 -C dist '**/*.{js,css,html,svg}' -t gzip,brotli -o dist",
+    'write .gz and .br beside each asset (fan-out: one read)',
+  ],
+  [
+    "$0 -C src '**/*.md' -t ./md-to-html.mjs --ext .html -o site",
+    'convert Markdown with your own transform module',
+  ],
   ["$0 -C backup '**/*.gz' -t gunzip -o restored", 'decompress (a.txt.gz -> restored/a.txt)'],
   ["$0 -C photos '**/*' -o /mnt/copy --sequential", 'copy one file at a time, to compare with the default'],
-  ["$0 -C logs '**/*.log' -t gzip -o archive --json > report.ndjson", 'one JSON line per file, then a summary'],
+  [
+    "$0 -C logs '**/*.log' -t gzip -o archive --json > report.ndjson",
+    'one JSON line per file, then a summary',
+  ],
 ];
 
 function build(cli: Argv, version: string) {
   return cli
     .scriptName('globpipe')
-    .usage('$0 [patterns..] [options]\n\nGlob files, run them through transforms and write the results, many at a time.')
+    .usage(
+      '$0 [patterns..] [options]\n\nGlob files, run them through transforms and write the results, many at a time.',
+    )
     .command('$0 [patterns..]', 'process files (default command)', (command) =>
       command.positional('patterns', {
         describe: "fast-glob patterns relative to --cwd; '!pattern' excludes (default: '**/*')",
@@ -37,8 +53,19 @@ function build(cli: Argv, version: string) {
       }),
     )
     .options({
-      cwd: { alias: 'C', type: 'string', default: '.', describe: 'base directory for patterns and mirrored output paths', requiresArg: true },
-      out: { alias: 'o', type: 'string', describe: 'output directory: each file lands at <out>/<path relative to cwd>', requiresArg: true },
+      cwd: {
+        alias: 'C',
+        type: 'string',
+        default: '.',
+        describe: 'base directory for patterns and mirrored output paths',
+        requiresArg: true,
+      },
+      out: {
+        alias: 'o',
+        type: 'string',
+        describe: 'output directory: each file lands at <out>/<path relative to cwd>',
+        requiresArg: true,
+      },
       'in-place': { type: 'boolean', describe: 'replace each input with its result (atomically)' },
       transform: {
         alias: 't',
@@ -48,11 +75,26 @@ function build(cli: Argv, version: string) {
         requiresArg: true,
       },
       ext: { type: 'string', describe: "replace the output file's extension, e.g. .html", requiresArg: true },
-      level: { type: 'string', describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)', requiresArg: true },
-      ignore: { alias: 'i', type: 'string', array: true, describe: 'glob to exclude (repeatable); --out is always excluded', requiresArg: true },
+      level: {
+        type: 'string',
+        describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)',
+        requiresArg: true,
+      },
+      ignore: {
+        alias: 'i',
+        type: 'string',
+        array: true,
+        describe: 'glob to exclude (repeatable); --out is always excluded',
+        requiresArg: true,
+      },
       dot: { type: 'boolean', describe: 'match names that start with a dot' },
       'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
-      concurrency: { alias: 'j', type: 'string', describe: 'files in flight (default: chosen from the machine and the transforms)', requiresArg: true },
+      concurrency: {
+        alias: 'j',
+        type: 'string',
+        describe: 'files in flight (default: chosen from the machine and the transforms)',
+        requiresArg: true,
+      },
       sequential: { type: 'boolean', describe: 'one file at a time: the same pipeline as -j 1' },
       'dry-run': { type: 'boolean', describe: 'show what would be written, write nothing' },
       'skip-existing': { type: 'boolean', describe: "don't rewrite outputs that exist" },
@@ -94,7 +136,8 @@ function single(flag: string, value: unknown): string | undefined {
 export function parseTransformFlags(values: readonly string[]): TransformStage[] {
   return values.map((value) => {
     const names = value.split(',').map((name) => name.trim());
-    if (names.some((name) => name === '')) throw new UsageError(`-t/--transform has an empty name in '${value}'`);
+    if (names.some((name) => name === ''))
+      throw new UsageError(`-t/--transform has an empty name in '${value}'`);
     return names.length === 1 ? (names[0] as string) : names;
   });
 }

@@ -5,7 +5,7 @@ import { liveTemps } from '../io/temp-files.js';
 import { formatFailures, formatSummary } from '../report/format.js';
 import { ProgressBar } from '../report/progress.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs } from './args.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -13,7 +13,9 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -38,6 +40,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  // A reader that goes away (`globpipe --json | head`) ends our output, not the work:
+  // files keep being written atomically and the exit code still tells the outcome.
+  let stdoutOpen = true;
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutOpen = false;
+  });
+  const print = (line: string) => {
+    if (stdoutOpen) stdout.write(`${line}\n`);
+  };
+
   const { run: runOptions, json, quiet } = parsed.options;
   const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
   const bar = showProgress ? new ProgressBar(stderr) : undefined;
@@ -49,7 +62,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     interrupts += 1;
     if (interrupts === 1) {
       controller.abort(new Error(`received ${signal}`));
-      const line = `globpipe: ${signal}: finishing in-flight files; press Ctrl-C again to stop at once`;
+      const line = `globpipe: ${signal}: stopping, cancelling files in flight (Ctrl-C again to quit at once)`;
       if (bar) bar.log(stderr, line);
       else if (!json) stderr.write(`${line}\n`);
       return;
@@ -66,11 +79,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const onEvent = (event: GlobpipeEvent) => {
     bar?.onEvent(event);
     if (event.type !== 'file') return;
-    if (json) stdout.write(`${JSON.stringify(fileLine(event.result))}\n`);
+    if (json) print(JSON.stringify(fileLine(event.result)));
     else if (dryRunLines && event.result.status === 'planned') {
       const line = `${event.result.input} -> ${event.result.outputs.join(', ')}`;
-      if (bar) bar.log(stdout, line);
-      else stdout.write(`${line}\n`);
+      if (bar && stdout.isTTY) bar.log(stdout, line);
+      else print(line);
     }
   };
 
@@ -93,7 +106,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   bar?.stop();
 
-  if (json) stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
+  if (json) print(JSON.stringify({ type: 'summary', ...summary }));
   if (quiet) {
     const failures = formatFailures(summary);
     if (failures.length > 0) stderr.write(`${failures.join('\n')}\n`);

@@ -15,8 +15,10 @@ export class ProgressBar {
   #bytes = 0;
   #globDone = false;
   #timer: NodeJS.Timeout;
+  readonly #stream: NodeJS.WriteStream;
 
   constructor(stream: NodeJS.WriteStream) {
+    this.#stream = stream;
     this.#bar = new cliProgress.SingleBar(
       {
         stream,
@@ -67,9 +69,19 @@ export class ProgressBar {
     };
   }
 
-  /** Prints a line above the bar. */
+  /**
+   * Prints a line above the bar. cli-progress saved the cursor where the bar
+   * started and returns there to clear it, so after the line the bar's new home
+   * is saved again (DECSC); a stream that is not the terminal just gets the line.
+   */
   log(stream: NodeJS.WriteStream, line: string): void {
-    stream.write(`\r\x1b[K${line}\n`);
+    if (stream.isTTY !== true) {
+      stream.write(`${line}\n`);
+      return;
+    }
+    this.#stream.write('\r\x1b[K');
+    stream.write(`${line}\n`);
+    this.#stream.write('\x1b7');
   }
 
   /** Removes the bar and restores the cursor. */

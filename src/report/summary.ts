@@ -7,6 +7,8 @@ export class SummaryBuilder {
   skipped = 0;
   failed = 0;
   outputs = 0;
+  /** Files planned by a dry run. */
+  planned = 0;
   bytesIn = 0;
   bytesOut = 0;
   readonly failures: Failure[] = [];
@@ -18,6 +20,7 @@ export class SummaryBuilder {
         this.outputs += result.outputs.length;
         break;
       case 'planned':
+        this.planned += 1;
         this.outputs += result.outputs.length;
         break;
       case 'skipped':
@@ -51,7 +54,7 @@ export class SummaryBuilder {
     interrupted: boolean;
   }): Summary {
     const seconds = fields.elapsedMs / 1000;
-    const done = this.written + this.skipped + this.failed;
+    const done = this.written + this.planned + this.skipped + this.failed;
     return {
       cwd: fields.cwd,
       out: fields.out,

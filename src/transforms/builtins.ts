@@ -15,7 +15,9 @@ const unbrotliAsync = promisify(zlib.brotliDecompress);
 
 const appendExt = (ext: string) => (path: string) => path + ext;
 const stripExt = (ext: string) => (path: string) =>
-  path.endsWith(ext) && path.length > ext.length && !path.endsWith(`/${ext}`) ? path.slice(0, -ext.length) : path;
+  path.endsWith(ext) && path.length > ext.length && !path.endsWith(`/${ext}`)
+    ? path.slice(0, -ext.length)
+    : path;
 
 function brotliParams(level: number | undefined, size?: number): zlib.BrotliOptions {
   const params: Record<number, number> = {

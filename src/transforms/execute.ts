@@ -1,4 +1,4 @@
-import { Duplex, PassThrough, Readable, Transform as NodeTransform } from 'node:stream';
+import { Duplex, Transform as NodeTransform, PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GlobpipeError } from '../errors.js';
 import type { FileInfo, TransformResult } from '../types.js';
@@ -23,12 +23,17 @@ export function toBuffer(result: unknown, transform: ResolvedTransform): Buffer 
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks);
 }
 
 /** Runs one transform on a whole buffer, whichever form it defines. */
-export async function applyToBuffer(transform: ResolvedTransform, content: Buffer, file: FileInfo): Promise<Buffer> {
+export async function applyToBuffer(
+  transform: ResolvedTransform,
+  content: Buffer,
+  file: FileInfo,
+): Promise<Buffer> {
   try {
     if (transform.buffer !== undefined) {
       return toBuffer(await transform.buffer(content, file), transform);
@@ -50,7 +55,10 @@ export function asTransformError(error: unknown, transform: ResolvedTransform): 
 function makeStream(transform: ResolvedTransform, file: FileInfo): Duplex {
   const stream = (transform.stream as (file: FileInfo) => unknown)(file);
   if (!(stream instanceof Duplex)) {
-    throw new GlobpipeError('ETRANSFORM', `${transform.name}: stream() returned ${describeValue(stream)}, expected a Duplex stream`);
+    throw new GlobpipeError(
+      'ETRANSFORM',
+      `${transform.name}: stream() returned ${describeValue(stream)}, expected a Duplex stream`,
+    );
   }
   return stream;
 }

@@ -9,7 +9,9 @@ import type { ResolvedTransform } from './resolved.js';
 const moduleExtensions = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 
 function looksLikePath(spec: string): boolean {
-  return spec.includes('/') || spec.includes('\\') || spec.startsWith('.') || moduleExtensions.has(extname(spec));
+  return (
+    spec.includes('/') || spec.includes('\\') || spec.startsWith('.') || moduleExtensions.has(extname(spec))
+  );
 }
 
 /** Checks the shape of a transform object; `origin` names where it came from in errors. */
@@ -95,7 +97,10 @@ export async function resolveStages(
   const stages: readonly TransformStage[] =
     input === undefined ? ['copy'] : Array.isArray(input) ? input : [input as TransformStage];
   if (stages.length === 0) {
-    throw new GlobpipeError('EUSAGE', 'Expected `transforms` to name at least one transform, got an empty list');
+    throw new GlobpipeError(
+      'EUSAGE',
+      'Expected `transforms` to name at least one transform, got an empty list',
+    );
   }
   const resolved: ResolvedTransform[][] = [];
   for (const stage of stages) {

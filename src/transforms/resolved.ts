@@ -8,7 +8,9 @@ import type { FileInfo, TransformResult } from '../types.js';
 export interface ResolvedTransform {
   readonly name: string;
   readonly rename?: ((relativePath: string) => string) | undefined;
-  readonly buffer?: ((content: Buffer, file: FileInfo) => TransformResult | Promise<TransformResult>) | undefined;
+  readonly buffer?:
+    | ((content: Buffer, file: FileInfo) => TransformResult | Promise<TransformResult>)
+    | undefined;
   readonly stream?: ((file: FileInfo) => Duplex) | undefined;
   /** `rename` only appends to the path, so distinct inputs keep distinct outputs. */
   readonly appendsOnly?: boolean;

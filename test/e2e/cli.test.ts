@@ -15,7 +15,9 @@ describe('copy (default transform)', () => {
     const expected = siteFiles();
     expect(expected.size).toBeGreaterThan(10);
     expect(readTree(out)).toEqual(expected);
-    expect(result.stderr).toMatch(new RegExp(`^globpipe: ${expected.size} matched, ${expected.size} written, 0 skipped, 0 failed`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^globpipe: ${expected.size} matched, ${expected.size} written, 0 skipped, 0 failed`),
+    );
     expect(result.stderr).not.toContain(ESC);
   });
 
@@ -27,7 +29,16 @@ describe('copy (default transform)', () => {
 
   it('honours patterns, !patterns and --ignore', async () => {
     const out = tempDir();
-    const result = await runCli(['-C', site, '**/*.{html,css}', '!about.html', '-i', 'css/print.css', '-o', out]);
+    const result = await runCli([
+      '-C',
+      site,
+      '**/*.{html,css}',
+      '!about.html',
+      '-i',
+      'css/print.css',
+      '-o',
+      out,
+    ]);
     expect(result.code).toBe(0);
     expect([...readTree(out).keys()]).toEqual(['css/site.css', 'index.html']);
   });
@@ -52,7 +63,8 @@ describe('compression built-ins', () => {
     const written = readTree(out);
     const inputs = siteFiles();
     expect([...written.keys()]).toEqual([...inputs.keys()].map((p) => `${p}.gz`).sort());
-    for (const [path, content] of inputs) expect(gunzipSync(written.get(`${path}.gz`) as Buffer)).toEqual(content);
+    for (const [path, content] of inputs)
+      expect(gunzipSync(written.get(`${path}.gz`) as Buffer)).toEqual(content);
   });
 
   it('brotli appends .br and every output decompresses to its input', async () => {
@@ -84,7 +96,9 @@ describe('compression built-ins', () => {
     await runCli(['-C', site, 'js/data.js', '-t', 'gzip', '-o', def]);
     const input = readFileSync(join(site, 'js/data.js'));
     expect(readFileSync(join(def, 'js/data.js.gz')).length).toBe(gzipSync(input, { level: 6 }).length);
-    expect(readFileSync(join(fast, 'js/data.js.gz')).length).toBeGreaterThan(readFileSync(join(def, 'js/data.js.gz')).length);
+    expect(readFileSync(join(fast, 'js/data.js.gz')).length).toBeGreaterThan(
+      readFileSync(join(def, 'js/data.js.gz')).length,
+    );
   });
 
   it('streams a file past the threshold and still round-trips', async () => {
@@ -149,7 +163,11 @@ describe('--ext and --dry-run', () => {
   it('--ext replaces the extension of each output', async () => {
     const out = tempDir();
     expect((await runCli(['-C', site, 'docs/**/*.md', '--ext', '.txt', '-o', out])).code).toBe(0);
-    expect([...readTree(out).keys()]).toEqual(['docs/README.txt', 'docs/guides/getting-started.txt', 'docs/guides/with space.txt']);
+    expect([...readTree(out).keys()]).toEqual([
+      'docs/README.txt',
+      'docs/guides/getting-started.txt',
+      'docs/guides/with space.txt',
+    ]);
   });
 
   it('--dry-run lists what would be written and writes nothing', async () => {
@@ -157,7 +175,10 @@ describe('--ext and --dry-run', () => {
     const out = join(parent, 'out');
     const result = await runCli(['-C', site, '**/*.css', '-t', 'gzip', '-o', out, '--dry-run']);
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual(['css/print.css -> css/print.css.gz', 'css/site.css -> css/site.css.gz']);
+    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'css/print.css -> css/print.css.gz',
+      'css/site.css -> css/site.css.gz',
+    ]);
     expect(result.stderr).toMatch(/2 matched, 2 outputs planned/);
     expect(existsSync(out)).toBe(false);
   });
@@ -168,7 +189,10 @@ describe('--json', () => {
     const out = tempDir();
     const result = await runCli(['-C', join(fixtures, 'archives'), '-t', 'gzip', '-o', out, '--json']);
     expect(result.code).toBe(0);
-    const lines = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const files = lines.filter((line) => line.type === 'file');
     const summary = lines.at(-1) as Record<string, number | string>;
     expect(lines.slice(0, -1).every((line) => line.type === 'file')).toBe(true);
@@ -186,9 +210,21 @@ describe('--json', () => {
 
   it('reports a failure with its error and keeps stdout pure JSON', async () => {
     const out = tempDir();
-    const result = await runCli(['-C', join(fixtures, 'archives'), '*.gz', '-t', 'gunzip', '-o', out, '--json']);
+    const result = await runCli([
+      '-C',
+      join(fixtures, 'archives'),
+      '*.gz',
+      '-t',
+      'gunzip',
+      '-o',
+      out,
+      '--json',
+    ]);
     expect(result.code).toBe(1);
-    const lines = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const failed = lines.find((line) => line.status === 'failed');
     expect(failed).toMatchObject({ input: 'corrupt.txt.gz', error: { code: 'ETRANSFORM' } });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', failed: 1, written: 1 });
@@ -237,9 +273,28 @@ describe('--help and --version', () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     for (const option of [
-      '--cwd', '--out', '--in-place', '--transform', '--ext', '--level', '--ignore', '--dot', '--follow-symlinks',
-      '--concurrency', '--sequential', '--dry-run', '--skip-existing', '--if-newer', '--fail-fast', '--max-errors',
-      '--fsync', '--progress', '--quiet', '--json', '--help', '--version',
+      '--cwd',
+      '--out',
+      '--in-place',
+      '--transform',
+      '--ext',
+      '--level',
+      '--ignore',
+      '--dot',
+      '--follow-symlinks',
+      '--concurrency',
+      '--sequential',
+      '--dry-run',
+      '--skip-existing',
+      '--if-newer',
+      '--fail-fast',
+      '--max-errors',
+      '--fsync',
+      '--progress',
+      '--quiet',
+      '--json',
+      '--help',
+      '--version',
     ]) {
       expect(result.stdout).toMatch(new RegExp(`${option}\\s+\\S`));
     }
@@ -248,7 +303,9 @@ describe('--help and --version', () => {
   });
 
   it('prints the version from package.json', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     const result = await runCli(['--version']);
     expect(result).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
@@ -258,7 +315,16 @@ describe('quiet and progress off a terminal', () => {
   it('-q prints nothing on success and only failures otherwise', async () => {
     const ok = await runCli(['-C', site, '-o', tempDir(), '-q']);
     expect(ok).toMatchObject({ code: 0, stdout: '', stderr: '' });
-    const bad = await runCli(['-C', join(fixtures, 'archives'), '*.gz', '-t', 'gunzip', '-o', tempDir(), '-q']);
+    const bad = await runCli([
+      '-C',
+      join(fixtures, 'archives'),
+      '*.gz',
+      '-t',
+      'gunzip',
+      '-o',
+      tempDir(),
+      '-q',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('  failed: corrupt.txt.gz: gunzip: incorrect header check\n');
   });

@@ -1,0 +1,241 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { defineTransform, GlobpipeError, type GlobpipeEvent, run } from '../src/index.js';
+import { type Io, nodeIo } from '../src/io/io.js';
+import { readTree, site, siteFiles, tempDir } from './helpers.js';
+
+function makeTree(count: number, size = 16): string {
+  const dir = tempDir();
+  for (let i = 0; i < count; i += 1) {
+    const sub = join(dir, `d${i % 7}`);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f${i}.txt`), `file ${i}\n`.padEnd(size, '.'));
+  }
+  return dir;
+}
+
+/** A transform that counts how many files it is working on at once. */
+function gauge(delayMs: number) {
+  const state = { now: 0, max: 0, calls: 0 };
+  const transform = defineTransform({
+    name: 'gauge',
+    async buffer(content: Buffer) {
+      state.now += 1;
+      state.calls += 1;
+      state.max = Math.max(state.max, state.now);
+      await sleep(delayMs);
+      state.now -= 1;
+      return content;
+    },
+  });
+  return { state, transform };
+}
+
+describe('run()', () => {
+  it('does what the CLI does and returns the typed summary', async () => {
+    const out = tempDir();
+    const summary = await run({ cwd: site, out, transforms: ['gzip'], concurrency: 3 });
+    const inputs = siteFiles();
+    expect(summary).toMatchObject({
+      matched: inputs.size,
+      written: inputs.size,
+      failed: 0,
+      concurrency: 3,
+      interrupted: false,
+    });
+    expect(summary.failures).toEqual([]);
+    for (const [path, content] of inputs)
+      expect(gunzipSync(readTree(out).get(`${path}.gz`) as Buffer)).toEqual(content);
+  });
+
+  it('reports progress as events: a match per file, the end of the glob, a result per file', async () => {
+    const events: GlobpipeEvent[] = [];
+    const summary = await run({ cwd: site, out: tempDir(), onEvent: (event) => events.push(event) });
+    const matches = events.filter((e) => e.type === 'match');
+    const files = events.filter((e) => e.type === 'file');
+    expect(matches).toHaveLength(summary.matched);
+    expect(files).toHaveLength(summary.matched);
+    expect(events.filter((e) => e.type === 'glob-end')).toEqual([
+      {
+        type: 'glob-end',
+        matched: summary.matched,
+        bytes: [...siteFiles().values()].reduce((n, b) => n + b.length, 0),
+      },
+    ]);
+  });
+
+  it('rejects bad options with a GlobpipeError naming the value, before writing anything', async () => {
+    const out = join(tempDir(), 'out');
+    await expect(run({ cwd: site, out, concurrency: 0 })).rejects.toThrow(
+      'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)',
+    );
+    await expect(run({ cwd: site, out, transforms: ['nope'] })).rejects.toMatchObject({
+      code: 'ENOTRANSFORM',
+    });
+    await expect(run({ cwd: site })).rejects.toBeInstanceOf(GlobpipeError);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('the bound', () => {
+  it('never has more than `concurrency` files in the transform, and reaches it', async () => {
+    const cwd = makeTree(60);
+    for (const concurrency of [1, 4, 16]) {
+      const { state, transform } = gauge(15);
+      const summary = await run({ cwd, out: tempDir(), transforms: [transform], concurrency });
+      expect(summary.written).toBe(60);
+      expect(state.calls).toBe(60);
+      expect(state.max).toBe(concurrency);
+    }
+  });
+
+  it('counts whole file jobs, from the read to the rename, through the io layer', async () => {
+    const cwd = makeTree(40);
+    const jobs = { now: 0, max: 0 };
+    const io: Io = {
+      ...nodeIo,
+      async readFile(path) {
+        jobs.now += 1;
+        jobs.max = Math.max(jobs.max, jobs.now);
+        await sleep(5);
+        return nodeIo.readFile(path);
+      },
+      async rename(from, to) {
+        await sleep(5);
+        await nodeIo.rename(from, to);
+        jobs.now -= 1;
+      },
+    };
+    const { transform } = gauge(5);
+    await run({ cwd, out: tempDir(), transforms: [transform], concurrency: 6, io });
+    expect(jobs.max).toBe(6);
+    expect(jobs.now).toBe(0);
+  });
+
+  it('feeds the queue with backpressure: jobs waiting never exceed concurrency, whatever the file count', async () => {
+    const cwd = makeTree(300);
+    let maxWaiting = 0;
+    let maxInFlight = 0;
+    let matchedBeforeFirstResult = 0;
+    let results = 0;
+    const { transform } = gauge(2);
+    const summary = await run({
+      cwd,
+      out: tempDir(),
+      transforms: [transform],
+      concurrency: 5,
+      probe: {
+        onEnqueue(waiting, inFlight) {
+          maxWaiting = Math.max(maxWaiting, waiting);
+          maxInFlight = Math.max(maxInFlight, inFlight);
+        },
+      },
+      onEvent(event) {
+        if (event.type === 'file') results += 1;
+        if (event.type === 'match' && results === 0) matchedBeforeFirstResult = event.matched;
+      },
+    });
+    expect(summary.written).toBe(300);
+    expect(maxWaiting).toBeLessThanOrEqual(5);
+    expect(maxInFlight).toBe(5);
+    // The glob is not held back by the queue: the progress total runs ahead of the work.
+    expect(matchedBeforeFirstResult).toBeGreaterThan(10);
+  });
+
+  it('--sequential is concurrency 1 on the same path', async () => {
+    const cwd = makeTree(10);
+    const { state, transform } = gauge(5);
+    const summary = await run({ cwd, out: tempDir(), transforms: [transform], sequential: true });
+    expect(summary.concurrency).toBe(1);
+    expect(state.max).toBe(1);
+  });
+});
+
+describe('abort', () => {
+  it('starts nothing new once the signal fires, leaves no temp file, and says it was interrupted', async () => {
+    const cwd = makeTree(100);
+    const out = tempDir();
+    const controller = new AbortController();
+    let files = 0;
+    const { transform } = gauge(10);
+    const summary = await run({
+      cwd,
+      out,
+      transforms: [transform],
+      concurrency: 4,
+      signal: controller.signal,
+      onEvent(event) {
+        if (event.type === 'file' && ++files === 10) controller.abort();
+      },
+    });
+    expect(summary.interrupted).toBe(true);
+    expect(summary.written).toBeGreaterThanOrEqual(10);
+    expect(summary.written).toBeLessThan(100);
+    const written = readTree(out);
+    expect(written.size).toBe(summary.written);
+    expect([...written.keys()].some((p) => p.includes('globpipe-tmp'))).toBe(false);
+  });
+});
+
+describe('per-file failures from transforms', () => {
+  it('a transform that throws or returns the wrong type fails that file only', async () => {
+    const cwd = makeTree(12);
+    const out = tempDir();
+    const summary = await run({
+      cwd,
+      out,
+      transforms: [
+        {
+          name: 'picky',
+          buffer(content, file) {
+            if (file.path.endsWith('f3.txt')) throw new Error('does not like f3');
+            if (file.path.endsWith('f5.txt')) return 42 as unknown as string;
+            return content.toString().toUpperCase();
+          },
+        },
+      ],
+    });
+    expect(summary).toMatchObject({ matched: 12, written: 10, failed: 2 });
+    expect(summary.failures).toEqual([
+      { path: 'd3/f3.txt', code: 'ETRANSFORM', message: 'picky: does not like f3' },
+      {
+        path: 'd5/f5.txt',
+        code: 'ETRANSFORM',
+        message: 'picky: returned number, expected a Buffer, Uint8Array or string',
+      },
+    ]);
+    expect(readTree(out).get('d0/f0.txt')?.toString()).toBe('FILE 0\n.........');
+    expect(readdirSync(join(out, 'd3'))).toEqual(['f10.txt']); // f3 failed: no output, no temp file
+  });
+});
+
+describe('planning checks', () => {
+  it('two inputs mapping to one output (after --ext) fail before anything is written', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'a.md'), 'a');
+    writeFileSync(join(cwd, 'a.txt'), 'a');
+    writeFileSync(join(cwd, 'b.md'), 'b');
+    const out = join(tempDir(), 'out');
+    await expect(run({ cwd, out, ext: '.html' })).rejects.toMatchObject({
+      code: 'ECOLLISION',
+      message: '`a.md` and `a.txt` would both be written to `a.html`',
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an output over an input without in-place fails before anything is written', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'a.txt'), 'a');
+    await expect(run({ cwd, out: cwd })).rejects.toMatchObject({ code: 'EOVERWRITE' });
+    const summary = await run({
+      cwd,
+      inPlace: true,
+      transforms: [{ name: 'up', buffer: (c) => c.toString().toUpperCase() }],
+    });
+    expect(summary.written).toBe(1);
+    expect(readTree(cwd)).toEqual(new Map([['a.txt', Buffer.from('A')]]));
+  });
+});

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import type { Entry } from '../../src/discover.js';
+import { canPlanPerFile, checkPatterns, checkPlan, planOutputs } from '../../src/plan.js';
+import type { Settings } from '../../src/settings.js';
+import { builtin } from '../../src/transforms/builtins.js';
+import type { ResolvedTransform } from '../../src/transforms/resolved.js';
+
+const copy = builtin('copy', {});
+const gzip = builtin('gzip', {});
+const brotli = builtin('brotli', {});
+const gunzip = builtin('gunzip', {});
+
+function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][] }): Settings {
+  const stages = overrides.stages ?? [[copy]];
+  let chains: ResolvedTransform[][] = [[]];
+  for (const stage of stages) chains = chains.flatMap((chain) => stage.map((t) => [...chain, t]));
+  return {
+    cwd: '/src',
+    patterns: ['**/*'],
+    out: '/out',
+    inPlace: false,
+    chains,
+    ext: undefined,
+    ignore: [],
+    dot: false,
+    followSymlinks: false,
+    concurrency: 4,
+    dryRun: false,
+    maxErrors: Number.POSITIVE_INFINITY,
+    fsync: false,
+    skipExisting: false,
+    ifNewer: false,
+    streamThreshold: 1024,
+    signal: undefined,
+    onEvent: () => {},
+    io: undefined as never,
+    probe: undefined,
+    ...overrides,
+    stages,
+  };
+}
+
+const entry = (path: string): Entry => ({
+  path,
+  absolutePath: `/src/${path}`,
+  kind: 'file',
+  size: 1,
+  mtime: new Date(0),
+});
+
+describe('planOutputs', () => {
+  it('mirrors the path under out', () => {
+    expect(planOutputs(entry('a/b c/ü.txt'), settings({}))).toMatchObject([
+      { relative: 'a/b c/ü.txt', absolute: '/out/a/b c/ü.txt' },
+    ]);
+  });
+
+  it('applies renames along the chain, one output per fan-out branch', () => {
+    const plan = planOutputs(entry('x.js'), settings({ stages: [[copy], [gzip, brotli]] }));
+    expect(plan.map((t) => t.relative)).toEqual(['x.js.gz', 'x.js.br']);
+    expect(planOutputs(entry('x.txt.gz'), settings({ stages: [[gunzip]] }))[0]?.relative).toBe('x.txt');
+    expect(planOutputs(entry('x.txt'), settings({ stages: [[gunzip]] }))[0]?.relative).toBe('x.txt');
+  });
+
+  it('--ext replaces the last extension, and leaves dotfile names whole', () => {
+    const s = settings({ ext: '.html' });
+    expect(planOutputs(entry('docs/a.md'), s)[0]?.relative).toBe('docs/a.html');
+    expect(planOutputs(entry('docs/a.tar.gz'), s)[0]?.relative).toBe('docs/a.tar.html');
+    expect(planOutputs(entry('docs/.env'), s)[0]?.relative).toBe('docs/.env.html');
+    expect(planOutputs(entry('v1.2/README'), s)[0]?.relative).toBe('v1.2/README.html');
+  });
+
+  it('refuses an output that escapes out', () => {
+    expect(() => planOutputs(entry('../up.txt'), settings({}))).toThrow(/escapes the output directory/);
+    const sneaky: ResolvedTransform = {
+      name: 'sneaky',
+      cpuBound: false,
+      rename: () => '../../etc/passwd',
+      buffer: (c) => c,
+    };
+    expect(() => planOutputs(entry('a.txt'), settings({ stages: [[sneaky]] }))).toThrow(
+      expect.objectContaining({ code: 'EOUTSIDE' }),
+    );
+  });
+
+  it('names a rename that returns no path', () => {
+    const bad: ResolvedTransform = {
+      name: 'bad',
+      cpuBound: false,
+      rename: () => undefined as never,
+      buffer: (c) => c,
+    };
+    expect(() => planOutputs(entry('a.txt'), settings({ stages: [[bad]] }))).toThrow(
+      'bad: rename() returned undefined, expected a path',
+    );
+  });
+});
+
+describe('checkPatterns', () => {
+  it('accepts patterns inside cwd and refuses those reaching above it', () => {
+    expect(() => checkPatterns(settings({ patterns: ['**/*.js', 'a/../b/*', '!../x'] }))).not.toThrow();
+    for (const pattern of ['../x/**', 'a/../../x', '/etc/*']) {
+      expect(() => checkPatterns(settings({ patterns: [pattern] }))).toThrow(
+        expect.objectContaining({ code: 'EOUTSIDE' }),
+      );
+    }
+  });
+});
+
+describe('canPlanPerFile', () => {
+  it('streams when renames only append and out is outside the glob', () => {
+    expect(canPlanPerFile(settings({}))).toBe(true);
+    expect(canPlanPerFile(settings({ stages: [[gzip, brotli]] }))).toBe(true);
+    expect(canPlanPerFile(settings({ out: '/src/out' }))).toBe(true);
+  });
+
+  it('plans the whole glob first when outputs could collide or overwrite inputs', () => {
+    expect(canPlanPerFile(settings({ ext: '.html' }))).toBe(false);
+    expect(canPlanPerFile(settings({ stages: [[gunzip]] }))).toBe(false);
+    expect(canPlanPerFile(settings({ out: '/src' }))).toBe(false);
+    expect(canPlanPerFile(settings({ out: '/' }))).toBe(false);
+  });
+});
+
+describe('checkPlan', () => {
+  const plan = (s: Settings, paths: string[]) =>
+    paths.map((p) => ({ entry: entry(p), targets: planOutputs(entry(p), s) }));
+
+  it('finds two inputs on one output', () => {
+    const s = settings({ ext: '.html' });
+    expect(() => checkPlan(plan(s, ['a.md', 'b.md', 'a.txt']), s)).toThrow(
+      '`a.md` and `a.txt` would both be written to `a.html`',
+    );
+  });
+
+  it('finds two fan-out branches on one output', () => {
+    const s = settings({ stages: [[gzip, brotli]], ext: '.z' });
+    expect(() => checkPlan(plan(s, ['a.js']), s)).toThrow(
+      /Two transforms of `a.js` write the same output `a.js.z`/,
+    );
+  });
+
+  it('finds an output over another input, and over its own input unless in place', () => {
+    const s = settings({ out: '/src', stages: [[gzip]] });
+    expect(() => checkPlan(plan(s, ['a', 'a.gz']), s)).toThrow(
+      'Output of `a` would overwrite the input `a.gz`; use --in-place to replace inputs',
+    );
+    const same = settings({ out: '/src' });
+    expect(() => checkPlan(plan(same, ['a']), same)).toThrow(/would overwrite the input itself/);
+    const inPlace = settings({ out: '/src', inPlace: true });
+    expect(() => checkPlan(plan(inPlace, ['a', 'b']), inPlace)).not.toThrow();
+  });
+});
