@@ -30,13 +30,18 @@ describe.runIf(hasScript())('progress bar in a terminal', () => {
   it('draws the bar while files are processed and leaves the terminal clean', () => {
     const out = tempDir();
     const command = `${quote(process.execPath)} ${quote(bin)} -C ${quote(site)} -t ${quote(slowModule())} -j 2 -o ${quote(out)}`;
-    const screen = execFileSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '120' } });
+    const screen = execFileSync('script', ['-qec', command, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '120' },
+    });
     expect(screen).toContain('\x1b[?25l'); // cursor hidden while drawing
     expect(screen).toMatch(/\d+\/\d+ files \| [\d.]+ [kM]?B \| \d+ files\/s \| [\d.]+ MB\/s \| ETA/);
     expect(screen).toContain('\x1b[?25h'); // and shown again
     // After the bar is cleared, the summary is the last thing on screen.
     const lastLine = screen.trimEnd().split(/\r?\n/).at(-1) ?? '';
-    expect(lastLine.slice(lastLine.lastIndexOf('globpipe:'))).toMatch(/^globpipe: \d+ matched, \d+ written, 0 skipped, 0 failed/);
+    expect(lastLine.slice(lastLine.lastIndexOf('globpipe:'))).toMatch(
+      /^globpipe: \d+ matched, \d+ written, 0 skipped, 0 failed/,
+    );
     expect(lastLine.slice(lastLine.lastIndexOf('globpipe:'))).not.toContain('\x1b');
     expect(readTree(out)).toEqual(siteFiles());
   });

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readTree, root, site, siteFiles, tempDir } from '../helpers.js';
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+describe('the packed package', () => {
+  it('installs from its tarball elsewhere: `npx globpipe` runs, and `import { run }` works with types', () => {
+    const packDir = tempDir();
+    // --ignore-scripts: `npm test` has just built dist/, and a nested build would race the other test files.
+    execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, stdio: 'ignore' });
+    const tarball = readdirSync(packDir).find((name) => name.endsWith('.tgz'));
+    expect(tarball).toBeDefined();
+
+    const app = tempDir();
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball as string)], {
+      cwd: app,
+      stdio: 'ignore',
+    });
+    const installed = readdirSync(join(app, 'node_modules', 'globpipe', 'dist'));
+    expect(installed).toContain('index.d.ts');
+    expect(readdirSync(join(app, 'node_modules', 'globpipe'))).not.toContain('src');
+
+    const cliOut = join(app, 'cli-out');
+    execFileSync(npm, ['exec', '--', 'globpipe', '-C', site, '-o', cliOut, '-q'], { cwd: app, stdio: 'pipe' });
+    expect(readTree(cliOut)).toEqual(siteFiles());
+
+    const libOut = join(app, 'lib-out');
+    writeFileSync(
+      join(app, 'use.mjs'),
+      `import { run } from 'globpipe';\nconst s = await run({ cwd: ${JSON.stringify(site)}, out: ${JSON.stringify(libOut)}, transforms: ['gzip'] });\nconsole.log(JSON.stringify({ written: s.written }));\n`,
+    );
+    const printed = execFileSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' });
+    expect(JSON.parse(printed)).toEqual({ written: siteFiles().size });
+  }, 120_000);
+});
