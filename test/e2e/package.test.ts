@@ -10,22 +10,32 @@ describe('the packed package', () => {
   it('installs from its tarball elsewhere: `npx globpipe` runs, and `import { run }` works with types', () => {
     const packDir = tempDir();
     // --ignore-scripts: `npm test` has just built dist/, and a nested build would race the other test files.
-    execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, stdio: 'ignore' });
+    execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', packDir], {
+      cwd: root,
+      stdio: 'ignore',
+    });
     const tarball = readdirSync(packDir).find((name) => name.endsWith('.tgz'));
     expect(tarball).toBeDefined();
 
     const app = tempDir();
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball as string)], {
-      cwd: app,
-      stdio: 'ignore',
-    });
+    execFileSync(
+      npm,
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball as string)],
+      {
+        cwd: app,
+        stdio: 'ignore',
+      },
+    );
     const installed = readdirSync(join(app, 'node_modules', 'globpipe', 'dist'));
     expect(installed).toContain('index.d.ts');
     expect(readdirSync(join(app, 'node_modules', 'globpipe'))).not.toContain('src');
 
     const cliOut = join(app, 'cli-out');
-    execFileSync(npm, ['exec', '--', 'globpipe', '-C', site, '-o', cliOut, '-q'], { cwd: app, stdio: 'pipe' });
+    execFileSync(npm, ['exec', '--', 'globpipe', '-C', site, '-o', cliOut, '-q'], {
+      cwd: app,
+      stdio: 'pipe',
+    });
     expect(readTree(cliOut)).toEqual(siteFiles());
 
     const libOut = join(app, 'lib-out');
