@@ -14,6 +14,8 @@ export interface Entry {
   readonly kind: EntryKind;
   readonly size: number;
   readonly mtime: Date;
+  /** Permission bits, kept by in-place writes. */
+  readonly mode: number;
 }
 
 /** A glob failure that is not about one match (an unreadable directory, a loop). */
@@ -75,6 +77,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
       kind,
       size: item.stats.size,
       mtime: item.stats.mtime,
+      mode: item.stats.mode & 0o7777,
     };
     hooks.onMatch(entry);
     buffer.push(entry);

@@ -57,7 +57,8 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
           reason: 'symbolic link (not followed without --follow-symlinks)',
         });
       }
-      throw new GlobpipeError('ENOTFILE', 'dangling symbolic link: its target does not exist');
+      // The glob followed it and could only lstat it: its target is missing, or it loops.
+      throw await brokenLink(entry, ctx);
     }
     if (entry.kind === 'other') {
       throw new GlobpipeError('ENOTFILE', 'not a regular file (a FIFO, socket or device)');
@@ -89,6 +90,19 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
   }
 }
 
+async function brokenLink(entry: Entry, ctx: JobContext): Promise<GlobpipeError> {
+  const { io } = ctx.settings;
+  const target = await io.readlink(entry.absolutePath).catch(() => '?');
+  const code = await io.stat(entry.absolutePath).then(
+    () => 'OK',
+    (error: NodeJS.ErrnoException) => error.code,
+  );
+  if (code === 'ELOOP')
+    return new GlobpipeError('ESYMLINK', `symbolic link loop: \`${target}\` leads back to itself`);
+  if (code === 'OK') return new GlobpipeError('EREAD', 'symbolic link changed while the run went on');
+  return new GlobpipeError('ESYMLINK', `dangling symbolic link: its target \`${target}\` does not exist`);
+}
+
 async function whySkip(
   entry: Entry,
   targets: readonly OutputTarget[],
@@ -114,7 +128,13 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
     size: entry.size,
     mtime: entry.mtime,
   };
-  const writeOptions: WriteOptions = { io: settings.io, temps: ctx.temps, fsync: settings.fsync, signal };
+  const writeOptions: WriteOptions = {
+    io: settings.io,
+    temps: ctx.temps,
+    fsync: settings.fsync,
+    signal,
+    mode: settings.inPlace ? entry.mode : undefined,
+  };
   for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) {
     await ctx.dirs.ensure(dir).catch((error: unknown) => {
       throw inPhase('write', dir, error);
@@ -186,7 +206,13 @@ async function streamOutputs(
       }
     }),
   );
-  const source = ctx.settings.io.createReadStream(entry.absolutePath);
+  let source: Readable;
+  try {
+    source = await ctx.settings.io.openReadStream(entry.absolutePath);
+  } catch (error) {
+    for (const stage of chains.flat()) stage.destroy();
+    throw inPhase('read', entry.path, error);
+  }
   tag(source, 'read');
   const branches: Readable[] = targets.length === 1 ? [source] : tee(source, targets.length);
   const outcomes = await Promise.allSettled(

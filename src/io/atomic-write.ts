@@ -23,6 +23,8 @@ async function atomically(dest: string, options: WriteOptions, write: (temp: str
   temps.add(temp);
   try {
     await write(temp);
+    // Through writeFile's `mode` the umask would apply: an in-place result keeps its input's exact mode.
+    if (options.mode !== undefined) await io.chmod(temp, options.mode);
     options.signal?.throwIfAborted();
     await io.rename(temp, dest);
     temps.delete(temp);
@@ -40,6 +42,7 @@ export function writeFileAtomic(dest: string, data: Uint8Array, options: WriteOp
   );
 }
 
+/** copyfile keeps the source's mode by itself. */
 export function copyFileAtomic(src: string, dest: string, options: WriteOptions): Promise<void> {
   return atomically(dest, options, async (temp) => {
     await options.io.copyFile(src, temp);
@@ -56,7 +59,10 @@ export async function writeStreamAtomic(
 ): Promise<number> {
   let bytes = 0;
   await atomically(dest, options, async (temp) => {
-    const sink: Writable = options.io.createWriteStream(temp, { mode: options.mode, flush: options.fsync });
+    const sink: Writable = await options.io.openWriteStream(temp, {
+      mode: options.mode,
+      flush: options.fsync,
+    });
     sink.on('finish', () => {
       bytes = (sink as Writable & { bytesWritten?: number }).bytesWritten ?? 0;
     });

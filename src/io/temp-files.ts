@@ -5,12 +5,13 @@ import { basename, dirname, join } from 'node:path';
 /** Every temp file carries this marker, so a later run (or a person) can recognise and remove it. */
 export const TEMP_MARKER = '.globpipe-tmp';
 
-const runId = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
+// The pid lets a later run tell a dead run's leftovers from a live run's work in progress.
+const runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
 let counter = 0;
 
 /**
  * A temp path in the target's own directory, so the final rename never crosses
- * file systems: `dir/.index.html.k3f9a2b1c-7.globpipe-tmp`.
+ * file systems: `dir/.index.html.4242-a1b2c3-7.globpipe-tmp`.
  */
 export function tempPathFor(dest: string): string {
   // Keep the name under NAME_MAX (255) whatever the target's length.
@@ -19,8 +20,27 @@ export function tempPathFor(dest: string): string {
   return join(dirname(dest), `.${base}.${runId}-${counter}${TEMP_MARKER}`);
 }
 
+const tempPattern = /\.(\d+)-[0-9a-f]+-\d+\.globpipe-tmp$/;
+
 export function isTempName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith(TEMP_MARKER);
+  return name.startsWith('.') && tempPattern.test(name);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A temp file left by a process that no longer runs (killed with -9, or a crash): safe to remove. */
+export function isStaleTempName(name: string): boolean {
+  const match = name.startsWith('.') ? tempPattern.exec(name) : null;
+  if (match === null) return false;
+  const pid = Number(match[1]);
+  return pid !== process.pid && !isAlive(pid);
 }
 
 /** The temp files that exist right now, so an interrupted run can remove them, even synchronously. */

@@ -46,6 +46,7 @@ const entry = (path: string): Entry => ({
   kind: 'file',
   size: 1,
   mtime: new Date(0),
+  mode: 0o644,
 });
 
 describe('planOutputs', () => {
