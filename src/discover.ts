@@ -1,5 +1,6 @@
 import type { Stats } from 'node:fs';
-import { join } from 'node:path';
+import * as fs from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import fg from 'fast-glob';
 import type { Settings } from './settings.js';
@@ -16,6 +17,8 @@ export interface Entry {
   readonly mtime: Date;
   /** Permission bits, kept by in-place writes. */
   readonly mode: number;
+  /** Which file this is, whatever path reached it: `dev:ino`. */
+  readonly identity: string;
 }
 
 /** A glob failure that is not about one match (an unreadable directory, a loop). */
@@ -40,6 +43,51 @@ export interface DiscoverHooks {
   readonly onMatch: (entry: Entry) => void;
   /** Called once the glob is complete, with nothing more to find. */
   readonly onEnd: () => void;
+  /** Called for a symlinked directory that leads back to one of its own ancestors; it is not descended. */
+  readonly onLoop: (path: string, target: string) => void;
+}
+
+type ReaddirCallback = (error: NodeJS.ErrnoException | null, result?: unknown) => void;
+
+/**
+ * The readdir fast-glob walks with: it waits out descriptor exhaustion instead
+ * of failing the glob, and, when symlinks are followed, refuses to descend a
+ * directory whose real path is its own ancestor's (`loop -> ..`), which would
+ * otherwise be walked again and again until the kernel's ELOOP.
+ */
+function guardedReaddir(settings: Settings, onLoop: (dir: string, real: string) => void) {
+  const realOf = new Map<string, string>();
+  const read = (dir: string, options: unknown, callback: ReaddirCallback, delay = 1) => {
+    const done: ReaddirCallback = (error, result) => {
+      if (error?.code === 'EMFILE' || error?.code === 'ENFILE') {
+        setTimeout(() => read(dir, options, callback, Math.min(delay * 2, 50)), delay);
+        return;
+      }
+      callback(error, result);
+    };
+    if (options === undefined) fs.readdir(dir, done as never);
+    else fs.readdir(dir, options as never, done as never);
+  };
+  return (dir: string, optionsOrCallback: unknown, maybeCallback?: ReaddirCallback) => {
+    const callback = (
+      typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback
+    ) as ReaddirCallback;
+    const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
+    if (!settings.followSymlinks) return read(dir, options, callback);
+    fs.realpath(dir, (error, real) => {
+      if (error !== null) return read(dir, options, callback);
+      realOf.set(dir, real);
+      const parentReal = realOf.get(dirname(dir));
+      if (
+        parentReal !== undefined &&
+        (parentReal === real || parentReal.startsWith(real.endsWith(sep) ? real : real + sep))
+      ) {
+        onLoop(dir, real);
+        return callback(null, []);
+      }
+      read(dir, options, callback);
+    });
+  };
 }
 
 /**
@@ -62,6 +110,11 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     stats: true,
     objectMode: true,
     unique: true,
+    fs: {
+      readdir: guardedReaddir(settings, (dir, real) =>
+        hooks.onLoop(relative(settings.cwd, dir).split(sep).join('/'), real),
+      ) as never,
+    },
   }) as Readable;
   let buffer: Entry[] = [];
   let head = 0;
@@ -78,6 +131,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
       size: item.stats.size,
       mtime: item.stats.mtime,
       mode: item.stats.mode & 0o7777,
+      identity: `${item.stats.dev}:${item.stats.ino}`,
     };
     hooks.onMatch(entry);
     buffer.push(entry);

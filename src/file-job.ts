@@ -3,9 +3,18 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
-import { copyFileAtomic, type WriteOptions, writeFileAtomic, writeStreamAtomic } from './io/atomic-write.js';
+import {
+  commit,
+  discard,
+  type PreparedOutput,
+  prepareCopy,
+  prepareFile,
+  prepareStream,
+  type WriteOptions,
+} from './io/atomic-write.js';
 import type { DirMaker } from './io/dir-maker.js';
 import type { TempRegistry } from './io/temp-files.js';
+import type { Journal } from './journal.js';
 import { type OutputTarget, planOutputs } from './plan.js';
 import type { Settings } from './settings.js';
 import { asTransformError, runBufferStages, tee, toStream } from './transforms/execute.js';
@@ -18,6 +27,8 @@ export interface JobContext {
   readonly dirs: DirMaker;
   readonly temps: TempRegistry;
   readonly signal: AbortSignal;
+  /** In-place runs only: what is done, so an interrupted run can be resumed. */
+  readonly journal?: Journal | undefined;
 }
 
 type Phase = 'read' | 'write';
@@ -62,6 +73,15 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
     }
     if (entry.kind === 'other') {
       throw new GlobpipeError('ENOTFILE', 'not a regular file (a FIFO, socket or device)');
+    }
+    if (ctx.journal?.isDone(entry.path)) {
+      return finish({
+        outputs: [],
+        status: 'skipped',
+        bytesIn: 0,
+        bytesOut: 0,
+        reason: 'finished by the interrupted run (--resume)',
+      });
     }
     targets = planOutputs(entry, ctx.settings);
     const outputs = targets.map((t) => t.relative);
@@ -141,10 +161,37 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
     });
   }
 
+  const prepared: PreparedOutput[] = [];
+  try {
+    const bytesIn = await prepareOutputs(entry, file, targets, writeOptions, ctx, prepared);
+    // In place, the journal learns which temps are complete before any is renamed over its input:
+    // a resumed run finishes exactly these renames instead of transforming the file again.
+    await ctx.journal?.record(entry.path, prepared);
+    for (const output of prepared) ctx.temps.complete(output.temp, output.dest);
+    await commit(prepared, writeOptions).catch((error: unknown) => {
+      throw inPhase('write', (error as { dest?: string }).dest ?? settings.out, error);
+    });
+    return { bytesIn, bytesOut: prepared.reduce((sum, output) => sum + output.bytes, 0) };
+  } catch (error) {
+    await discard(prepared, writeOptions);
+    throw error;
+  }
+}
+
+/** Writes every output of one file to its temp file; returns the bytes read. */
+async function prepareOutputs(
+  entry: Entry,
+  file: FileInfo,
+  targets: readonly OutputTarget[],
+  writeOptions: WriteOptions,
+  ctx: JobContext,
+  prepared: PreparedOutput[],
+): Promise<number> {
+  const { settings, signal } = ctx;
   if (isIdentityCopy(settings) && targets.length === 1) {
     const target = targets[0] as OutputTarget;
     try {
-      await copyFileAtomic(entry.absolutePath, target.absolute, writeOptions);
+      prepared.push(await prepareCopy(entry.absolutePath, target.absolute, entry.size, writeOptions));
     } catch (error) {
       // copyfile names the source in every error; whether the source is still readable tells the side.
       const sourceOk = await settings.io.stat(entry.absolutePath).then(
@@ -153,7 +200,7 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
       );
       throw sourceOk ? inPhase('write', target.absolute, error) : inPhase('read', entry.path, error);
     }
-    return { bytesIn: entry.size, bytesOut: entry.size };
+    return entry.size;
   }
 
   if (entry.size < settings.streamThreshold) {
@@ -163,34 +210,35 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
     } catch (error) {
       throw inPhase('read', entry.path, error);
     }
-    let bytesOut = 0;
     await runBufferStages(
       settings.stages,
       content,
       file,
       async (index, data) => {
         const target = targets[index] as OutputTarget;
-        await writeFileAtomic(target.absolute, data, writeOptions).catch((error: unknown) => {
-          throw inPhase('write', target.absolute, error);
-        });
-        bytesOut += data.length;
+        prepared.push(
+          await prepareFile(target.absolute, data, writeOptions).catch((error: unknown) => {
+            throw inPhase('write', target.absolute, error);
+          }),
+        );
       },
       signal,
     );
-    return { bytesIn: content.length, bytesOut };
+    return content.length;
   }
 
-  return streamOutputs(entry, file, targets, writeOptions, ctx);
+  return streamOutputs(entry, file, targets, writeOptions, ctx, prepared);
 }
 
-/** Large files: one read stream, teed to every chain, each piped into its own atomic write. */
+/** Large files: one read stream, teed to every chain, each piped into its own temp file. */
 async function streamOutputs(
   entry: Entry,
   file: FileInfo,
   targets: readonly OutputTarget[],
   options: WriteOptions,
   ctx: JobContext,
-) {
+  prepared: PreparedOutput[],
+): Promise<number> {
   // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
   const origin = new WeakMap<object, 'read' | ResolvedTransform>();
   const tag = <S extends Readable>(stream: S, label: 'read' | ResolvedTransform): S =>
@@ -217,20 +265,17 @@ async function streamOutputs(
   const branches: Readable[] = targets.length === 1 ? [source] : tee(source, targets.length);
   const outcomes = await Promise.allSettled(
     targets.map((target, i) =>
-      writeStreamAtomic(target.absolute, branches[i] as Readable, chains[i] ?? [], options),
+      prepareStream(target.absolute, branches[i] as Readable, chains[i] ?? [], options),
     ),
   );
-  let bytesOut = 0;
+  for (const outcome of outcomes) if (outcome.status === 'fulfilled') prepared.push(outcome.value);
   for (const [i, outcome] of outcomes.entries()) {
-    if (outcome.status === 'fulfilled') {
-      bytesOut += outcome.value;
-      continue;
-    }
+    if (outcome.status === 'fulfilled') continue;
     const error: unknown = outcome.reason;
     const culprit = typeof error === 'object' && error !== null ? origin.get(error) : undefined;
     if (culprit === 'read') throw inPhase('read', entry.path, error);
     if (culprit !== undefined) throw asTransformError(error, culprit);
     throw inPhase('write', (targets[i] as OutputTarget).absolute, error);
   }
-  return { bytesIn: (source as Readable & { bytesRead?: number }).bytesRead ?? entry.size, bytesOut };
+  return (source as Readable & { bytesRead?: number }).bytesRead ?? entry.size;
 }

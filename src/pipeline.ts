@@ -5,7 +5,8 @@ import { describeCause, GlobpipeError } from './errors.js';
 import { type JobContext, processFile } from './file-job.js';
 import { DirMaker } from './io/dir-maker.js';
 import { liveTemps } from './io/temp-files.js';
-import { canPlanPerFile, checkPatterns, checkPlan, planOutputs } from './plan.js';
+import { Journal } from './journal.js';
+import { canPlanPerFile, checkOverwritesByIdentity, checkPatterns, checkPlan, planOutputs } from './plan.js';
 import { SummaryBuilder } from './report/summary.js';
 import type { Settings } from './settings.js';
 import type { Summary } from './types.js';
@@ -25,6 +26,13 @@ async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerat
     onEnd() {
       settings.onEvent({ type: 'glob-end', matched: stats.matched, bytes });
     },
+    onLoop(path, target) {
+      stats.addFailure({
+        path,
+        code: 'ESYMLINK',
+        message: `symbolic link loop: leads back to \`${target}\`, not descended`,
+      });
+    },
   });
   if (canPlanPerFile(settings)) {
     yield* found;
@@ -43,6 +51,7 @@ async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerat
     }
   }
   checkPlan(plans, settings);
+  await checkOverwritesByIdentity(plans, settings);
   yield* collected;
 }
 
@@ -57,12 +66,13 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
 
   const stats = new SummaryBuilder();
   const queue = new PQueue({ concurrency: settings.concurrency });
-  const ctx: JobContext = {
+  let ctx: JobContext = {
     settings,
     dirs: new DirMaker(settings.io),
     temps: liveTemps,
     signal: controller.signal,
   };
+  let journal: Journal | undefined;
   let stopped = false; // error policy reached: start nothing new
   const shouldStop = () => stopped || controller.signal.aborted;
 
@@ -71,10 +81,22 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
       // Backpressure: never more than `concurrency` jobs waiting behind those in flight.
       if (queue.size >= settings.concurrency) await queue.onSizeLessThan(settings.concurrency);
       if (shouldStop()) break;
+      if (settings.inPlace && journal === undefined) {
+        // Opened once the plan is checked, just before the first file: a bad plan leaves no journal behind.
+        journal = await Journal.open({
+          cwd: settings.cwd,
+          transforms: settings.stages.map((stage) => stage.map((t) => t.name).join(',')).join(' | '),
+          resume: settings.resume,
+          dryRun: settings.dryRun,
+          fsync: settings.fsync,
+        });
+        ctx = { ...ctx, journal };
+      }
+      const jobContext = ctx;
       settings.probe?.onEnqueue(queue.size + 1, queue.pending);
       void queue.add(async () => {
         if (shouldStop()) return;
-        const result = await processFile(entry, ctx);
+        const result = await processFile(entry, jobContext);
         if (result.status === 'failed' && result.error?.code === 'EABORT' && controller.signal.aborted) {
           // Cut short by the interrupt: not the file's fault, and not written.
           return;
@@ -97,14 +119,19 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
         message: `cannot read: ${describeCause(error.cause)}`,
       });
     } else {
+      await journal?.close(false);
       throw error;
     }
   } finally {
     if (controller.signal.aborted) queue.clear();
+    settings.signal?.removeEventListener('abort', onAbort);
   }
-  controller.signal.addEventListener('abort', () => queue.clear(), { once: true });
+  const clearOnAbort = () => queue.clear();
+  controller.signal.addEventListener('abort', clearOnAbort, { once: true });
   await queue.onIdle();
-  settings.signal?.removeEventListener('abort', onAbort);
+  controller.signal.removeEventListener('abort', clearOnAbort);
+  // Kept unless every file is done: a rerun must resume, or it would transform the finished files again.
+  await journal?.close(!controller.signal.aborted && !stopped && stats.failed === 0);
 
   return stats.build({
     cwd: settings.cwd,

@@ -77,50 +77,90 @@ export function checkPatterns(settings: Settings): void {
 /**
  * Whether outputs can be planned file by file while the glob runs. Distinct
  * inputs give distinct outputs when every rename only appends (or there is
- * none), and outputs can't be inputs when the output directory is outside the
- * glob (elsewhere, or inside cwd and so ignored). Otherwise the whole glob is
+ * none) and the output file system keeps case; outputs can't be inputs when
+ * the output directory, by real path, is outside the glob (elsewhere, or inside
+ * cwd and so ignored) and no symlink is followed. Otherwise the whole glob is
  * planned and checked before anything is written.
  */
 export function canPlanPerFile(settings: Settings): boolean {
   const injective =
     settings.ext === undefined &&
+    !settings.caseInsensitive &&
     settings.chains.every((chain) => chain.every((t) => t.rename === undefined || t.appendsOnly === true));
-  const outInsideCwd = !escapes(settings.cwd, settings.out) && settings.out !== settings.cwd;
-  const outOutsideCwd = escapes(settings.cwd, settings.out) && escapes(settings.out, settings.cwd);
-  return injective && (outInsideCwd || outOutsideCwd);
+  const { realCwd, realOut } = settings;
+  const outInsideCwd = !escapes(realCwd, realOut) && realOut !== realCwd;
+  const outOutsideCwd = escapes(realCwd, realOut) && escapes(realOut, realCwd);
+  return injective && !settings.followSymlinks && !settings.inPlace && (outInsideCwd || outOutsideCwd);
 }
 
-/** Checks a whole plan before anything is written: two outputs on one path, or an output over an input. */
-export function checkPlan(
-  plans: ReadonlyArray<{ entry: Entry; targets: readonly OutputTarget[] }>,
-  settings: Settings,
-): void {
+export interface PlannedFile {
+  readonly entry: Entry;
+  readonly targets: readonly OutputTarget[];
+}
+
+/** Checks a whole plan by path before anything is written: two outputs on one path, or an output over an input. */
+export function checkPlan(plans: readonly PlannedFile[], settings: Settings): void {
+  const key = (path: string) => (settings.caseInsensitive ? path.normalize('NFC').toLowerCase() : path);
   const inputs = new Map<string, string>();
-  for (const { entry } of plans) inputs.set(entry.absolutePath, entry.path);
+  for (const { entry } of plans) inputs.set(key(entry.absolutePath), entry.path);
   const owners = new Map<string, string>();
   for (const { entry, targets } of plans) {
     for (const target of targets) {
-      const previous = owners.get(target.absolute);
+      const previous = owners.get(key(target.absolute));
       if (previous !== undefined) {
         throw new GlobpipeError(
           'ECOLLISION',
           previous === entry.path
             ? `Two transforms of \`${entry.path}\` write the same output \`${target.relative}\`; give them different extensions`
-            : `\`${previous}\` and \`${entry.path}\` would both be written to \`${target.relative}\``,
+            : `\`${previous}\` and \`${entry.path}\` would both be written to \`${target.relative}\`${settings.caseInsensitive ? ' (the output file system ignores case)' : ''}`,
           { path: entry.path },
         );
       }
-      owners.set(target.absolute, entry.path);
-      const input = inputs.get(target.absolute);
-      if (input !== undefined && !(settings.inPlace && input === entry.path)) {
-        throw new GlobpipeError(
-          'EOVERWRITE',
-          input === entry.path
-            ? `Output of \`${entry.path}\` would overwrite the input itself; use --in-place to replace inputs`
-            : `Output of \`${entry.path}\` would overwrite the input \`${input}\`${settings.inPlace ? '' : '; use --in-place to replace inputs'}`,
-          { path: entry.path },
-        );
-      }
+      owners.set(key(target.absolute), entry.path);
+      const input = inputs.get(key(target.absolute));
+      if (input !== undefined && !(settings.inPlace && input === entry.path))
+        throw overwrite(entry.path, input, settings);
     }
+  }
+}
+
+function overwrite(path: string, input: string, settings: Settings): GlobpipeError {
+  return new GlobpipeError(
+    'EOVERWRITE',
+    input === path
+      ? `Output of \`${path}\` would overwrite the input itself; use --in-place to replace inputs`
+      : `Output of \`${path}\` would overwrite the input \`${input}\`${settings.inPlace ? '' : '; use --in-place to replace inputs'}`,
+    { path },
+  );
+}
+
+/**
+ * Checks by file identity (device and inode) that no output lands on an input
+ * under another name: through a symlink, `..`, or a hard link.
+ */
+export async function checkOverwritesByIdentity(
+  plans: readonly PlannedFile[],
+  settings: Settings,
+): Promise<void> {
+  const byIdentity = new Map<string, string[]>();
+  for (const { entry } of plans) {
+    const paths = byIdentity.get(entry.identity);
+    if (paths === undefined) byIdentity.set(entry.identity, [entry.path]);
+    else paths.push(entry.path);
+  }
+  const targets = plans.flatMap(({ entry, targets }) => targets.map((target) => ({ entry, target })));
+  const width = 64;
+  for (let start = 0; start < targets.length; start += width) {
+    await Promise.all(
+      targets.slice(start, start + width).map(async ({ entry, target }) => {
+        const existing = await settings.io.stat(target.absolute).catch(() => undefined);
+        if (existing === undefined) return;
+        const owners = byIdentity.get(`${existing.dev}:${existing.ino}`);
+        if (owners === undefined) return;
+        // In place, a result replaces its own input's name (and only that name: a hard link elsewhere keeps the old bytes).
+        if (settings.inPlace && owners.includes(entry.path)) return;
+        throw overwrite(entry.path, owners[0] as string, settings);
+      }),
+    );
   }
 }

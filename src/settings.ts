@@ -1,9 +1,10 @@
-import { stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { GlobpipeError } from './errors.js';
 import { type Io, nodeIo } from './io/io.js';
+import { JOURNAL_NAME } from './journal.js';
 import { levelRanges } from './transforms/builtins.js';
 import { resolveStages } from './transforms/resolve.js';
 import type { ResolvedTransform } from './transforms/resolved.js';
@@ -33,6 +34,13 @@ export interface Settings {
   readonly fsync: boolean;
   readonly skipExisting: boolean;
   readonly ifNewer: boolean;
+  /** Finish an interrupted in-place run from its journal. */
+  readonly resume: boolean;
+  /** `cwd` and `out` with symlinks resolved (`out` as far as it exists), to compare where files really go. */
+  readonly realCwd: string;
+  readonly realOut: string;
+  /** The output file system folds case (`A.txt` is `a.txt`), so collisions are checked case-insensitively. */
+  readonly caseInsensitive: boolean;
   readonly streamThreshold: number;
   readonly signal: AbortSignal | undefined;
   readonly onEvent: (event: GlobpipeEvent) => void;
@@ -107,6 +115,54 @@ async function checkDirectory(dir: string, label: string): Promise<void> {
   if (!isDir) throw new GlobpipeError('ENOCWD', `${label} \`${dir}\` is not a directory`, { path: dir });
 }
 
+/** `dir`'s real path, resolving the part that exists: `/link/new/dir` -> `/real/new/dir`. */
+async function realpathAsFarAsExists(dir: string): Promise<string> {
+  const rest: string[] = [];
+  let current = dir;
+  for (;;) {
+    try {
+      return join(await realpath(current), ...rest.reverse());
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return dir;
+      rest.push(basename(current));
+      current = parent;
+    }
+  }
+}
+
+function swapCase(name: string): string {
+  return [...name].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+}
+
+/**
+ * Whether the file system that will hold the outputs folds case, found without
+ * writing anything: a name that exists there is looked up with its case swapped.
+ */
+export async function foldsCase(dir: string): Promise<boolean> {
+  let current = dir;
+  for (;;) {
+    const names = await readdir(current).catch(() => undefined);
+    if (names !== undefined) {
+      const candidates = [...names.slice(0, 50).map((name) => join(current, name)), current];
+      for (const path of candidates) {
+        const name = basename(path);
+        const swapped = swapCase(name);
+        if (swapped === name) continue;
+        const [a, b] = await Promise.all([
+          stat(path).catch(() => undefined),
+          stat(join(dirname(path), swapped)).catch(() => undefined),
+        ]);
+        if (a !== undefined) return b !== undefined && a.ino === b.ino && a.dev === b.dev;
+      }
+      return false;
+    }
+    const parent = dirname(current);
+    if (parent === current) return false;
+    current = parent;
+  }
+}
+
 /** Validates user options once and derives the settings every layer below works from. */
 export async function normalizeOptions(options: RunOptions): Promise<Settings> {
   if (typeof options !== 'object' || options === null)
@@ -166,6 +222,14 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     // Never glob our own outputs: a second run must not nest them.
     ignore.push(`${fg.escapePath(outFromCwd.split('\\').join('/'))}/**`);
   }
+  const resume = checkBoolean('resume', options.resume);
+  if (resume && !inPlace)
+    throw usage('`resume` continues an interrupted in-place run: it needs `inPlace` (--in-place)');
+  // Never glob the in-place journal, even with --dot.
+  if (inPlace) ignore.push(fg.escapePath(JOURNAL_NAME));
+  const realCwd = await realpath(cwd);
+  const realOut = await realpathAsFarAsExists(out);
+
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw usage(`Expected \`onEvent\` to be a function, got ${show(options.onEvent)}`);
   }
@@ -187,6 +251,10 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     fsync: checkBoolean('fsync', options.fsync),
     skipExisting: checkBoolean('skipExisting', options.skipExisting),
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
+    resume,
+    realCwd,
+    realOut,
+    caseInsensitive: await foldsCase(realOut),
     streamThreshold: STREAM_THRESHOLD,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),

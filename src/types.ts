@@ -82,6 +82,8 @@ export interface RunOptions {
   skipExisting?: boolean;
   /** Skip inputs whose output is newer than the input. */
   ifNewer?: boolean;
+  /** Continue an interrupted in-place run: files it finished are skipped, never transformed twice. */
+  resume?: boolean;
   /** Compression level for gzip (1-9) and brotli (0-11). */
   level?: number;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */

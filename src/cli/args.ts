@@ -67,6 +67,10 @@ function build(cli: Argv, version: string) {
         requiresArg: true,
       },
       'in-place': { type: 'boolean', describe: 'replace each input with its result (atomically)' },
+      resume: {
+        type: 'boolean',
+        describe: 'with --in-place: finish an interrupted run, skipping the files it completed',
+      },
       transform: {
         alias: 't',
         type: 'string',
@@ -163,6 +167,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     cwd: single('-C/--cwd', args.cwd),
     out: single('-o/--out', args.out),
     inPlace: args['in-place'],
+    resume: args.resume,
     patterns: patterns.length === 0 ? undefined : patterns,
     transforms,
     ext: single('--ext', args.ext),

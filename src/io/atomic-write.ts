@@ -12,61 +12,96 @@ export interface WriteOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** A complete result in a temp file beside its destination, not yet visible there. */
+export interface PreparedOutput {
+  readonly temp: string;
+  readonly dest: string;
+  readonly bytes: number;
+}
+
 /**
- * Runs `write` against a fresh temp file beside `dest`, then renames it into
- * place. The old `dest`, if any, stays intact until the rename; on any failure
- * the temp file is removed and the error rethrown.
+ * Runs `write` against a fresh temp file beside `dest` (same directory, so the
+ * later rename never crosses file systems). On any failure the temp file is
+ * removed and the error rethrown; `dest` is never touched here.
  */
-async function atomically(dest: string, options: WriteOptions, write: (temp: string) => Promise<void>) {
+async function prepare(
+  dest: string,
+  options: WriteOptions,
+  write: (temp: string) => Promise<number>,
+): Promise<PreparedOutput> {
   const { io, temps } = options;
   const temp = tempPathFor(dest);
   temps.add(temp);
   try {
-    await write(temp);
+    const bytes = await write(temp);
     // Through writeFile's `mode` the umask would apply: an in-place result keeps its input's exact mode.
     if (options.mode !== undefined) await io.chmod(temp, options.mode);
     options.signal?.throwIfAborted();
-    await io.rename(temp, dest);
-    temps.delete(temp);
+    return { temp, dest, bytes };
   } catch (error) {
     await io.unlink(temp).catch(() => {});
     temps.delete(temp);
     throw error;
   }
-  if (options.fsync) await io.fsync(dirname(dest));
 }
 
-export function writeFileAtomic(dest: string, data: Uint8Array, options: WriteOptions): Promise<void> {
-  return atomically(dest, options, (temp) =>
-    options.io.writeFile(temp, data, { mode: options.mode, flush: options.fsync }),
-  );
-}
-
-/** copyfile keeps the source's mode by itself. */
-export function copyFileAtomic(src: string, dest: string, options: WriteOptions): Promise<void> {
-  return atomically(dest, options, async (temp) => {
-    await options.io.copyFile(src, temp);
-    if (options.fsync) await options.io.fsync(temp);
+export function prepareFile(dest: string, data: Uint8Array, options: WriteOptions): Promise<PreparedOutput> {
+  return prepare(dest, options, async (temp) => {
+    await options.io.writeFile(temp, data, { mode: options.mode, flush: options.fsync });
+    return data.length;
   });
 }
 
-/** Pipes `source` through `stages` into `dest`; returns the bytes written. */
-export async function writeStreamAtomic(
+/** copyfile keeps the source's mode by itself; `size` is the source's, known from the glob. */
+export function prepareCopy(
+  src: string,
+  dest: string,
+  size: number,
+  options: WriteOptions,
+): Promise<PreparedOutput> {
+  return prepare(dest, options, async (temp) => {
+    await options.io.copyFile(src, temp);
+    if (options.fsync) await options.io.fsync(temp);
+    return size;
+  });
+}
+
+/** Pipes `source` through `stages` into a temp file for `dest`. */
+export function prepareStream(
   dest: string,
   source: Readable,
   stages: readonly NodeJS.ReadWriteStream[],
   options: WriteOptions,
-): Promise<number> {
-  let bytes = 0;
-  await atomically(dest, options, async (temp) => {
+): Promise<PreparedOutput> {
+  return prepare(dest, options, async (temp) => {
     const sink: Writable = await options.io.openWriteStream(temp, {
       mode: options.mode,
       flush: options.fsync,
     });
-    sink.on('finish', () => {
-      bytes = (sink as Writable & { bytesWritten?: number }).bytesWritten ?? 0;
-    });
     await pipeline([source, ...stages, sink], { signal: options.signal });
+    return (sink as Writable & { bytesWritten: number }).bytesWritten;
   });
-  return bytes;
+}
+
+/**
+ * Renames each prepared output into place: the moment each becomes visible, it
+ * is complete. The old content of a destination stays intact until then.
+ */
+export async function commit(outputs: readonly PreparedOutput[], options: WriteOptions): Promise<void> {
+  const { io, temps } = options;
+  for (const output of outputs) {
+    await io.rename(output.temp, output.dest);
+    temps.delete(output.temp);
+  }
+  if (options.fsync) {
+    for (const dir of new Set(outputs.map((output) => dirname(output.dest)))) await io.fsync(dir);
+  }
+}
+
+/** Removes prepared outputs that will not be committed. */
+export async function discard(outputs: readonly PreparedOutput[], options: WriteOptions): Promise<void> {
+  for (const output of outputs) {
+    await options.io.unlink(output.temp).catch(() => {});
+    options.temps.delete(output.temp);
+  }
 }

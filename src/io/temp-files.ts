@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Every temp file carries this marker, so a later run (or a person) can recognise and remove it. */
@@ -45,10 +45,16 @@ export function isStaleTempName(name: string): boolean {
 
 /** The temp files that exist right now, so an interrupted run can remove them, even synchronously. */
 export class TempRegistry {
-  readonly #paths = new Set<string>();
+  /** Temp path -> where it goes once complete and committed (undefined while still being written). */
+  readonly #paths = new Map<string, string | undefined>();
 
   add(path: string): void {
-    this.#paths.add(path);
+    this.#paths.set(path, undefined);
+  }
+
+  /** The temp file is complete (and journaled, in place): a hard exit renames it instead of removing it. */
+  complete(path: string, dest: string): void {
+    if (this.#paths.has(path)) this.#paths.set(path, dest);
   }
 
   delete(path: string): void {
@@ -59,11 +65,16 @@ export class TempRegistry {
     return this.#paths.size;
   }
 
-  /** For a hard exit (second Ctrl-C): no await is possible any more. */
+  /**
+   * For a hard exit (second Ctrl-C), where no await is possible any more:
+   * partial temps are removed; complete ones are renamed into place, as the
+   * in-place journal already says they are.
+   */
   removeAllSync(): void {
-    for (const path of this.#paths) {
+    for (const [path, dest] of this.#paths) {
       try {
-        unlinkSync(path);
+        if (dest === undefined) unlinkSync(path);
+        else renameSync(path, dest);
       } catch {
         // Already renamed into place or removed.
       }

@@ -35,7 +35,11 @@ function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][
     onEvent: () => {},
     io: undefined as never,
     probe: undefined,
+    resume: false,
+    caseInsensitive: false,
     ...overrides,
+    realCwd: overrides.realCwd ?? overrides.cwd ?? '/src',
+    realOut: overrides.realOut ?? overrides.out ?? '/out',
     stages,
   };
 }
@@ -47,6 +51,7 @@ const entry = (path: string): Entry => ({
   size: 1,
   mtime: new Date(0),
   mode: 0o644,
+  identity: `1:${path}`,
 });
 
 describe('planOutputs', () => {

@@ -1,0 +1,136 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GlobpipeError } from './errors.js';
+import type { PreparedOutput } from './io/atomic-write.js';
+
+/** Lives in cwd while an in-place run goes; never globbed. */
+export const JOURNAL_NAME = '.globpipe-journal.jsonl';
+
+interface Header {
+  readonly globpipe: 1;
+  readonly transforms: string;
+}
+
+interface Record {
+  /** Input path relative to cwd. */
+  readonly path: string;
+  /** Complete temp files and where they go: `[temp, dest]`. */
+  readonly renames: readonly (readonly [string, string])[];
+}
+
+/**
+ * The journal of an in-place run: one line per file whose results are complete,
+ * written after its temp files and before they are renamed over the inputs.
+ * After a crash or `kill -9`, a line whose temp still exists is a rename that
+ * did not happen yet; one whose temp is gone is a rename that did. So a rerun
+ * with `--resume` finishes those renames and skips those files: no transform is
+ * ever applied twice to one file. The journal is removed when a run completes.
+ */
+export class Journal {
+  readonly path: string;
+  readonly #done: ReadonlySet<string>;
+  readonly #handle: FileHandle | undefined;
+  readonly #fsync: boolean;
+
+  private constructor(
+    path: string,
+    done: ReadonlySet<string>,
+    handle: FileHandle | undefined,
+    fsync: boolean,
+  ) {
+    this.path = path;
+    this.#done = done;
+    this.#handle = handle;
+    this.#fsync = fsync;
+  }
+
+  /**
+   * Opens the journal of `cwd`. An existing one means an interrupted run: without
+   * `resume` that is a usage error (nothing is written); with it, its pending
+   * renames are finished and its files will be skipped.
+   */
+  static async open(options: {
+    cwd: string;
+    transforms: string;
+    resume: boolean;
+    dryRun: boolean;
+    fsync: boolean;
+  }): Promise<Journal> {
+    const path = join(options.cwd, JOURNAL_NAME);
+    const done = new Set<string>();
+    if (existsSync(path)) {
+      if (!options.resume) {
+        throw new GlobpipeError(
+          'EUSAGE',
+          `An interrupted in-place run left its journal \`${path}\`: rerun with --resume to finish it without transforming any file twice, or delete the journal to start over`,
+          { path },
+        );
+      }
+      const lines = readFileSync(path, 'utf8').split('\n');
+      const header = parseLine(lines[0] ?? '', path) as Header | undefined;
+      if (header?.globpipe !== 1) throw corrupt(path, 'no header');
+      if (header.transforms !== options.transforms) {
+        throw new GlobpipeError(
+          'EUSAGE',
+          `Cannot resume: the interrupted run used transforms \`${header.transforms}\`, this one \`${options.transforms}\` (journal \`${path}\`)`,
+          { path },
+        );
+      }
+      for (const line of lines.slice(1)) {
+        // A line cut short by the crash was never followed by its renames: that file is simply not done.
+        const record = parseLine(line, path) as Record | undefined;
+        if (record === undefined) continue;
+        if (!options.dryRun) {
+          for (const [temp, dest] of record.renames) if (existsSync(temp)) await rename(temp, dest);
+        }
+        done.add(record.path);
+      }
+    }
+    if (options.dryRun) return new Journal(path, done, undefined, false);
+    const handle = await open(path, 'a');
+    if (done.size === 0)
+      await handle.write(`${JSON.stringify({ globpipe: 1, transforms: options.transforms })}\n`);
+    if (options.fsync) await handle.sync();
+    return new Journal(path, done, handle, options.fsync);
+  }
+
+  /** Done by the interrupted run this one resumes. */
+  isDone(path: string): boolean {
+    return this.#done.has(path);
+  }
+
+  get resumed(): number {
+    return this.#done.size;
+  }
+
+  /** Appends one line (O_APPEND: concurrent files never interleave their lines). */
+  async record(path: string, outputs: readonly PreparedOutput[]): Promise<void> {
+    if (this.#handle === undefined) return;
+    const record: Record = { path, renames: outputs.map((output) => [output.temp, output.dest] as const) };
+    await this.#handle.write(`${JSON.stringify(record)}\n`);
+    if (this.#fsync) await this.#handle.datasync();
+  }
+
+  /** Closes the journal; removes it when the run completed, keeps it for `--resume` when it was interrupted. */
+  async close(completed: boolean): Promise<void> {
+    await this.#handle?.close();
+    if (completed && this.#handle !== undefined) await unlink(this.path).catch(() => {});
+  }
+}
+
+function parseLine(line: string, path: string): unknown {
+  if (line.trim() === '') return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    if (line.endsWith('}')) throw corrupt(path, `unreadable line \`${line.slice(0, 80)}\``);
+    return undefined;
+  }
+}
+
+function corrupt(path: string, why: string): GlobpipeError {
+  return new GlobpipeError('EUSAGE', `Journal \`${path}\` is damaged (${why}); delete it to start over`, {
+    path,
+  });
+}
