@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import fg from 'fast-glob';
+import { describeType } from './io/io.js';
 import type { Settings } from './settings.js';
 
 export type EntryKind = 'file' | 'symlink' | 'other';
@@ -19,6 +20,8 @@ export interface Entry {
   readonly mode: number;
   /** Which file this is, whatever path reached it: `dev:ino`. */
   readonly identity: string;
+  /** For kind `other`: what it is instead of a file, `is a FIFO (named pipe)`. */
+  readonly special?: string;
 }
 
 /** A glob failure that is not about one match (an unreadable directory, a loop). */
@@ -132,6 +135,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
       mtime: item.stats.mtime,
       mode: item.stats.mode & 0o7777,
       identity: `${item.stats.dev}:${item.stats.ino}`,
+      special: kind === 'other' ? describeType(item.stats) : undefined,
     };
     hooks.onMatch(entry);
     buffer.push(entry);

@@ -72,7 +72,10 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
       throw await brokenLink(entry, ctx);
     }
     if (entry.kind === 'other') {
-      throw new GlobpipeError('ENOTFILE', 'not a regular file (a FIFO, socket or device)');
+      throw new GlobpipeError(
+        'ENOTFILE',
+        `not a regular file: it ${entry.special ?? 'is not a regular file'}`,
+      );
     }
     if (ctx.journal?.isDone(entry.path)) {
       return finish({

@@ -58,7 +58,8 @@ export async function retryOnFdExhaustion<T>(operation: () => Promise<T>): Promi
   }
 }
 
-function describeType(stats: fs.Stats): string {
+/** `is a FIFO (named pipe)`: what a path is when a regular file was expected. */
+export function describeType(stats: fs.Stats): string {
   if (stats.isDirectory()) return 'is a directory';
   if (stats.isFIFO()) return 'is a FIFO (named pipe)';
   if (stats.isSocket()) return 'is a socket';
