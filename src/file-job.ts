@@ -160,7 +160,7 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
   };
   for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) {
     await ctx.dirs.ensure(dir).catch((error: unknown) => {
-      throw inPhase('write', dir, error);
+      throw error instanceof GlobpipeError ? error : inPhase('write', dir, error);
     });
   }
 
@@ -197,10 +197,7 @@ async function prepareOutputs(
       prepared.push(await prepareCopy(entry.absolutePath, target.absolute, entry.size, writeOptions));
     } catch (error) {
       // copyfile names the source in every error; whether the source is still readable tells the side.
-      const sourceOk = await settings.io.stat(entry.absolutePath).then(
-        (s) => s.isFile(),
-        () => false,
-      );
+      const sourceOk = await settings.io.isReadableFile(entry.absolutePath);
       throw sourceOk ? inPhase('write', target.absolute, error) : inPhase('read', entry.path, error);
     }
     return entry.size;

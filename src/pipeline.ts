@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import { DiscoverError, discover, type Entry } from './discover.js';
@@ -55,6 +56,23 @@ async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerat
   yield* collected;
 }
 
+/**
+ * An output directory that is really a directory of the inputs (`out/sub` a
+ * symlink to `cwd/sub`) would let outputs replace inputs: refused, per file,
+ * before anything is written there.
+ */
+function refuseInputDirectory(settings: Settings, dir: string, real: string): void {
+  if (settings.inPlace || isWithin(real, settings.realOut) || !isWithin(real, settings.realCwd)) return;
+  throw new GlobpipeError(
+    'EOVERWRITE',
+    `output directory \`${dir}\` is really \`${real}\`, inside the inputs under \`${settings.cwd}\`: writing there could replace inputs; use --in-place to replace inputs`,
+  );
+}
+
+function isWithin(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
 /** Runs the pipeline: glob → plan → bounded queue of file jobs → summary. */
 export async function runPipeline(settings: Settings): Promise<Summary> {
   const started = performance.now();
@@ -68,7 +86,7 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   const queue = new PQueue({ concurrency: settings.concurrency });
   let ctx: JobContext = {
     settings,
-    dirs: new DirMaker(settings.io),
+    dirs: new DirMaker(settings.io, (dir, real) => refuseInputDirectory(settings, dir, real)),
     temps: liveTemps,
     signal: controller.signal,
   };

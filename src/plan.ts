@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Entry } from './discover.js';
 import { GlobpipeError } from './errors.js';
 import type { Settings } from './settings.js';
@@ -135,31 +135,49 @@ function overwrite(path: string, input: string, settings: Settings): GlobpipeErr
 }
 
 /**
- * Checks by file identity (device and inode) that no output lands on an input
- * under another name: through a symlink, `..`, or a hard link.
+ * Checks that no output lands on an input under another name: through a
+ * symlinked directory, `..`, or a second mount of the same tree. Paths are
+ * compared as (identity of the real directory, name), since every output is
+ * renamed into place: a rename replaces the name in that directory, never the
+ * file behind a symlink or a hard link.
  */
 export async function checkOverwritesByIdentity(
   plans: readonly PlannedFile[],
   settings: Settings,
 ): Promise<void> {
-  const byIdentity = new Map<string, string[]>();
-  for (const { entry } of plans) {
-    const paths = byIdentity.get(entry.identity);
-    if (paths === undefined) byIdentity.set(entry.identity, [entry.path]);
-    else paths.push(entry.path);
-  }
-  const targets = plans.flatMap(({ entry, targets }) => targets.map((target) => ({ entry, target })));
+  const dirIds = new Map<string, Promise<string | undefined>>();
+  const dirId = (dir: string) => {
+    let id = dirIds.get(dir);
+    if (id === undefined) {
+      id = settings.io.stat(dir).then(
+        (s) => `${s.dev}:${s.ino}`,
+        () => undefined,
+      );
+      dirIds.set(dir, id);
+    }
+    return id;
+  };
+  const name = (path: string) =>
+    settings.caseInsensitive ? basename(path).normalize('NFC').toLowerCase() : basename(path);
+  const inputs = new Map<string, string>();
+  const outputs: { entry: Entry; target: OutputTarget }[] = [];
+  for (const plan of plans) for (const target of plan.targets) outputs.push({ entry: plan.entry, target });
   const width = 64;
-  for (let start = 0; start < targets.length; start += width) {
+  for (let start = 0; start < plans.length; start += width) {
     await Promise.all(
-      targets.slice(start, start + width).map(async ({ entry, target }) => {
-        const existing = await settings.io.stat(target.absolute).catch(() => undefined);
-        if (existing === undefined) return;
-        const owners = byIdentity.get(`${existing.dev}:${existing.ino}`);
-        if (owners === undefined) return;
-        // In place, a result replaces its own input's name (and only that name: a hard link elsewhere keeps the old bytes).
-        if (settings.inPlace && owners.includes(entry.path)) return;
-        throw overwrite(entry.path, owners[0] as string, settings);
+      plans.slice(start, start + width).map(async ({ entry }) => {
+        const id = await dirId(dirname(entry.absolutePath));
+        if (id !== undefined) inputs.set(`${id}/${name(entry.absolutePath)}`, entry.path);
+      }),
+    );
+  }
+  for (let start = 0; start < outputs.length; start += width) {
+    await Promise.all(
+      outputs.slice(start, start + width).map(async ({ entry, target }) => {
+        const id = await dirId(dirname(target.absolute));
+        const input = id === undefined ? undefined : inputs.get(`${id}/${name(target.absolute)}`);
+        if (input === undefined || (settings.inPlace && input === entry.path)) return;
+        throw overwrite(entry.path, input, settings);
       }),
     );
   }

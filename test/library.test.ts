@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -237,5 +238,58 @@ describe('planning checks', () => {
     });
     expect(summary.written).toBe(1);
     expect(readTree(cwd)).toEqual(new Map([['a.txt', Buffer.from('A')]]));
+  });
+});
+
+describe('no leaks', () => {
+  it('after failures of every kind, no temp file remains and no descriptor stays open', async () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const cwd = makeTree(30);
+    writeFileSync(join(cwd, 'large.bin'), Buffer.alloc(9 * 1024 * 1024, 1));
+    const out = tempDir();
+    const io: Io = {
+      ...nodeIo,
+      async writeFile(path, data, options) {
+        if (path.includes('f7.txt'))
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return nodeIo.writeFile(path, data, options);
+      },
+      async readFile(path) {
+        if (path.endsWith('f11.txt'))
+          throw Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
+        return nodeIo.readFile(path);
+      },
+    };
+    const failing = {
+      name: 'failing',
+      stream(file: { path: string }) {
+        let seen = 0;
+        return new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            seen += chunk.length;
+            if (file.path === 'large.bin' && seen > 2e6) callback(new Error('mid-file failure'));
+            else if (file.path.endsWith('f3.txt')) callback(new Error('early failure'));
+            else callback(null, chunk);
+          },
+        });
+      },
+    };
+    await run({ cwd, out: tempDir(), transforms: [failing] }); // warm up: lazily opened descriptors of Node itself
+    const before = openFds();
+    for (let i = 0; i < 3; i += 1) {
+      const summary = await run({ cwd, out, transforms: [failing, ['gzip', 'copy']], io, concurrency: 8 });
+      expect(summary.failures.map((f) => f.path)).toEqual([
+        'd0/f7.txt',
+        'd3/f3.txt',
+        'd4/f11.txt',
+        'large.bin',
+      ]);
+    }
+    expect(openFds()).toBe(before);
+    expect(
+      readdirSync(out, { recursive: true })
+        .map(String)
+        .filter((p) => p.includes('globpipe-tmp')),
+    ).toEqual([]);
   });
 });

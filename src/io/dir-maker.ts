@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { GlobpipeError } from '../errors.js';
 import type { Io } from './io.js';
 import { isStaleTempName } from './temp-files.js';
 
@@ -10,19 +11,28 @@ import { isStaleTempName } from './temp-files.js';
  */
 export class DirMaker {
   readonly #io: Io;
+  readonly #check: (dir: string, realDir: string) => void;
   readonly #made = new Map<string, Promise<void>>();
 
-  constructor(io: Io) {
+  /** `check` sees each directory with its real path, and throws to refuse writing there. */
+  constructor(io: Io, check: (dir: string, realDir: string) => void = () => {}) {
     this.#io = io;
+    this.#check = check;
   }
 
   ensure(dir: string): Promise<void> {
     let pending = this.#made.get(dir);
     if (pending === undefined) {
-      pending = this.#io.mkdir(dir).then(() => this.#sweep(dir));
+      pending = this.#io
+        .mkdir(dir)
+        .then(() => this.#io.realpath(dir))
+        .then((real) => this.#check(dir, real))
+        .then(() => this.#sweep(dir));
       this.#made.set(dir, pending);
-      // A failure is not cached: the next file retries (and reports its own error).
-      pending.catch(() => this.#made.delete(dir));
+      // A failure of the file system is not cached: the next file retries (and reports its own error).
+      pending.catch((error: unknown) => {
+        if (!(error instanceof GlobpipeError)) this.#made.delete(dir);
+      });
     }
     return pending;
   }

@@ -31,6 +31,9 @@ export interface Io {
   stat(path: string): Promise<fs.Stats>;
   lstat(path: string): Promise<fs.Stats>;
   readlink(path: string): Promise<string>;
+  realpath(path: string): Promise<string>;
+  /** Whether `path` is a regular file this process may read. */
+  isReadableFile(path: string): Promise<boolean>;
   chmod(path: string, mode: number): Promise<void>;
   /** Flushes a file or directory to stable storage. */
   fsync(path: string): Promise<void>;
@@ -124,6 +127,15 @@ export const nodeIo: Io = {
   stat: (path) => fsp.stat(path),
   lstat: (path) => fsp.lstat(path),
   readlink: (path) => fsp.readlink(path),
+  realpath: (path) => fsp.realpath(path),
+  isReadableFile: async (path) => {
+    try {
+      await fsp.access(path, fs.constants.R_OK);
+      return (await fsp.stat(path)).isFile();
+    } catch {
+      return false;
+    }
+  },
   chmod: (path, mode) => fsp.chmod(path, mode),
   fsync: (path) =>
     retryOnFdExhaustion(async () => {

@@ -157,3 +157,18 @@ describe('checkPlan', () => {
     expect(() => checkPlan(plan(inPlace, ['a', 'b']), inPlace)).not.toThrow();
   });
 });
+
+describe('case-folding output file systems', () => {
+  it('a.txt and A.txt collide where the output file system ignores case', () => {
+    const s = settings({ caseInsensitive: true });
+    const plans = ['docs/a.txt', 'docs/A.txt'].map((p) => ({
+      entry: entry(p),
+      targets: planOutputs(entry(p), s),
+    }));
+    expect(() => checkPlan(plans, s)).toThrow(
+      '`docs/a.txt` and `docs/A.txt` would both be written to `docs/A.txt` (the output file system ignores case)',
+    );
+    expect(() => checkPlan(plans, settings({}))).not.toThrow();
+    expect(canPlanPerFile(s)).toBe(false);
+  });
+});

@@ -113,3 +113,15 @@ describe('defaultConcurrency', () => {
     expect(defaultConcurrency([[builtin('gzip', {})]], 1)).toBe(2);
   });
 });
+
+describe('foldsCase', () => {
+  it('is false on this case-sensitive file system, found without writing', async () => {
+    const { foldsCase } = await import('../../src/settings.js');
+    const dir = tempDir();
+    const { writeFileSync, readdirSync } = await import('node:fs');
+    writeFileSync(join(dir, 'Name.txt'), '');
+    expect(await foldsCase(dir)).toBe(false);
+    expect(await foldsCase(join(dir, 'not', 'yet'))).toBe(false);
+    expect(readdirSync(dir)).toEqual(['Name.txt']);
+  });
+});

@@ -1,0 +1,174 @@
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readTree, runCli, tempDir } from '../helpers.js';
+
+function tree(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return dir;
+}
+
+/** Exit 2, the message, and not one byte written anywhere. */
+async function expectRefused(args: string[], message: RegExp | string, untouched: string[]) {
+  const before = untouched.map((dir) => (existsSync(dir) ? readTree(dir) : undefined));
+  const result = await runCli(args);
+  expect(result.code, result.stderr).toBe(2);
+  if (typeof message === 'string') expect(result.stderr).toContain(message);
+  else expect(result.stderr).toMatch(message);
+  expect(result.stdout).toBe('');
+  untouched.forEach((dir, i) => {
+    expect(existsSync(dir) ? readTree(dir) : undefined).toEqual(before[i]);
+  });
+}
+
+describe('planning errors: exit 2, nothing written', () => {
+  it('two inputs mapping to one output after --ext', async () => {
+    const cwd = tree({ 'docs/a.md': 'a', 'docs/a.txt': 'b', 'docs/b.md': 'c' });
+    const out = join(tempDir(), 'out');
+    await expectRefused(
+      ['-C', cwd, '--ext', '.html', '-o', out],
+      '`docs/a.md` and `docs/a.txt` would both be written to `docs/a.html`',
+      [cwd],
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('two fan-out branches writing one output', async () => {
+    const cwd = tree({ 'a.js': 'x' });
+    const out = join(tempDir(), 'out');
+    await expectRefused(
+      ['-C', cwd, '-t', 'gzip,brotli', '--ext', '.z', '-o', out],
+      'Two transforms of `a.js` write the same output `a.js.z`',
+      [cwd],
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('gunzip of a.gz next to an input a', async () => {
+    const cwd = tree({ 'a.txt': 'plain', 'a.txt.gz': 'not really' });
+    await expectRefused(
+      ['-C', cwd, '-t', 'gunzip', '-o', cwd],
+      /Output of `a\.txt(\.gz)?` would overwrite the input/,
+      [cwd],
+    );
+  });
+
+  it('an output path escaping --out: a pattern above --cwd, or a rename that climbs out', async () => {
+    const parent = tempDir();
+    const cwd = join(parent, 'src');
+    mkdirSync(cwd);
+    writeFileSync(join(parent, 'outside.txt'), 'o');
+    writeFileSync(join(cwd, 'in.txt'), 'i');
+    const out = join(parent, 'out');
+    await expectRefused(['-C', cwd, '../*.txt', '-o', out], 'Pattern `../*.txt` reaches outside cwd', [
+      parent,
+    ]);
+    const climber = join(tempDir(), 'climb.mjs');
+    writeFileSync(
+      climber,
+      "export default { name: 'climb', rename: (p) => '../../' + p, buffer: (c) => c };\n",
+    );
+    await expectRefused(
+      ['-C', cwd, '-t', climber, '-o', out],
+      /Output `\.\.\/\.\.\/in\.txt` of `in\.txt` escapes the output directory/,
+      [parent],
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--in-place together with --out', async () => {
+    const cwd = tree({ 'a.txt': 'a' });
+    await expectRefused(
+      ['-C', cwd, '--in-place', '-o', tempDir()],
+      '`inPlace` and `out` exclude each other',
+      [cwd],
+    );
+  });
+
+  it('an output over its input without --in-place: same directory, through `..`, through a symlink', async () => {
+    const cwd = tree({ 'a.txt': 'a', 'sub/b.txt': 'b' });
+    await expectRefused(
+      ['-C', cwd, '-o', cwd],
+      'Output of `a.txt` would overwrite the input itself; use --in-place',
+      [cwd],
+    );
+    await expectRefused(['-C', cwd, '-o', join(cwd, 'sub', '..')], 'would overwrite the input itself', [cwd]);
+    const link = join(tempDir(), 'link-to-cwd');
+    symlinkSync(cwd, link);
+    await expectRefused(['-C', cwd, '-o', link], /Output of `(a|sub\/b)\.txt` would overwrite the input/, [
+      cwd,
+    ]);
+  });
+
+  it('a symlinked directory inside --out that leads into the inputs: those files are refused, never written', async () => {
+    const cwd = tree({ 'a.txt': 'a', 'sub/b.txt': 'b' });
+    const out = tempDir();
+    symlinkSync(join(cwd, 'sub'), join(out, 'sub'));
+    const transform = join(tempDir(), 'upper.mjs');
+    writeFileSync(transform, "export default { name: 'upper', buffer: (c) => String(c).toUpperCase() };\n");
+    // Found only when the run reaches that directory (planning does not walk --out), so it is a file failure.
+    const result = await runCli(['-C', cwd, '-t', transform, '-o', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /failed: sub\/b\.txt: output directory `.*sub` is really `.*sub`, inside the inputs/,
+    );
+    expect(readTree(cwd)).toEqual(
+      new Map([
+        ['a.txt', Buffer.from('a')],
+        ['sub/b.txt', Buffer.from('b')],
+      ]),
+    );
+    expect(readdirSync(out).sort()).toEqual(['a.txt', 'sub']);
+  });
+
+  it('a journal from an interrupted in-place run, without --resume', async () => {
+    const cwd = tree({ 'a.txt': 'a', '.globpipe-journal.jsonl': '{"globpipe":1,"transforms":"copy"}\n' });
+    await expectRefused(
+      ['-C', cwd, '--in-place'],
+      /An interrupted in-place run left its journal `.*\.globpipe-journal\.jsonl`: rerun with --resume/,
+      [cwd],
+    );
+  });
+});
+
+describe('error policy', () => {
+  const corrupt = Object.fromEntries(
+    Array.from({ length: 30 }, (_, i) => [
+      `f${String(i).padStart(2, '0')}.txt.gz`,
+      i % 3 === 1 ? 'not gzip' : '',
+    ]),
+  );
+
+  it('by default every file is tried and every failure listed', async () => {
+    const cwd = tree(corrupt);
+    const result = await runCli(['-C', cwd, '-t', 'gunzip', '-o', tempDir(), '-j', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/30 matched, 0 written, 0 skipped, 30 failed/);
+    expect(result.stderr.match(/ {2}failed: /g)).toHaveLength(30);
+  });
+
+  it('--fail-fast starts nothing new after the first failure; --max-errors after N', async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [
+        `f${String(i).padStart(2, '0')}.txt`,
+        i % 4 === 3 ? 'bad' : 'good',
+      ]),
+    );
+    const cwd = tree(files);
+    const module = join(tempDir(), 'strict.mjs');
+    writeFileSync(
+      module,
+      "export default { name: 'strict', buffer(c) { if (String(c) === 'bad') throw new Error('bad input'); return c; } };\n",
+    );
+    const fast = await runCli(['-C', cwd, '-t', module, '-o', tempDir(), '-j', '1', '--fail-fast']);
+    expect(fast.code).toBe(1);
+    expect(fast.stderr).toMatch(/40 matched, 3 written, 0 skipped, 1 failed/);
+    const three = await runCli(['-C', cwd, '-t', module, '-o', tempDir(), '-j', '1', '--max-errors', '3']);
+    expect(three.code).toBe(1);
+    expect(three.stderr).toMatch(/40 matched, 9 written, 0 skipped, 3 failed/);
+  });
+});
