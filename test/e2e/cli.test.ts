@@ -276,6 +276,7 @@ describe('--help and --version', () => {
       '--cwd',
       '--out',
       '--in-place',
+      '--resume',
       '--transform',
       '--ext',
       '--level',
