@@ -293,3 +293,41 @@ describe('no leaks', () => {
     ).toEqual([]);
   });
 });
+
+describe('fsync', () => {
+  it('flushes every output file and its directory before going on', async () => {
+    const cwd = makeTree(6);
+    writeFileSync(join(cwd, 'large.bin'), Buffer.alloc(9 * 1024 * 1024, 3));
+    const out = tempDir();
+    const synced: string[] = [];
+    const flushed: string[] = [];
+    const io: Io = {
+      ...nodeIo,
+      fsync: async (path) => {
+        synced.push(path);
+        await nodeIo.fsync(path);
+      },
+      writeFile: async (path, data, options) => {
+        if (options.flush) flushed.push(path);
+        await nodeIo.writeFile(path, data, options);
+      },
+      openWriteStream: async (path, options) => {
+        if (options.flush) flushed.push(path);
+        return nodeIo.openWriteStream(path, options);
+      },
+    };
+    for (const transforms of [['copy'], ['gzip']]) {
+      synced.length = 0;
+      flushed.length = 0;
+      const summary = await run({ cwd, out, transforms, fsync: true, io });
+      expect(summary.written).toBe(7);
+      const dirs = new Set(readTree(out).keys());
+      expect(dirs.size).toBeGreaterThanOrEqual(7);
+      // copy: the temp file is fsynced; others: written with flush (fsync before close).
+      expect(
+        transforms[0] === 'copy' ? synced.filter((p) => p.endsWith('.globpipe-tmp')).length : flushed.length,
+      ).toBe(7);
+      for (const dir of ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', '']) expect(synced).toContain(join(out, dir));
+    }
+  });
+});
