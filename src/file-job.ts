@@ -19,6 +19,7 @@ import { type OutputTarget, planOutputs } from './plan.js';
 import type { Settings } from './settings.js';
 import { asTransformError, runBufferStages, tee, toStream } from './transforms/execute.js';
 import type { ResolvedTransform } from './transforms/resolved.js';
+import { notesOf, SkipFile } from './transforms/skip.js';
 import type { FileInfo, FileResult } from './types.js';
 
 /** What every file job shares within one run. */
@@ -95,9 +96,25 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
     if (ctx.settings.dryRun) {
       return finish({ outputs, status: 'planned', bytesIn: entry.size, bytesOut: 0 });
     }
-    const { bytesIn, bytesOut } = await writeOutputs(entry, targets, ctx);
-    return finish({ outputs, status: 'written', bytesIn, bytesOut });
+    const file: FileInfo = {
+      path: entry.path,
+      absolutePath: entry.absolutePath,
+      size: entry.size,
+      mtime: entry.mtime,
+    };
+    const { bytesIn, bytesOut } = await writeOutputs(entry, file, targets, ctx);
+    const details = notesOf(file);
+    return finish({
+      outputs,
+      status: 'written',
+      bytesIn,
+      bytesOut,
+      ...(details === undefined ? {} : { details }),
+    });
   } catch (error) {
+    if (error instanceof SkipFile) {
+      return finish({ outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason: error.message });
+    }
     const failure = ctx.signal.aborted
       ? new GlobpipeError('EABORT', 'interrupted before its output was complete', { cause: error })
       : error instanceof GlobpipeError
@@ -143,14 +160,8 @@ async function whySkip(
     : 'output is newer than input (--if-newer)';
 }
 
-async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx: JobContext) {
+async function writeOutputs(entry: Entry, file: FileInfo, targets: readonly OutputTarget[], ctx: JobContext) {
   const { settings, signal } = ctx;
-  const file: FileInfo = {
-    path: entry.path,
-    absolutePath: entry.absolutePath,
-    size: entry.size,
-    mtime: entry.mtime,
-  };
   const writeOptions: WriteOptions = {
     io: settings.io,
     temps: ctx.temps,
@@ -239,6 +250,14 @@ async function streamOutputs(
   ctx: JobContext,
   prepared: PreparedOutput[],
 ): Promise<number> {
+  if (targets.length > 1 && targets.some((target) => target.chain.some((t) => t.spawnsChild === true))) {
+    // Branches that run child processes go one after another (each reading the file again),
+    // so a file never has more than one child: children stay <= --concurrency.
+    let bytesIn = 0;
+    for (const target of targets)
+      bytesIn = await streamOutputs(entry, file, [target], options, ctx, prepared);
+    return bytesIn;
+  }
   // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
   const origin = new WeakMap<object, 'read' | ResolvedTransform>();
   const tag = <S extends Readable>(stream: S, label: 'read' | ResolvedTransform): S =>

@@ -138,16 +138,17 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
       });
     } else {
       await journal?.close(false);
+      settings.signal?.removeEventListener('abort', onAbort);
       throw error;
     }
   } finally {
     if (controller.signal.aborted) queue.clear();
-    settings.signal?.removeEventListener('abort', onAbort);
   }
   const clearOnAbort = () => queue.clear();
   controller.signal.addEventListener('abort', clearOnAbort, { once: true });
   await queue.onIdle();
   controller.signal.removeEventListener('abort', clearOnAbort);
+  settings.signal?.removeEventListener('abort', onAbort);
   // Kept unless every file is done: a rerun must resume, or it would transform the finished files again.
   await journal?.close(!controller.signal.aborted && !stopped && stats.failed === 0);
 

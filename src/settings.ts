@@ -6,6 +6,7 @@ import { GlobpipeError } from './errors.js';
 import { type Io, nodeIo } from './io/io.js';
 import { JOURNAL_NAME } from './journal.js';
 import { levelRanges } from './transforms/builtins.js';
+import { execTransform } from './transforms/exec.js';
 import { resolveStages } from './transforms/resolve.js';
 import type { ResolvedTransform } from './transforms/resolved.js';
 import type { GlobpipeEvent, RunOptions } from './types.js';
@@ -163,6 +164,26 @@ export async function foldsCase(dir: string): Promise<boolean> {
   }
 }
 
+/** An option for a built-in that is not in the pipeline is a mistake worth naming. */
+function checkTextOptions(options: RunOptions, stages: readonly (readonly ResolvedTransform[])[]): void {
+  const used = new Set(stages.flat().map((t) => t.name));
+  const owners: [keyof RunOptions, string, string][] = [
+    ['from', 'replace', '--from'],
+    ['to', 'replace', '--to'],
+    ['eol', 'eol', '--eol'],
+    ['fromEncoding', 'encoding', '--from-encoding'],
+    ['toEncoding', 'encoding', '--to-encoding'],
+    ['bom', 'encoding', '--bom'],
+  ];
+  for (const [key, owner, flag] of owners) {
+    if (options[key] !== undefined && !used.has(owner)) {
+      throw usage(
+        `\`${key}\` (${flag}) is an option of the \`${owner}\` transform, which this run does not use (-t ${owner})`,
+      );
+    }
+  }
+}
+
 /** Validates user options once and derives the settings every layer below works from. */
 export async function normalizeOptions(options: RunOptions): Promise<Settings> {
   if (typeof options !== 'object' || options === null)
@@ -205,7 +226,24 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
         : checkInteger('maxErrors', options.maxErrors, 1);
 
   const level = options.level === undefined ? undefined : checkInteger('level', options.level, 0, 11);
-  const stages = await resolveStages(options.transforms, { level });
+  const exec = options.exec === undefined ? [] : stringList('exec', options.exec, false);
+  // `--exec` alone is the whole pipeline; with -t, it runs after the transforms.
+  const onlyExec = options.transforms === undefined && exec.length > 0;
+  const stages = [
+    ...(onlyExec
+      ? []
+      : await resolveStages(options.transforms, {
+          level,
+          from: options.from,
+          to: options.to,
+          eol: options.eol,
+          fromEncoding: options.fromEncoding,
+          toEncoding: options.toEncoding,
+          bom: options.bom,
+        })),
+    ...exec.map((command) => [execTransform(command)]),
+  ];
+  checkTextOptions(options, stages);
   if (level !== undefined) {
     for (const [name, [min, max]] of Object.entries(levelRanges)) {
       if (stages.some((stage) => stage.some((t) => t.name === name)) && (level < min || level > max)) {

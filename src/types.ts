@@ -84,6 +84,24 @@ export interface RunOptions {
   ifNewer?: boolean;
   /** Continue an interrupted in-place run: files it finished are skipped, never transformed twice. */
   resume?: boolean;
+  /**
+   * Shell commands run per file, after `transforms`: the file on stdin, the result
+   * from stdout (or from the file named by `{out}`); `{in}` and `{rel}` give the
+   * input's paths. A non-zero exit fails that file.
+   */
+  exec?: string | readonly string[];
+  /** `replace`: the pattern (a RegExp, `/source/flags`, or a plain source: global either way). */
+  from?: string | RegExp;
+  /** `replace`: the replacement, with `$1`, `$<name>`, `$&`. */
+  to?: string;
+  /** `eol`: `lf` or `crlf`. */
+  eol?: 'lf' | 'crlf';
+  /** `encoding`: the input's encoding: utf-8, utf-16le, utf-16be, latin1, windows-1252. */
+  fromEncoding?: string;
+  /** `encoding`: the output's encoding (default utf-8). */
+  toEncoding?: string;
+  /** `encoding`: write a byte-order mark. */
+  bom?: boolean;
   /** Compression level for gzip (1-9) and brotli (0-11). */
   level?: number;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
@@ -110,6 +128,8 @@ export interface FileResult {
   readonly ms: number;
   /** Why the file was skipped. */
   readonly reason?: string;
+  /** Figures the transforms reported, such as `replacements` for `replace`. */
+  readonly details?: Readonly<Record<string, number>>;
   /** Why the file failed. */
   readonly error?: { readonly code: ErrorCode | string; readonly message: string };
 }

@@ -181,6 +181,30 @@ describe('abort', () => {
   });
 });
 
+describe('abort after every file is queued', () => {
+  it('still cancels the files in flight', async () => {
+    const cwd = makeTree(4);
+    const out = tempDir();
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = run({
+      cwd,
+      out,
+      concurrency: 4,
+      signal: controller.signal,
+      // A stream transform that never ends on its own: only the abort can finish this run.
+      transforms: [{ name: 'forever', stream: () => new Transform({ transform(_c, _e, _cb) {} }) }],
+      onEvent(event) {
+        if (event.type === 'glob-end') setTimeout(() => controller.abort(), 100);
+      },
+    });
+    const summary = await pending;
+    expect(summary).toMatchObject({ interrupted: true, written: 0, failed: 0 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(readTree(out).size).toBe(0);
+  });
+});
+
 describe('per-file failures from transforms', () => {
   it('a transform that throws or returns the wrong type fails that file only', async () => {
     const cwd = makeTree(12);

@@ -4,6 +4,7 @@ import { run } from '../index.js';
 import { liveTemps } from '../io/temp-files.js';
 import { formatFailures, formatSummary } from '../report/format.js';
 import { ProgressBar } from '../report/progress.js';
+import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
 import { parseArgs } from './args.js';
 
@@ -69,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     // Second signal: no more waiting, but still no partial file at a final path.
     liveTemps.removeAllSync();
+    killAllChildrenSync();
     bar?.stop();
     stderr.write('globpipe: aborted\n');
     process.exit(EXIT_INTERRUPTED);

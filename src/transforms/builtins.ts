@@ -1,11 +1,57 @@
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import { GlobpipeError } from '../errors.js';
 import type { ResolvedTransform } from './resolved.js';
+import {
+  type Encoding,
+  encodings,
+  encodingTransform,
+  eolTransform,
+  parseEncoding,
+  replaceTransform,
+} from './text.js';
+
+function checkEncoding(name: string, value: string): Encoding {
+  const encoding = parseEncoding(value);
+  if (encoding === undefined) {
+    throw new GlobpipeError(
+      'EUSAGE',
+      `Expected \`${name}\` to be one of ${encodings.join(', ')}, got \`${value}\``,
+    );
+  }
+  return encoding;
+}
+
+/** `/a(b)+/i` is a pattern with flags; anything else is the pattern's source. */
+export function parsePattern(from: string | RegExp): RegExp {
+  if (from instanceof RegExp) return from;
+  const literal = /^\/(.*)\/([a-z]*)$/s.exec(from);
+  try {
+    return literal === null ? new RegExp(from, 'g') : new RegExp(literal[1] as string, literal[2]);
+  } catch (error) {
+    throw new GlobpipeError(
+      'EUSAGE',
+      `\`--from\` is not a valid regular expression: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
 
 export interface BuiltinOptions {
   /** Compression level; each compressor checks its own range. */
   readonly level?: number | undefined;
+  /** `replace`: the pattern, as a RegExp or its source (`/a(b)/i` or plain `a(b)`). */
+  readonly from?: string | RegExp | undefined;
+  /** `replace`: the replacement, with `$1`, `$<name>`, `$&`. */
+  readonly to?: string | undefined;
+  /** `eol`: the line ending to write. */
+  readonly eol?: string | undefined;
+  /** `encoding`: what the input is in, and what to write. */
+  readonly fromEncoding?: string | undefined;
+  readonly toEncoding?: string | undefined;
+  /** `encoding`: start the output with a byte-order mark. */
+  readonly bom?: boolean | undefined;
 }
 
 const gzipAsync = promisify(zlib.gzip);
@@ -27,7 +73,16 @@ function brotliParams(level: number | undefined, size?: number): zlib.BrotliOpti
   return { params };
 }
 
-export const builtinNames = ['copy', 'gzip', 'gunzip', 'brotli', 'brotli-decompress'] as const;
+export const builtinNames = [
+  'copy',
+  'gzip',
+  'gunzip',
+  'brotli',
+  'brotli-decompress',
+  'replace',
+  'eol',
+  'encoding',
+] as const;
 export type BuiltinName = (typeof builtinNames)[number];
 
 export function isBuiltinName(name: string): name is BuiltinName {
@@ -74,6 +129,34 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         buffer: (content) => brotliAsync(content, brotliParams(level, content.length)),
         stream: (file) => zlib.createBrotliCompress(brotliParams(level, file.size)),
       };
+    case 'replace':
+      if (options.from === undefined || options.to === undefined) {
+        throw new GlobpipeError(
+          'EUSAGE',
+          '`replace` needs a pattern and a replacement: --from <regex> --to <replacement>',
+        );
+      }
+      return replaceTransform(parsePattern(options.from), options.to);
+    case 'eol': {
+      const eol = (options.eol ?? 'lf').toLowerCase();
+      if (eol !== 'lf' && eol !== 'crlf') {
+        throw new GlobpipeError(
+          'EUSAGE',
+          `Expected \`eol\` to be \`lf\` or \`crlf\`, got \`${options.eol}\``,
+        );
+      }
+      return eolTransform(eol);
+    }
+    case 'encoding': {
+      if (options.fromEncoding === undefined) {
+        throw new GlobpipeError('EUSAGE', `\`encoding\` needs --from-encoding <${encodings.join('|')}>`);
+      }
+      return encodingTransform(
+        checkEncoding('fromEncoding', options.fromEncoding),
+        checkEncoding('toEncoding', options.toEncoding ?? 'utf-8'),
+        options.bom === true,
+      );
+    }
     case 'brotli-decompress':
       return {
         name,

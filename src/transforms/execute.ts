@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { GlobpipeError } from '../errors.js';
 import type { FileInfo, TransformResult } from '../types.js';
 import type { ResolvedTransform } from './resolved.js';
+import { SkipFile } from './skip.js';
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -33,21 +34,32 @@ export async function applyToBuffer(
   transform: ResolvedTransform,
   content: Buffer,
   file: FileInfo,
+  signal?: AbortSignal,
 ): Promise<Buffer> {
   try {
     if (transform.buffer !== undefined) {
       return toBuffer(await transform.buffer(content, file), transform);
     }
     const duplex = makeStream(transform, file);
-    const [, result] = await Promise.all([pipeline(Readable.from([content]), duplex), collect(duplex)]);
-    return result;
+    // Abort destroys the stream (an --exec child is killed with it) until its output is read:
+    // the pipeline alone would let go once the input is written.
+    const onAbort = () => duplex.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const [, result] = await Promise.all([pipeline(Readable.from([content]), duplex), collect(duplex)]);
+      return result;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   } catch (error) {
+    if ((error as Error | undefined)?.name === 'AbortError') throw error;
     throw asTransformError(error, transform);
   }
 }
 
-export function asTransformError(error: unknown, transform: ResolvedTransform): GlobpipeError {
-  if (error instanceof GlobpipeError) return error;
+export function asTransformError(error: unknown, transform: ResolvedTransform): Error {
+  if (error instanceof GlobpipeError || error instanceof SkipFile) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new GlobpipeError('ETRANSFORM', `${transform.name}: ${message || 'failed'}`, { cause: error });
 }
@@ -116,7 +128,7 @@ export async function runBufferStages(
   if (transforms === undefined) return sink(index, content);
   for (const [i, transform] of transforms.entries()) {
     signal?.throwIfAborted();
-    const result = await applyToBuffer(transform, content, file);
+    const result = await applyToBuffer(transform, content, file, signal);
     await runBufferStages(stages, result, file, sink, signal, stage + 1, index * transforms.length + i);
   }
 }

@@ -6,7 +6,15 @@ import type { TransformSpec, TransformStage } from '../types.js';
 import { type BuiltinOptions, builtin, builtinNames, isBuiltinName } from './builtins.js';
 import type { ResolvedTransform } from './resolved.js';
 
-const moduleExtensions = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+const typeScriptExtensions = new Set(['.ts', '.mts', '.cts']);
+const moduleExtensions = new Set(['.js', '.mjs', '.cjs', ...typeScriptExtensions]);
+
+/** TypeScript modules go through jiti (loaded only when one is asked for): types stripped, ESM and CJS both. */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const { createJiti } = await import('jiti');
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: false });
+  return (await jiti.import(file)) as Record<string, unknown>;
+}
 
 function looksLikePath(spec: string): boolean {
   return (
@@ -60,9 +68,11 @@ async function loadModule(spec: string): Promise<ResolvedTransform> {
   }
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    loaded = typeScriptExtensions.has(extname(file))
+      ? await importTypeScript(file)
+      : await import(pathToFileURL(file).href);
   } catch (error) {
-    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const cause = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
     throw new GlobpipeError('ENOTRANSFORM', `Transform module \`${spec}\` failed to load: ${cause}`, {
       cause: error,
       path: spec,

@@ -16,6 +16,8 @@ export interface ResolvedTransform {
   readonly appendsOnly?: boolean;
   /** Output equals input: the pipeline may copy the file without reading it. */
   readonly identity?: boolean;
+  /** Runs a child process per file: fan-out branches then run one after another, so children stay <= concurrency. */
+  readonly spawnsChild?: boolean;
   /** Worth fewer files in flight: the work is CPU, not waiting. */
   readonly cpuBound: boolean;
 }

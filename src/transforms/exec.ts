@@ -1,0 +1,173 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createReadStream, unlink } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { Duplex } from 'node:stream';
+import type { FileInfo } from '../types.js';
+import type { ResolvedTransform } from './resolved.js';
+
+/** Every child alive now, by pid (each leads its own process group), so a hard exit can kill them all. */
+const liveChildren = new Set<number>();
+
+/** For a hard exit (second Ctrl-C): kills every child's whole process group at once. */
+export function killAllChildrenSync(): void {
+  for (const pid of liveChildren) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  liveChildren.clear();
+}
+
+/** Quotes a value for POSIX sh: `it's` -> `'it'\''s'`. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+let outCounter = 0;
+
+/**
+ * The command with its placeholders filled, each value shell-quoted:
+ * `{in}` the input's absolute path, `{rel}` its path relative to cwd, `{out}`
+ * a temp file the command writes its result to (instead of stdout).
+ */
+export function expandCommand(command: string, file: FileInfo, outPath: string | undefined): string {
+  return command.replace(/\{(in|rel|out)\}/g, (_token, name: string) => {
+    if (name === 'in') return shellQuote(file.absolutePath);
+    if (name === 'rel') return shellQuote(file.path);
+    return shellQuote(outPath as string);
+  });
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 400 ? `${line.slice(0, 400)}…` : line;
+}
+
+/**
+ * A child process as a Duplex: what is written goes to its stdin, its stdout
+ * (or, with `{out}`, the file it wrote) is what is read. A non-zero exit fails
+ * the stream with the command's stderr; destroying the stream (abort, Ctrl-C,
+ * a failure elsewhere in the chain) kills the child's whole process group.
+ */
+class ExecStream extends Duplex {
+  readonly #child: ChildProcess;
+  readonly #command: string;
+  readonly #outPath: string | undefined;
+  #stderr = '';
+  #exited = false;
+
+  constructor(command: string, file: FileInfo) {
+    super();
+    this.#command = command;
+    const usesOut = /\{out\}/.test(command);
+    outCounter += 1;
+    this.#outPath = usesOut
+      ? join(tmpdir(), `globpipe-exec-${process.pid}-${outCounter}${extname(file.path)}`)
+      : undefined;
+    // Its own process group: the shell's children die with it, and a terminal's Ctrl-C reaches us first.
+    this.#child = spawn('/bin/sh', ['-c', expandCommand(command, file, this.#outPath)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const pid = this.#child.pid;
+    if (pid !== undefined) liveChildren.add(pid);
+    this.#child.on('error', (error) => this.destroy(error));
+    // A command that stops reading early (`head -c 10`) closes its stdin: the rest of the input is not wanted.
+    this.#child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') this.destroy(error);
+    });
+    this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.#stderr = (this.#stderr + chunk).slice(-4000);
+    });
+    this.#child.stdout?.on('data', (chunk: Buffer) => {
+      if (this.#outPath !== undefined) return; // with {out}, stdout is the command's chatter
+      if (!this.push(chunk)) this.#child.stdout?.pause();
+    });
+    this.#child.on('close', (code, signal) => {
+      this.#exited = true;
+      if (pid !== undefined) liveChildren.delete(pid);
+      if (this.destroyed) return;
+      if (code !== 0) {
+        const how = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
+        const stderr = oneLine(this.#stderr);
+        this.destroy(new Error(`\`${this.#command}\` ${how}${stderr === '' ? '' : `: ${stderr}`}`));
+        return;
+      }
+      if (this.#outPath === undefined) {
+        this.push(null);
+        return;
+      }
+      const result = createReadStream(this.#outPath);
+      result.on('data', (chunk) => {
+        if (!this.push(chunk)) result.pause();
+      });
+      this.#resumeResult = () => result.resume();
+      result.on('error', (error) =>
+        this.destroy(new Error(`\`${this.#command}\` wrote no file at {out}: ${error.message}`)),
+      );
+      result.on('end', () => this.push(null));
+    });
+  }
+
+  #resumeResult: (() => void) | undefined;
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const stdin = this.#child.stdin;
+    if (stdin === null || stdin.destroyed || this.#exited) return callback();
+    if (stdin.write(chunk)) callback();
+    else {
+      const done = () => {
+        stdin.off('drain', done);
+        stdin.off('close', done);
+        callback();
+      };
+      stdin.on('drain', done);
+      stdin.on('close', done);
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#child.stdin?.end();
+    callback();
+  }
+
+  override _read(): void {
+    this.#child.stdout?.resume();
+    this.#resumeResult?.();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const pid = this.#child.pid;
+    if (!this.#exited && pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+        // A command that ignores SIGTERM gets SIGKILL; the timer does not keep the process alive.
+        setTimeout(() => {
+          try {
+            if (!this.#exited) process.kill(-pid, 'SIGKILL');
+          } catch {
+            // Gone by now.
+          }
+        }, 1000).unref();
+      } catch {
+        // Already gone.
+      }
+    }
+    if (this.#outPath !== undefined) unlink(this.#outPath, () => {});
+    callback(error);
+  }
+}
+
+/** `--exec <command>`: the file on stdin, the result from stdout (or `{out}`), a non-zero exit fails the file. */
+export function execTransform(command: string): ResolvedTransform {
+  return {
+    name: 'exec',
+    // A process per file costs CPU to start: on a small machine, fewer in flight by default.
+    cpuBound: true,
+    spawnsChild: true,
+    stream: (file) => new ExecStream(command, file),
+  };
+}
