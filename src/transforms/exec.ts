@@ -116,7 +116,10 @@ class ExecStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const stdin = this.#child.stdin;
-    if (stdin === null || stdin.destroyed || this.#exited) return callback();
+    if (stdin === null || stdin.destroyed || this.#exited) {
+      callback();
+      return;
+    }
     if (stdin.write(chunk)) callback();
     else {
       const done = () => {
