@@ -169,4 +169,13 @@ export interface Summary {
   /** The run was cancelled through its signal; some files were never started. */
   readonly interrupted: boolean;
   readonly failures: readonly Failure[];
+  /** Why files were skipped: each reason once, with how many and the first few paths. */
+  readonly skips: readonly SkipReason[];
+}
+
+export interface SkipReason {
+  readonly reason: string;
+  readonly count: number;
+  /** Up to five of them. */
+  readonly paths: readonly string[];
 }

@@ -30,7 +30,16 @@ export function formatSummary(summary: Summary): string {
   const bytes = `${formatBytes(summary.bytesIn)} -> ${formatBytes(summary.bytesOut)}`;
   const speed = `${formatSeconds(summary.elapsedSeconds)}, ${summary.filesPerSecond} files/s, ${summary.mbPerSecond} MB/s`;
   const head = `globpipe: ${summary.interrupted ? 'interrupted: ' : ''}${counts} | ${bytes} | ${speed} | -j ${summary.concurrency}`;
-  return [head, ...formatFailures(summary)].join('\n');
+  return [head, ...formatSkips(summary), ...formatFailures(summary)].join('\n');
+}
+
+/** `  skipped: img.png: binary content`, or for many: `  skipped 1200 files: output exists (e.g. a.txt, b.txt)`. */
+export function formatSkips(summary: Summary): string[] {
+  return summary.skips.map((skip) =>
+    skip.count === 1
+      ? `  skipped: ${skip.paths[0]}: ${skip.reason}`
+      : `  skipped ${skip.count} files: ${skip.reason} (e.g. ${skip.paths.join(', ')})`,
+  );
 }
 
 export function formatFailures(summary: Summary): string[] {

@@ -12,6 +12,7 @@ export class SummaryBuilder {
   bytesIn = 0;
   bytesOut = 0;
   readonly failures: Failure[] = [];
+  readonly #skips = new Map<string, { count: number; paths: string[] }>();
 
   add(result: FileResult): void {
     switch (result.status) {
@@ -23,9 +24,15 @@ export class SummaryBuilder {
         this.planned += 1;
         this.outputs += result.outputs.length;
         break;
-      case 'skipped':
+      case 'skipped': {
         this.skipped += 1;
+        const reason = result.reason ?? 'skipped';
+        const skip = this.#skips.get(reason) ?? { count: 0, paths: [] };
+        skip.count += 1;
+        if (skip.paths.length < 5) skip.paths.push(result.input);
+        this.#skips.set(reason, skip);
         break;
+      }
       case 'failed':
         this.failed += 1;
         this.failures.push({
@@ -72,6 +79,11 @@ export class SummaryBuilder {
       dryRun: fields.dryRun,
       interrupted: fields.interrupted,
       failures: [...this.failures].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+      skips: [...this.#skips].map(([reason, { count, paths }]) => ({
+        reason,
+        count,
+        paths: [...paths].sort(),
+      })),
     };
   }
 }

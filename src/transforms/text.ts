@@ -110,16 +110,31 @@ export function eolTransform(eol: Eol): ResolvedTransform {
   };
 }
 
-const win1252Decoder = new TextDecoder('windows-1252');
-/** windows-1252 has no encoder in the platform: the table is read off its decoder. */
-const win1252Encode = (() => {
-  const table = new Map<number, number>();
-  for (let byte = 0; byte < 256; byte += 1) {
-    const char = win1252Decoder.decode(Uint8Array.of(byte));
-    if (char !== '\uFFFD') table.set(char.codePointAt(0) as number, byte);
+/**
+ * windows-1252 differs from latin1 only in 0x80-0x9F. Node's TextDecoder decodes
+ * that range as latin1, so the table is ours (WHATWG's: the five unassigned
+ * bytes map to the C1 controls of the same number).
+ */
+const win1252High = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d,
+  0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a,
+  0x153, 0x9d, 0x17e, 0x178,
+];
+const win1252Encode = new Map<number, number>();
+for (let byte = 0; byte < 256; byte += 1) {
+  win1252Encode.set(byte >= 0x80 && byte < 0xa0 ? (win1252High[byte - 0x80] as number) : byte, byte);
+}
+
+function decodeWindows1252(bytes: Buffer): string {
+  let text = '';
+  for (let start = 0; start < bytes.length; start += 8192) {
+    const chunk = bytes.subarray(start, start + 8192);
+    text += String.fromCharCode(
+      ...Array.from(chunk, (b) => (b >= 0x80 && b < 0xa0 ? (win1252High[b - 0x80] as number) : b)),
+    );
   }
-  return table;
-})();
+  return text;
+}
 
 const BOMS: Record<string, Buffer> = {
   'utf-8': Buffer.from([0xef, 0xbb, 0xbf]),
@@ -148,7 +163,7 @@ function decode(content: Buffer, from: Encoding): string {
       return body.toString('latin1');
     case 'windows-1252':
       if (looksBinary(body)) throw new SkipFile('binary content (encoding works on text)');
-      return win1252Decoder.decode(body);
+      return decodeWindows1252(body);
   }
 }
 
