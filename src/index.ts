@@ -29,6 +29,7 @@ export type {
   GlobpipeEvent,
   RunOptions,
   StreamTransform,
+  SkipReason,
   Summary,
   Transform,
   TransformResult,
