@@ -1,4 +1,11 @@
 import type { Stats } from 'node:fs';
+
+/** What a dirent and a Stats both tell: the file's type. */
+export type FileType = Pick<
+  Stats,
+  'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'
+>;
+
 import * as fs from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,12 +21,6 @@ export interface Entry {
   readonly path: string;
   readonly absolutePath: string;
   readonly kind: EntryKind;
-  readonly size: number;
-  readonly mtime: Date;
-  /** Permission bits, kept by in-place writes. */
-  readonly mode: number;
-  /** Which file this is, whatever path reached it: `dev:ino`. */
-  readonly identity: string;
   /** For kind `other`: what it is instead of a file, `is a FIFO (named pipe)`. */
   readonly special?: string;
 }
@@ -34,7 +35,8 @@ export class DiscoverError extends Error {
   }
 }
 
-function kindOf(stats: Stats): EntryKind | 'directory' {
+/** The type from readdir's dirent (or, for a followed symlink, from stat): no syscall per file. */
+function kindOf(stats: FileType): EntryKind | 'directory' {
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'directory';
   if (stats.isSymbolicLink()) return 'symlink';
@@ -110,7 +112,8 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     ignore: settings.ignore as string[],
     followSymbolicLinks: settings.followSymlinks,
     onlyFiles: false,
-    stats: true,
+    // No stats: the dirent's type is enough here; size and times come from the open file later.
+    stats: false,
     objectMode: true,
     unique: true,
     fs: {
@@ -124,18 +127,14 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
-  stream.on('data', (item: fg.Entry & { stats: Stats }) => {
-    const kind = kindOf(item.stats);
+  stream.on('data', (item: fg.Entry) => {
+    const kind = kindOf(item.dirent as FileType);
     if (kind === 'directory') return;
     const entry: Entry = {
       path: item.path,
       absolutePath: join(settings.cwd, item.path),
       kind,
-      size: item.stats.size,
-      mtime: item.stats.mtime,
-      mode: item.stats.mode & 0o7777,
-      identity: `${item.stats.dev}:${item.stats.ino}`,
-      special: kind === 'other' ? describeType(item.stats) : undefined,
+      special: kind === 'other' ? describeType(item.dirent as FileType) : undefined,
     };
     hooks.onMatch(entry);
     buffer.push(entry);

@@ -3,17 +3,10 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
-import {
-  commit,
-  discard,
-  type PreparedOutput,
-  prepareCopy,
-  prepareFile,
-  prepareStream,
-  type WriteOptions,
-} from './io/atomic-write.js';
+import { commit, discard, type PreparedOutput, prepareStream, type WriteOptions } from './io/atomic-write.js';
 import type { DirMaker } from './io/dir-maker.js';
-import type { TempRegistry } from './io/temp-files.js';
+import { type FileOps, type OutputFile, SideError } from './io/file-ops.js';
+import { type TempRegistry, tempPathFor } from './io/temp-files.js';
 import type { Journal } from './journal.js';
 import { type OutputTarget, planOutputs } from './plan.js';
 import type { Settings } from './settings.js';
@@ -28,13 +21,15 @@ export interface JobContext {
   readonly dirs: DirMaker;
   readonly temps: TempRegistry;
   readonly signal: AbortSignal;
+  /** Whole-file operations: worker threads, or the Io layer. */
+  readonly ops: FileOps;
   /** In-place runs only: what is done, so an interrupted run can be resumed. */
   readonly journal?: Journal | undefined;
 }
 
 type Phase = 'read' | 'write';
 
-/** Tags an error with the phase it came from, unless it is already a transform error. */
+/** Turns an IO error into the file's error: `cannot read a.txt: ENOENT: no such file or directory`. */
 function inPhase(phase: Phase, path: string, error: unknown): GlobpipeError {
   if (error instanceof GlobpipeError) return error;
   if ((error as Error | undefined)?.name === 'AbortError') {
@@ -43,6 +38,16 @@ function inPhase(phase: Phase, path: string, error: unknown): GlobpipeError {
   const code = phase === 'read' ? 'EREAD' : 'EWRITE';
   const verb = phase === 'read' ? 'cannot read' : 'cannot write';
   return new GlobpipeError(code, `${verb} ${path}: ${describeCause(error)}`, { cause: error });
+}
+
+/** A SideError knows which side failed; the write side names the output it was writing. */
+function fromSide(error: unknown, input: string, output: string): GlobpipeError {
+  if (error instanceof SideError) {
+    return error.side === 'read'
+      ? inPhase('read', input, error)
+      : inPhase('write', error.dest ?? output, error);
+  }
+  return inPhase('write', output, error);
 }
 
 function isIdentityCopy(settings: Settings): boolean {
@@ -57,18 +62,13 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
     ms: Math.round((performance.now() - started) * 1000) / 1000,
     ...fields,
   });
+  const skipped = (reason: string, outputs: string[] = []) =>
+    finish({ outputs, status: 'skipped', bytesIn: 0, bytesOut: 0, reason });
   let targets: OutputTarget[] = [];
   try {
     if (entry.kind === 'symlink') {
-      if (!ctx.settings.followSymlinks) {
-        return finish({
-          outputs: [],
-          status: 'skipped',
-          bytesIn: 0,
-          bytesOut: 0,
-          reason: 'symbolic link (not followed without --follow-symlinks)',
-        });
-      }
+      if (!ctx.settings.followSymlinks)
+        return skipped('symbolic link (not followed without --follow-symlinks)');
       // The glob followed it and could only lstat it: its target is missing, or it loops.
       throw await brokenLink(entry, ctx);
     }
@@ -78,32 +78,15 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
         `not a regular file: it ${entry.special ?? 'is not a regular file'}`,
       );
     }
-    if (ctx.journal?.isDone(entry.path)) {
-      return finish({
-        outputs: [],
-        status: 'skipped',
-        bytesIn: 0,
-        bytesOut: 0,
-        reason: 'finished by the interrupted run (--resume)',
-      });
-    }
+    if (ctx.journal?.isDone(entry.path)) return skipped('finished by the interrupted run (--resume)');
     targets = planOutputs(entry, ctx.settings);
     const outputs = targets.map((t) => t.relative);
     const skipReason = await whySkip(entry, targets, ctx.settings);
-    if (skipReason !== undefined) {
-      return finish({ outputs, status: 'skipped', bytesIn: 0, bytesOut: 0, reason: skipReason });
-    }
-    if (ctx.settings.dryRun) {
-      return finish({ outputs, status: 'planned', bytesIn: entry.size, bytesOut: 0 });
-    }
-    const file: FileInfo = {
-      path: entry.path,
-      absolutePath: entry.absolutePath,
-      size: entry.size,
-      mtime: entry.mtime,
-    };
-    const { bytesIn, bytesOut } = await writeOutputs(entry, file, targets, ctx);
-    const details = notesOf(file);
+    if (skipReason !== undefined) return skipped(skipReason, outputs);
+    if (ctx.settings.dryRun) return finish({ outputs, status: 'planned', bytesIn: 0, bytesOut: 0 });
+    const notes: object = {};
+    const { bytesIn, bytesOut } = await writeOutputs(entry, targets, ctx, notes);
+    const details = notesOf(notes);
     return finish({
       outputs,
       status: 'written',
@@ -112,9 +95,7 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
       ...(details === undefined ? {} : { details }),
     });
   } catch (error) {
-    if (error instanceof SkipFile) {
-      return finish({ outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason: error.message });
-    }
+    if (error instanceof SkipFile) return skipped(error.message);
     const failure = ctx.signal.aborted
       ? new GlobpipeError('EABORT', 'interrupted before its output was complete', { cause: error })
       : error instanceof GlobpipeError
@@ -149,100 +130,154 @@ async function whySkip(
   settings: Settings,
 ): Promise<string | undefined> {
   if (!settings.skipExisting && !settings.ifNewer) return undefined;
+  const inputTime = settings.ifNewer ? (await settings.io.stat(entry.absolutePath)).mtimeMs : 0;
   for (const target of targets) {
     const existing = await settings.io.stat(target.absolute).catch(() => undefined);
     if (existing === undefined) return undefined;
-    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= entry.mtime.getTime())
-      return undefined;
+    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= inputTime) return undefined;
   }
   return settings.skipExisting
     ? 'output exists (--skip-existing)'
     : 'output is newer than input (--if-newer)';
 }
 
-async function writeOutputs(entry: Entry, file: FileInfo, targets: readonly OutputTarget[], ctx: JobContext) {
-  const { settings, signal } = ctx;
-  const writeOptions: WriteOptions = {
-    io: settings.io,
-    temps: ctx.temps,
-    fsync: settings.fsync,
-    signal,
-    mode: settings.inPlace ? entry.mode : undefined,
-  };
+/**
+ * Writes every output of one file, all or nothing: each goes to a temp file
+ * beside its target, and only when all are complete are they renamed into
+ * place. In place, the journal records the complete temps before the renames.
+ */
+async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx: JobContext, notes: object) {
+  const { settings, ops, temps } = ctx;
   for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) {
     await ctx.dirs.ensure(dir).catch((error: unknown) => {
       throw error instanceof GlobpipeError ? error : inPhase('write', dir, error);
     });
   }
+  // Without a journal, the worker renames as soon as the temps are complete: one trip per file.
+  const commitNow = ctx.journal === undefined;
 
-  const prepared: PreparedOutput[] = [];
-  try {
-    const bytesIn = await prepareOutputs(entry, file, targets, writeOptions, ctx, prepared);
-    // In place, the journal learns which temps are complete before any is renamed over its input:
-    // a resumed run finishes exactly these renames instead of transforming the file again.
-    await ctx.journal?.record(entry.path, prepared);
-    for (const output of prepared) ctx.temps.complete(output.temp, output.dest);
-    await commit(prepared, writeOptions).catch((error: unknown) => {
-      throw inPhase('write', (error as { dest?: string }).dest ?? settings.out, error);
-    });
-    return { bytesIn, bytesOut: prepared.reduce((sum, output) => sum + output.bytes, 0) };
-  } catch (error) {
-    await discard(prepared, writeOptions);
-    throw error;
-  }
-}
-
-/** Writes every output of one file to its temp file; returns the bytes read. */
-async function prepareOutputs(
-  entry: Entry,
-  file: FileInfo,
-  targets: readonly OutputTarget[],
-  writeOptions: WriteOptions,
-  ctx: JobContext,
-  prepared: PreparedOutput[],
-): Promise<number> {
-  const { settings, signal } = ctx;
   if (isIdentityCopy(settings) && targets.length === 1) {
     const target = targets[0] as OutputTarget;
+    const temp = tempPathFor(target.absolute);
+    temps.add(temp);
+    let size: number;
     try {
-      prepared.push(await prepareCopy(entry.absolutePath, target.absolute, entry.size, writeOptions));
+      size = await ops.copy(entry.absolutePath, temp, commitNow ? target.absolute : null, settings.fsync);
     } catch (error) {
-      // copyfile names the source in every error; whether the source is still readable tells the side.
-      const sourceOk = await settings.io.isReadableFile(entry.absolutePath);
-      throw sourceOk ? inPhase('write', target.absolute, error) : inPhase('read', entry.path, error);
+      temps.delete(temp);
+      throw fromSide(error, entry.path, target.absolute);
     }
-    return entry.size;
+    if (commitNow) temps.delete(temp);
+    else await commitJournaled(entry, [{ temp, dest: target.absolute, bytes: size }], ctx);
+    return { bytesIn: size, bytesOut: size };
   }
 
-  if (entry.size < settings.streamThreshold) {
-    let content: Buffer;
-    try {
-      content = await settings.io.readFile(entry.absolutePath);
-    } catch (error) {
-      throw inPhase('read', entry.path, error);
-    }
-    await runBufferStages(
-      settings.stages,
-      content,
-      file,
-      async (index, data) => {
-        const target = targets[index] as OutputTarget;
-        prepared.push(
-          await prepareFile(target.absolute, data, writeOptions).catch((error: unknown) => {
-            throw inPhase('write', target.absolute, error);
-          }),
-        );
-      },
-      signal,
+  let read: Awaited<ReturnType<FileOps['read']>>;
+  try {
+    read = await ops.read(entry.absolutePath, settings.streamThreshold);
+  } catch (error) {
+    throw fromSide(error, entry.path, entry.path);
+  }
+  const file: FileInfo & object = Object.assign(notes, {
+    path: entry.path,
+    absolutePath: entry.absolutePath,
+    size: read.size,
+    mtime: new Date(read.mtimeMs),
+  });
+  const mode = settings.inPlace ? read.mode : null;
+  if (read.data === undefined) return streamOutputs(entry, file, targets, mode, ctx);
+
+  const outputs: OutputFile[] = [];
+  await runBufferStages(
+    settings.stages,
+    read.data,
+    file,
+    async (index, data) => {
+      const target = targets[index] as OutputTarget;
+      outputs.push({ temp: tempPathFor(target.absolute), dest: target.absolute, data });
+    },
+    ctx.signal,
+  );
+  ctx.signal.throwIfAborted();
+  for (const output of outputs) temps.add(output.temp);
+  const bytesOut = outputs.reduce((sum, output) => sum + output.data.length, 0);
+  try {
+    await ops.write(outputs, mode, settings.fsync, commitNow);
+  } catch (error) {
+    for (const output of outputs) temps.delete(output.temp);
+    throw fromSide(error, entry.path, outputs[0]?.dest ?? settings.out);
+  }
+  if (commitNow) for (const output of outputs) temps.delete(output.temp);
+  else
+    await commitJournaled(
+      entry,
+      outputs.map((o) => ({ temp: o.temp, dest: o.dest, bytes: o.data.length })),
+      ctx,
     );
-    return content.length;
-  }
+  return { bytesIn: read.size, bytesOut };
+}
 
-  return streamOutputs(entry, file, targets, writeOptions, ctx, prepared);
+/**
+ * In place: the journal learns which temps are complete before any is renamed over
+ * its input, so a resumed run finishes exactly these renames instead of
+ * transforming the file again.
+ */
+async function commitJournaled(
+  entry: Entry,
+  prepared: readonly PreparedOutput[],
+  ctx: JobContext,
+): Promise<void> {
+  try {
+    await ctx.journal?.record(entry.path, prepared);
+    for (const output of prepared) ctx.temps.complete(output.temp, output.dest);
+    await ctx.ops.rename(
+      prepared.map((output) => [output.temp, output.dest] as const),
+      ctx.settings.fsync,
+    );
+    for (const output of prepared) ctx.temps.delete(output.temp);
+  } catch (error) {
+    for (const output of prepared) {
+      await ctx.settings.io.unlink(output.temp).catch(() => {});
+      ctx.temps.delete(output.temp);
+    }
+    throw fromSide(error, entry.path, prepared[0]?.dest ?? ctx.settings.out);
+  }
 }
 
 /** Large files: one read stream, teed to every chain, each piped into its own temp file. */
 async function streamOutputs(
+  entry: Entry,
+  file: FileInfo,
+  targets: readonly OutputTarget[],
+  mode: number | null,
+  ctx: JobContext,
+): Promise<{ bytesIn: number; bytesOut: number }> {
+  const { settings } = ctx;
+  const options: WriteOptions = {
+    io: settings.io,
+    temps: ctx.temps,
+    fsync: settings.fsync,
+    signal: ctx.signal,
+    mode: mode ?? undefined,
+  };
+  const prepared: PreparedOutput[] = [];
+  try {
+    const bytesIn = await streamBranches(entry, file, targets, options, ctx, prepared);
+    if (ctx.journal !== undefined) {
+      await ctx.journal.record(entry.path, prepared);
+      for (const output of prepared) ctx.temps.complete(output.temp, output.dest);
+    }
+    await commit(prepared, options).catch((error: unknown) => {
+      throw inPhase('write', (error as { dest?: string }).dest ?? settings.out, error);
+    });
+    return { bytesIn, bytesOut: prepared.reduce((sum, output) => sum + output.bytes, 0) };
+  } catch (error) {
+    await discard(prepared, options);
+    throw error;
+  }
+}
+
+async function streamBranches(
   entry: Entry,
   file: FileInfo,
   targets: readonly OutputTarget[],
@@ -255,7 +290,7 @@ async function streamOutputs(
     // so a file never has more than one child: children stay <= --concurrency.
     let bytesIn = 0;
     for (const target of targets)
-      bytesIn = await streamOutputs(entry, file, [target], options, ctx, prepared);
+      bytesIn = await streamBranches(entry, file, [target], options, ctx, prepared);
     return bytesIn;
   }
   // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
@@ -296,5 +331,5 @@ async function streamOutputs(
     if (culprit !== undefined) throw asTransformError(error, culprit);
     throw inPhase('write', (targets[i] as OutputTarget).absolute, error);
   }
-  return (source as Readable & { bytesRead?: number }).bytesRead ?? entry.size;
+  return (source as Readable & { bytesRead?: number }).bytesRead ?? file.size;
 }

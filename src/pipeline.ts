@@ -5,7 +5,10 @@ import { DiscoverError, discover, type Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
 import { type JobContext, processFile } from './file-job.js';
 import { DirMaker } from './io/dir-maker.js';
+import { ioFileOps, poolFileOps } from './io/file-ops.js';
+import { nodeIo } from './io/io.js';
 import { liveTemps } from './io/temp-files.js';
+import { syncIoPool } from './io/worker-pool.js';
 import { Journal } from './journal.js';
 import { canPlanPerFile, checkOverwritesByIdentity, checkPatterns, checkPlan, planOutputs } from './plan.js';
 import { SummaryBuilder } from './report/summary.js';
@@ -17,15 +20,13 @@ import type { Summary } from './types.js';
  * whole glob is collected and checked first, so a bad plan writes nothing.
  */
 async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerator<Entry> {
-  let bytes = 0;
   const found = discover(settings, {
     onMatch(entry) {
       stats.matched += 1;
-      bytes += entry.size;
-      settings.onEvent({ type: 'match', path: entry.path, size: entry.size, matched: stats.matched });
+      settings.onEvent({ type: 'match', path: entry.path, matched: stats.matched });
     },
     onEnd() {
-      settings.onEvent({ type: 'glob-end', matched: stats.matched, bytes });
+      settings.onEvent({ type: 'glob-end', matched: stats.matched });
     },
     onLoop(path, target) {
       stats.addFailure({
@@ -89,6 +90,8 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     dirs: new DirMaker(settings.io, (dir, real) => refuseInputDirectory(settings, dir, real)),
     temps: liveTemps,
     signal: controller.signal,
+    // Batched synchronous calls in worker threads, unless a test passed its own io to fault.
+    ops: settings.io === nodeIo ? poolFileOps(syncIoPool()) : ioFileOps(settings.io),
   };
   let journal: Journal | undefined;
   let stopped = false; // error policy reached: start nothing new

@@ -8,9 +8,9 @@ export interface FileInfo {
   readonly path: string;
   /** Absolute input path. */
   readonly absolutePath: string;
-  /** Size in bytes when the file was matched. */
+  /** Size in bytes, from the open file. */
   readonly size: number;
-  /** Modification time when the file was matched. */
+  /** Modification time, from the open file. */
   readonly mtime: Date;
 }
 
@@ -136,9 +136,9 @@ export interface FileResult {
 
 export type GlobpipeEvent =
   /** A file was matched by the glob; `matched` counts matches so far. */
-  | { readonly type: 'match'; readonly path: string; readonly size: number; readonly matched: number }
-  /** The glob is complete: the totals are final. */
-  | { readonly type: 'glob-end'; readonly matched: number; readonly bytes: number }
+  | { readonly type: 'match'; readonly path: string; readonly matched: number }
+  /** The glob is complete: the total is final. */
+  | { readonly type: 'glob-end'; readonly matched: number }
   /** One file is done, whatever its outcome. */
   | { readonly type: 'file'; readonly result: FileResult };
 

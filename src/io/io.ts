@@ -4,14 +4,18 @@ import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { GlobpipeError } from '../errors.js';
+import type { ReadResult } from './file-ops.js';
 
 /**
  * The file-system calls the pipeline makes, and nothing else. Passed in through
  * the settings so tests can inject faults (ENOSPC, EMFILE, a file vanishing).
  */
 export interface Io {
-  /** Reads a regular file whole; anything else (a directory, a FIFO) is an error, never a wait. */
-  readFile(path: string): Promise<Buffer>;
+  /**
+   * Reads a regular file whole when smaller than `limit` (else only its stats);
+   * anything but a regular file (a directory, a FIFO) is an error, never a wait.
+   */
+  readFile(path: string, limit: number): Promise<ReadResult>;
   /** Opens a regular file for streaming, with the same check. */
   openReadStream(path: string): Promise<Readable>;
   /** Creates `path`, which must not exist (flag `wx`). */
@@ -62,7 +66,9 @@ export async function retryOnFdExhaustion<T>(operation: () => Promise<T>): Promi
 }
 
 /** `is a FIFO (named pipe)`: what a path is when a regular file was expected. */
-export function describeType(stats: fs.Stats): string {
+export function describeType(
+  stats: Pick<fs.Stats, 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>,
+): string {
   if (stats.isDirectory()) return 'is a directory';
   if (stats.isFIFO()) return 'is a FIFO (named pipe)';
   if (stats.isSocket()) return 'is a socket';
@@ -85,9 +91,14 @@ async function openRegular(path: string): Promise<{ handle: fsp.FileHandle; size
   }
 }
 
-async function readWhole(path: string): Promise<Buffer> {
-  const { handle, size } = await openRegular(path);
+async function readWhole(path: string, limit: number): Promise<ReadResult> {
+  const handle = await retryOnFdExhaustion(() => fsp.open(path, READ_FLAGS));
   try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new GlobpipeError('ENOTFILE', `not a regular file: it ${describeType(stats)}`);
+    const meta = { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
+    const { size } = stats;
+    if (size >= limit) return meta;
     // As fs.readFile does for regular files: read the size fstat gave, in as few reads as the kernel allows.
     const buffer = Buffer.allocUnsafe(size);
     let length = 0;
@@ -96,7 +107,7 @@ async function readWhole(path: string): Promise<Buffer> {
       if (bytesRead === 0) break; // shrank since fstat
       length += bytesRead;
     }
-    return length === size ? buffer : buffer.subarray(0, length);
+    return { ...meta, size: length, data: length === size ? buffer : buffer.subarray(0, length) };
   } finally {
     await handle.close();
   }

@@ -48,10 +48,6 @@ const entry = (path: string): Entry => ({
   path,
   absolutePath: `/src/${path}`,
   kind: 'file',
-  size: 1,
-  mtime: new Date(0),
-  mode: 0o644,
-  identity: `1:${path}`,
 });
 
 describe('planOutputs', () => {
