@@ -105,7 +105,7 @@ export class SyncIoPool {
     this.#waiting.delete(id);
     waiting.slot.busy -= results.length;
     if (waiting.slot.busy === 0) waiting.slot.worker.unref();
-    results.forEach((result, i) => waiting.resolves[i]?.(result));
+    for (const [i, result] of results.entries()) waiting.resolves[i]?.(result);
   }
 
   /** A worker that dies answers its ops with the error; a new one takes its place on the next flush. */
