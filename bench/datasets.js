@@ -1,5 +1,5 @@
 // Deterministic datasets for the benchmark: the same bytes on every machine and every run.
-import { existsSync, mkdirSync, openSync, writeFileSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 function xorshift(seed) {
@@ -14,10 +14,12 @@ function xorshift(seed) {
   };
 }
 
-const words = ('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore ' +
+const words = (
+  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore ' +
   'magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea commodo consequat ' +
   'duis aute irure in reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat ' +
-  'non proident sunt culpa qui officia deserunt mollit anim id est laborum').split(' ');
+  'non proident sunt culpa qui officia deserunt mollit anim id est laborum'
+).split(' ');
 
 /** Text that compresses like prose (gzip -6 to about a third), `size` bytes exactly. */
 export function text(size, seed) {
@@ -41,7 +43,8 @@ export function smallFiles(root, count, size, dirs) {
   if (existsSync(marker)) return root;
   rmSync(root, { recursive: true, force: true });
   for (let d = 0; d < dirs; d += 1) mkdirSync(join(root, `d${d}`), { recursive: true });
-  for (let i = 0; i < count; i += 1) writeFileSync(join(root, `d${i % dirs}`, `f${i}.txt`), text(size, i + 1));
+  for (let i = 0; i < count; i += 1)
+    writeFileSync(join(root, `d${i % dirs}`, `f${i}.txt`), text(size, i + 1));
   writeFileSync(marker, '');
   return root;
 }

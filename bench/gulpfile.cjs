@@ -2,4 +2,6 @@
 const { src, dest } = require('gulp');
 
 exports.default = () =>
-  src('**/*', { cwd: process.env.BENCH_SRC, encoding: false, buffer: true, nodir: true }).pipe(dest(process.env.BENCH_OUT));
+  src('**/*', { cwd: process.env.BENCH_SRC, encoding: false, buffer: true, nodir: true }).pipe(
+    dest(process.env.BENCH_OUT),
+  );

@@ -5,7 +5,7 @@
 // alternating them round by round, and writes bench/RESULTS.md.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, totalmem, release, tmpdir } from 'node:os';
+import { cpus, freemem, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bigFile, smallFiles } from './datasets.js';
@@ -48,9 +48,13 @@ function ensureDebianTools() {
   ].filter(([command]) => !have(command));
   if (wanted.length === 0 || process.getuid?.() !== 0 || !have('apt-get')) return;
   log(`installing ${wanted.map(([, pkg]) => pkg).join(', ')} with apt-get`);
-  spawnSync('sh', ['-c', `apt-get update -qq && apt-get install -y -qq ${wanted.map(([, pkg]) => pkg).join(' ')}`], {
-    stdio: 'ignore',
-  });
+  spawnSync(
+    'sh',
+    ['-c', `apt-get update -qq && apt-get install -y -qq ${wanted.map(([, pkg]) => pkg).join(' ')}`],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 const canDropCaches = (() => {
@@ -69,13 +73,19 @@ function dropCaches() {
 /** Runs a shell command; resolves with wall seconds, peak RSS in MB (from GNU time, if there), and output. */
 function measure(command, { env = {}, firstLine = false } = {}) {
   return new Promise((resolve, reject) => {
-    const timed = existsSync('/usr/bin/time') ? `/usr/bin/time -f '__RSS__ %M' sh -c ${quote(command)}` : command;
+    const timed = existsSync('/usr/bin/time')
+      ? `/usr/bin/time -f '__RSS__ %M' sh -c ${quote(command)}`
+      : command;
     const started = process.hrtime.bigint();
     let firstLineAt;
-    const child = spawn('sh', ['-c', timed], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', timed], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stdout.on('data', () => {
-      if (firstLine && firstLineAt === undefined) firstLineAt = Number(process.hrtime.bigint() - started) / 1e9;
+      if (firstLine && firstLineAt === undefined)
+        firstLineAt = Number(process.hrtime.bigint() - started) / 1e9;
     });
     child.stderr.setEncoding('utf8').on('data', (chunk) => {
       stderr += chunk;
@@ -150,7 +160,15 @@ function table(result) {
       `| ${row.name.replaceAll('|', '\\|')} | ${row.median.toFixed(3)} s | ${row.min.toFixed(3)}–${row.max.toFixed(3)} s | ${row.ratio.toFixed(2)} | ${row.rss === undefined ? '–' : `${row.rss.toFixed(0)} MB`} |`,
     );
   }
-  lines.push('', '<details><summary>commands</summary>', '', ...result.rows.map((r) => `- ${r.name}: \`${r.command}\``), '', '</details>', '');
+  lines.push(
+    '',
+    '<details><summary>commands</summary>',
+    '',
+    ...result.rows.map((r) => `- ${r.name}: \`${r.command}\``),
+    '',
+    '</details>',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -160,7 +178,9 @@ const globpipe = (rest) => `node ${quote(bin)} ${rest}`;
 async function main() {
   ensureDebianTools();
   mkdirSync(fast, { recursive: true });
-  log(`datasets in ${fast} (and ${disk} for the cold cache); ${runs} alternating runs each${quick ? ' (quick)' : ''}`);
+  log(
+    `datasets in ${fast} (and ${disk} for the cold cache); ${runs} alternating runs each${quick ? ' (quick)' : ''}`,
+  );
   const small = smallFiles(join(fast, 'small'), sizes.smallCount, 4096, 100);
   const text = smallFiles(join(fast, 'text'), sizes.textCount, 1024 * 1024, 10);
   const identity = join(root, 'bench', 'identity.mjs');
@@ -173,9 +193,17 @@ async function main() {
       await compare(
         `Copy ${sizes.smallCount.toLocaleString('en')} files of 4 KiB, tmpfs, warm cache`,
         [
-          { name: 'globpipe', command: globpipe(`-C ${quote(small)} -o ${quote(out)} -q`), reset: clean(out) },
+          {
+            name: 'globpipe',
+            command: globpipe(`-C ${quote(small)} -o ${quote(out)} -q`),
+            reset: clean(out),
+          },
           { name: 'cp -r', command: `cp -r ${quote(small)} ${quote(out)}`, reset: clean(out) },
-          { name: 'cpy-cli', command: `${quote(join(modules, 'cpy'))} '**/*' ${quote(out)} --cwd=${quote(small)}`, reset: clean(out) },
+          {
+            name: 'cpy-cli',
+            command: `${quote(join(modules, 'cpy'))} '**/*' ${quote(out)} --cwd=${quote(small)}`,
+            reset: clean(out),
+          },
           {
             name: 'gulp (src → dest)',
             command: `BENCH_SRC=${quote(small)} BENCH_OUT=${quote(out)} ${quote(join(modules, 'gulp'))} --silent --gulpfile ${quote(join(root, 'bench', 'gulpfile.cjs'))} --cwd ${quote(root)}`,
@@ -192,7 +220,11 @@ async function main() {
       await compare(
         `Read and write every byte: a buffer transform returning its input, ${sizes.smallCount.toLocaleString('en')} × 4 KiB, tmpfs, warm`,
         [
-          { name: 'globpipe -t identity.mjs', command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q`), reset: clean(out) },
+          {
+            name: 'globpipe -t identity.mjs',
+            command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q`),
+            reset: clean(out),
+          },
           { name: 'cp -r', command: `cp -r ${quote(small)} ${quote(out)}`, reset: clean(out) },
         ],
         { reference: 'cp -r' },
@@ -203,7 +235,11 @@ async function main() {
   if (only.includes('gzip')) {
     const removeGz = () => spawnSync('sh', ['-c', `find ${quote(text)} -name '*.gz' -delete`]);
     const contenders = [
-      { name: 'globpipe -t gzip', command: globpipe(`-C ${quote(text)} '**/*.txt' -t gzip --level 6 -o ${quote(out)} -q`), reset: clean(out) },
+      {
+        name: 'globpipe -t gzip',
+        command: globpipe(`-C ${quote(text)} '**/*.txt' -t gzip --level 6 -o ${quote(out)} -q`),
+        reset: clean(out),
+      },
       {
         name: `find | xargs -P${cores} gzip -6 -k`,
         command: `find ${quote(text)} -name '*.txt' -print0 | xargs -0 -P${cores} -n 8 gzip -6 -k`,
@@ -244,8 +280,16 @@ async function main() {
         await compare(
           `Cold cache: ${sizes.smallCount.toLocaleString('en')} × 4 KiB from ext4 (${disk}) through identity.mjs to tmpfs, caches dropped before each run`,
           [
-            { name: 'globpipe (default)', command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q`), reset: clean(out) },
-            { name: 'globpipe --sequential', command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q --sequential`), reset: clean(out) },
+            {
+              name: 'globpipe (default)',
+              command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q`),
+              reset: clean(out),
+            },
+            {
+              name: 'globpipe --sequential',
+              command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q --sequential`),
+              reset: clean(out),
+            },
           ],
           { before: dropCaches, reference: 'globpipe --sequential' },
         ),
@@ -258,8 +302,16 @@ async function main() {
       await compare(
         `Warm cache: ${sizes.smallCount.toLocaleString('en')} × 4 KiB on tmpfs through identity.mjs`,
         [
-          { name: 'globpipe (default)', command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q`), reset: clean(out) },
-          { name: 'globpipe --sequential', command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q --sequential`), reset: clean(out) },
+          {
+            name: 'globpipe (default)',
+            command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q`),
+            reset: clean(out),
+          },
+          {
+            name: 'globpipe --sequential',
+            command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q --sequential`),
+            reset: clean(out),
+          },
         ],
         { reference: 'globpipe --sequential' },
       ),
@@ -276,10 +328,16 @@ async function main() {
     for (let round = 0; round < Math.min(runs, 3); round += 1) {
       clean(out)();
       bigRuns.push(await measure(globpipe(`-C ${quote(big)} -t gzip -o ${quote(out)} -q`)));
-      log(`  round ${round + 1}: gzip of one ${(sizes.bigSize / 2 ** 30).toFixed(2)} GiB file: ${bigRuns.at(-1).seconds.toFixed(2)} s, ${bigRuns.at(-1).rssMb?.toFixed(0)} MB`);
+      log(
+        `  round ${round + 1}: gzip of one ${(sizes.bigSize / 2 ** 30).toFixed(2)} GiB file: ${bigRuns.at(-1).seconds.toFixed(2)} s, ${bigRuns.at(-1).rssMb?.toFixed(0)} MB`,
+      );
       clean(out)();
-      manyRuns.push(await measure(globpipe(`-C ${quote(many)} -o ${quote(out)} --json`), { firstLine: true }));
-      log(`  round ${round + 1}: copy of ${sizes.manyCount.toLocaleString('en')} files: ${manyRuns.at(-1).seconds.toFixed(2)} s, ${manyRuns.at(-1).rssMb?.toFixed(0)} MB, first output at ${manyRuns.at(-1).firstLine?.toFixed(2)} s`);
+      manyRuns.push(
+        await measure(globpipe(`-C ${quote(many)} -o ${quote(out)} --json`), { firstLine: true }),
+      );
+      log(
+        `  round ${round + 1}: copy of ${sizes.manyCount.toLocaleString('en')} files: ${manyRuns.at(-1).seconds.toFixed(2)} s, ${manyRuns.at(-1).rssMb?.toFixed(0)} MB, first output at ${manyRuns.at(-1).firstLine?.toFixed(2)} s`,
+      );
     }
     clean(out)();
     memory.push(
@@ -299,7 +357,14 @@ async function main() {
     '',
     ...results.map(table),
     ...(memory.length > 0
-      ? ['### Memory (peak RSS from GNU time)', '', '| run | time | peak RSS | first output after |', '|---|---|---|---|', ...memory, '']
+      ? [
+          '### Memory (peak RSS from GNU time)',
+          '',
+          '| run | time | peak RSS | first output after |',
+          '|---|---|---|---|',
+          ...memory,
+          '',
+        ]
       : []),
     ...notes.map((n) => `${n}\n`),
   ].join('\n');

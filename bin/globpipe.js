@@ -10,7 +10,7 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
   process.env.UV_THREADPOOL_SIZE = String(Math.min(64, Math.max(16, availableParallelism() * 4)));
 }
 
-import('../dist/cli/main.js').then(
+import('../dist/cli/bundle.js').then(
   (cli) => cli.main(process.argv.slice(2)),
   (error) => {
     process.stderr.write(

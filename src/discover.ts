@@ -43,6 +43,17 @@ function kindOf(stats: FileType): EntryKind | 'directory' {
   return 'other';
 }
 
+/** A relative path with no `.`, `..` or empty segment: `a/b.txt`, `.env`; not `./a`, `a//b`, `../a`, `/a`. */
+export function isNormal(path: string): boolean {
+  return (
+    path !== '' &&
+    path[0] !== '/' &&
+    !path.endsWith('/') &&
+    !path.includes('//') &&
+    !/(^|\/)\.\.?(\/|$)/.test(path)
+  );
+}
+
 export interface DiscoverHooks {
   /** Called as soon as the glob finds a match, before the pipeline is ready for it. */
   readonly onMatch: (entry: Entry) => void;
@@ -115,13 +126,17 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     // No stats: the dirent's type is enough here; size and times come from the open file later.
     stats: false,
     objectMode: true,
-    unique: true,
+    // Duplicates need two positive patterns; fast-glob's check costs a Set lookup per match.
+    unique: settings.patterns.filter((p) => !p.startsWith('!')).length > 1,
     fs: {
       readdir: guardedReaddir(settings, (dir, real) =>
         hooks.onLoop(relative(settings.cwd, dir).split(sep).join('/'), real),
       ) as never,
     },
   }) as Readable;
+  // fast-glob's paths are already normal (`a/b.txt`); join() normalising each of them again is waste.
+  const base = settings.cwd.endsWith(sep) ? settings.cwd : settings.cwd + sep;
+  const absolute = (path: string) => (isNormal(path) ? base + path : join(settings.cwd, path));
   let buffer: Entry[] = [];
   let head = 0;
   let ended = false;
@@ -132,7 +147,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     if (kind === 'directory') return;
     const entry: Entry = {
       path: item.path,
-      absolutePath: join(settings.cwd, item.path),
+      absolutePath: absolute(item.path),
       kind,
       special: kind === 'other' ? describeType(item.dirent as FileType) : undefined,
     };

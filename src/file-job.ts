@@ -244,6 +244,11 @@ async function commitJournaled(
   }
 }
 
+function closed(stream: Readable): Promise<void> {
+  if (stream.closed || !stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
 /** Large files: one read stream, teed to every chain, each piped into its own temp file. */
 async function streamOutputs(
   entry: Entry,

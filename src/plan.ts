@@ -1,5 +1,5 @@
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import type { Entry } from './discover.js';
+import { type Entry, isNormal } from './discover.js';
 import { GlobpipeError } from './errors.js';
 import type { Settings } from './settings.js';
 import type { ResolvedTransform } from './transforms/resolved.js';
@@ -17,6 +17,16 @@ function replaceExt(path: string, ext: string): string {
   const dot = path.lastIndexOf('.');
   // A leading dot names a dotfile (`.env`), not an extension.
   return dot > slash + 1 ? path.slice(0, dot) + ext : path + ext;
+}
+
+const outBases = new WeakMap<Settings, string>();
+function outBase(settings: Settings): string {
+  let base = outBases.get(settings);
+  if (base === undefined) {
+    base = settings.out.endsWith(sep) ? settings.out : settings.out + sep;
+    outBases.set(settings, base);
+  }
+  return base;
 }
 
 function escapes(root: string, target: string): boolean {
@@ -41,8 +51,9 @@ export function planOutputs(entry: Entry, settings: Settings): OutputTarget[] {
       name = renamed.split('\\').join('/');
     }
     if (settings.ext !== undefined) name = replaceExt(name, settings.ext);
-    const absolute = join(settings.out, name);
-    if (escapes(settings.out, absolute) || absolute === settings.out) {
+    // A normal relative path cannot leave `out`: only others need join() and the check.
+    const absolute = isNormal(name) ? outBase(settings) + name : join(settings.out, name);
+    if (!isNormal(name) && (escapes(settings.out, absolute) || absolute === settings.out)) {
       throw new GlobpipeError(
         'EOUTSIDE',
         `Output \`${name}\` of \`${entry.path}\` escapes the output directory \`${settings.out}\``,

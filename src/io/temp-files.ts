@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { sep } from 'node:path';
 
 /** Every temp file carries this marker, so a later run (or a person) can recognise and remove it. */
 export const TEMP_MARKER = '.globpipe-tmp';
 
 // The pid lets a later run tell a dead run's leftovers from a live run's work in progress.
-const runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
+const runId = `${process.pid}-${Math.floor(Math.random() * 0xffffff)
+  .toString(16)
+  .padStart(6, '0')}`;
 let counter = 0;
 
 /**
@@ -14,10 +15,11 @@ let counter = 0;
  * file systems: `dir/.index.html.4242-a1b2c3-7.globpipe-tmp`.
  */
 export function tempPathFor(dest: string): string {
+  const slash = dest.lastIndexOf(sep);
   // Keep the name under NAME_MAX (255) whatever the target's length.
-  const base = basename(dest).slice(0, 180);
+  const base = dest.slice(slash + 1, slash + 181);
   counter += 1;
-  return join(dirname(dest), `.${base}.${runId}-${counter}${TEMP_MARKER}`);
+  return `${dest.slice(0, slash + 1)}.${base}.${runId}-${counter}${TEMP_MARKER}`;
 }
 
 const tempPattern = /\.(\d+)-[0-9a-f]+-\d+\.globpipe-tmp$/;

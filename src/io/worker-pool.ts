@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+
+// Loaded with the first worker: runs that never need one do not compile worker_threads.
+const load = createRequire(import.meta.url);
+
 import type { OpResult, SyncOp } from './sync-ops.js';
 
 /**
@@ -62,9 +67,14 @@ export class SyncIoPool {
     });
   }
 
-  #slot(): Slot[] {
-    while (this.#slots.length < this.size) {
-      const worker = new Worker(workerScript);
+  /** Workers start on demand: one for a lone op (a single large file never pays for the rest). */
+  #slot(wanted: number): Slot[] {
+    const idle = this.#slots.filter((slot) => slot.busy === 0).length;
+    let missing = Math.min(this.size - this.#slots.length, Math.max(0, Math.ceil(wanted / BATCH) - idle));
+    if (this.#slots.length === 0) missing = Math.max(missing, 1);
+    for (; missing > 0; missing -= 1) {
+      const { Worker: WorkerThread } = load('node:worker_threads') as typeof import('node:worker_threads');
+      const worker: Worker = new WorkerThread(workerScript);
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', ({ id, results }: { id: number; results: OpResult[] }) =>
         this.#answer(id, results),
@@ -80,7 +90,7 @@ export class SyncIoPool {
     const queue = this.#queue;
     this.#queue = [];
     if (queue.length === 0) return;
-    const slots = [...this.#slot()].sort((a, b) => a.busy - b.busy);
+    const slots = [...this.#slot(queue.length)].sort((a, b) => a.busy - b.busy);
     // Even shares, but never more workers than ops: a lone op goes to the idlest worker.
     const used = Math.min(slots.length, queue.length);
     const share = Math.ceil(queue.length / used);

@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
 import type { GlobpipeEvent } from '../types.js';
 import { formatBytes, formatSeconds } from './format.js';
 
@@ -7,8 +8,11 @@ import { formatBytes, formatSeconds } from './format.js';
  * only update counters; cli-progress redraws on its own timer (10 fps), so a
  * run of 100,000 tiny files costs 10 redraws a second, not 100,000.
  */
+// cli-progress (and the readline it needs) load only when a bar is drawn.
+const load = createRequire(import.meta.url);
+
 export class ProgressBar {
-  readonly #bar: cliProgress.SingleBar;
+  readonly #bar: cliProgressTypes.SingleBar;
   readonly #started = performance.now();
   #matched = 0;
   #done = 0;
@@ -19,6 +23,7 @@ export class ProgressBar {
 
   constructor(stream: NodeJS.WriteStream) {
     this.#stream = stream;
+    const cliProgress = load('cli-progress') as typeof cliProgressTypes;
     this.#bar = new cliProgress.SingleBar(
       {
         stream,

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { GlobpipeError } from '../errors.js';
 import type { ResolvedTransform } from './resolved.js';
 import {
@@ -54,10 +55,18 @@ export interface BuiltinOptions {
   readonly bom?: boolean | undefined;
 }
 
-const gzipAsync = promisify(zlib.gzip);
-const gunzipAsync = promisify(zlib.gunzip);
-const brotliAsync = promisify(zlib.brotliCompress);
-const unbrotliAsync = promisify(zlib.brotliDecompress);
+// zlib is loaded on first use: a copy or a text run never pays for compiling it at startup.
+const load = createRequire(import.meta.url);
+let loaded: typeof Zlib | undefined;
+const zlib = (): typeof Zlib => {
+  loaded ??= load('node:zlib') as typeof Zlib;
+  return loaded;
+};
+const gzipAsync = (content: Buffer, options: Zlib.ZlibOptions) => promisify(zlib().gzip)(content, options);
+const gunzipAsync = (content: Buffer) => promisify(zlib().gunzip)(content);
+const brotliAsync = (content: Buffer, options: Zlib.BrotliOptions) =>
+  promisify(zlib().brotliCompress)(content, options);
+const unbrotliAsync = (content: Buffer) => promisify(zlib().brotliDecompress)(content);
 
 const appendExt = (ext: string) => (path: string) => path + ext;
 const stripExt = (ext: string) => (path: string) =>
@@ -65,11 +74,11 @@ const stripExt = (ext: string) => (path: string) =>
     ? path.slice(0, -ext.length)
     : path;
 
-function brotliParams(level: number | undefined, size?: number): zlib.BrotliOptions {
+function brotliParams(level: number | undefined, size?: number): Zlib.BrotliOptions {
   const params: Record<number, number> = {
-    [zlib.constants.BROTLI_PARAM_QUALITY]: level ?? zlib.constants.BROTLI_DEFAULT_QUALITY,
+    [zlib().constants.BROTLI_PARAM_QUALITY]: level ?? zlib().constants.BROTLI_DEFAULT_QUALITY,
   };
-  if (size !== undefined) params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = size;
+  if (size !== undefined) params[zlib().constants.BROTLI_PARAM_SIZE_HINT] = size;
   return { params };
 }
 
@@ -109,8 +118,8 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         cpuBound: true,
         rename: appendExt('.gz'),
         appendsOnly: true,
-        buffer: (content) => gzipAsync(content, { level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION }),
-        stream: () => zlib.createGzip({ level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION }),
+        buffer: (content) => gzipAsync(content, { level: level ?? zlib().constants.Z_DEFAULT_COMPRESSION }),
+        stream: () => zlib().createGzip({ level: level ?? zlib().constants.Z_DEFAULT_COMPRESSION }),
       };
     case 'gunzip':
       return {
@@ -118,7 +127,7 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         cpuBound: true,
         rename: stripExt('.gz'),
         buffer: (content) => gunzipAsync(content),
-        stream: () => zlib.createGunzip(),
+        stream: () => zlib().createGunzip(),
       };
     case 'brotli':
       return {
@@ -127,7 +136,7 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         rename: appendExt('.br'),
         appendsOnly: true,
         buffer: (content) => brotliAsync(content, brotliParams(level, content.length)),
-        stream: (file) => zlib.createBrotliCompress(brotliParams(level, file.size)),
+        stream: (file) => zlib().createBrotliCompress(brotliParams(level, file.size)),
       };
     case 'replace':
       if (options.from === undefined || options.to === undefined) {
@@ -163,7 +172,7 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         cpuBound: true,
         rename: stripExt('.br'),
         buffer: (content) => unbrotliAsync(content),
-        stream: () => zlib.createBrotliDecompress(),
+        stream: () => zlib().createBrotliDecompress(),
       };
   }
 }

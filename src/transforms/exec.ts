@@ -1,10 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createReadStream, unlink } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { FileInfo } from '../types.js';
 import type { ResolvedTransform } from './resolved.js';
+
+// child_process is loaded with the first --exec command, not at every start.
+const load = createRequire(import.meta.url);
 
 /** Every child alive now, by pid (each leads its own process group), so a hard exit can kill them all. */
 const liveChildren = new Set<number>();
@@ -68,6 +72,7 @@ class ExecStream extends Duplex {
       ? join(tmpdir(), `globpipe-exec-${process.pid}-${outCounter}${extname(file.path)}`)
       : undefined;
     // Its own process group: the shell's children die with it, and a terminal's Ctrl-C reaches us first.
+    const { spawn } = load('node:child_process') as typeof import('node:child_process');
     this.#child = spawn('/bin/sh', ['-c', expandCommand(command, file, this.#outPath)], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

@@ -168,3 +168,13 @@ describe('case-folding output file systems', () => {
     expect(canPlanPerFile(s)).toBe(false);
   });
 });
+
+describe('isNormal', () => {
+  it('accepts plain relative paths and refuses anything join() would change', async () => {
+    const { isNormal } = await import('../../src/discover.js');
+    for (const path of ['a', 'a/b.txt', '.env', 'a/.hidden/b', 'x..y/z', '...'])
+      expect(isNormal(path), path).toBe(true);
+    for (const path of ['', '/a', 'a/', './a', 'a/./b', '../a', 'a/../b', 'a//b', '..', '.'])
+      expect(isNormal(path), path).toBe(false);
+  });
+});
