@@ -71,7 +71,31 @@ type ReaddirCallback = (error: NodeJS.ErrnoException | null, result?: unknown) =
  * directory whose real path is its own ancestor's (`loop -> ..`), which would
  * otherwise be walked again and again until the kernel's ELOOP.
  */
-function guardedReaddir(settings: Settings, onLoop: (dir: string, real: string) => void) {
+/**
+ * Holds the walker back while enough matches wait for the pipeline: fast-glob
+ * pushes entries without waiting for its reader, but it cannot push what it has
+ * not read, so delaying its readdir calls is backpressure. Memory then stays
+ * bounded by this mark (plus one directory's entries), whatever the file count.
+ */
+class Gate {
+  static readonly HIGH = 8192;
+  static readonly LOW = 2048;
+  readonly #held: (() => void)[] = [];
+  waiting = 0;
+
+  pass(read: () => void): void {
+    if (this.waiting >= Gate.HIGH) this.#held.push(read);
+    else read();
+  }
+
+  /** Called as entries leave: below the low mark, held reads go. */
+  drained(): void {
+    if (this.waiting > Gate.LOW || this.#held.length === 0) return;
+    for (const read of this.#held.splice(0)) read();
+  }
+}
+
+function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, real: string) => void) {
   const realOf = new Map<string, string>();
   const read = (dir: string, options: unknown, callback: ReaddirCallback, delay = 1) => {
     const done: ReaddirCallback = (error, result) => {
@@ -89,20 +113,22 @@ function guardedReaddir(settings: Settings, onLoop: (dir: string, real: string) 
       typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback
     ) as ReaddirCallback;
     const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
-    if (!settings.followSymlinks) return read(dir, options, callback);
-    fs.realpath(dir, (error, real) => {
-      if (error !== null) return read(dir, options, callback);
-      realOf.set(dir, real);
-      const parentReal = realOf.get(dirname(dir));
-      if (
-        parentReal !== undefined &&
-        (parentReal === real || parentReal.startsWith(real.endsWith(sep) ? real : real + sep))
-      ) {
-        onLoop(dir, real);
-        return callback(null, []);
-      }
-      read(dir, options, callback);
-    });
+    if (!settings.followSymlinks) return gate.pass(() => read(dir, options, callback));
+    gate.pass(() =>
+      fs.realpath(dir, (error, real) => {
+        if (error !== null) return read(dir, options, callback);
+        realOf.set(dir, real);
+        const parentReal = realOf.get(dirname(dir));
+        if (
+          parentReal !== undefined &&
+          (parentReal === real || parentReal.startsWith(real.endsWith(sep) ? real : real + sep))
+        ) {
+          onLoop(dir, real);
+          return callback(null, []);
+        }
+        read(dir, options, callback);
+      }),
+    );
   };
 }
 
@@ -117,6 +143,7 @@ function guardedReaddir(settings: Settings, onLoop: (dir: string, real: string) 
  * never a pending job.
  */
 export async function* discover(settings: Settings, hooks: DiscoverHooks): AsyncGenerator<Entry> {
+  const gate = new Gate();
   const stream: Readable = fg.stream(settings.patterns as string[], {
     cwd: settings.cwd,
     dot: settings.dot,
@@ -129,7 +156,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     // Duplicates need two positive patterns; fast-glob's check costs a Set lookup per match.
     unique: settings.patterns.filter((p) => !p.startsWith('!')).length > 1,
     fs: {
-      readdir: guardedReaddir(settings, (dir, real) =>
+      readdir: guardedReaddir(settings, gate, (dir, real) =>
         hooks.onLoop(relative(settings.cwd, dir).split(sep).join('/'), real),
       ) as never,
     },
@@ -153,6 +180,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     };
     hooks.onMatch(entry);
     buffer.push(entry);
+    gate.waiting += 1;
     wake?.();
   });
   stream.once('end', () => {
@@ -170,6 +198,8 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
       if (head < buffer.length) {
         const entry = buffer[head] as Entry;
         head += 1;
+        gate.waiting -= 1;
+        gate.drained();
         if (head >= 4096 && head * 2 >= buffer.length) {
           buffer = buffer.slice(head);
           head = 0;

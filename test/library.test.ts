@@ -142,6 +142,32 @@ describe('the bound', () => {
     expect(matchedBeforeFirstResult).toBeGreaterThan(10);
   });
 
+  it('holds the glob back: matches waiting for the pipeline stay bounded, not growing with the file count', async () => {
+    const cwd = tempDir();
+    for (let d = 0; d < 40; d += 1) {
+      mkdirSync(join(cwd, `d${d}`));
+      for (let f = 0; f < 500; f += 1) writeFileSync(join(cwd, `d${d}`, `f${f}`), 'x');
+    }
+    let matched = 0;
+    let done = 0;
+    let mostWaiting = 0;
+    const summary = await run({
+      cwd,
+      out: tempDir(),
+      concurrency: 8,
+      transforms: [{ name: 'slowish', buffer: async (c) => (done % 500 === 0 ? sleep(1).then(() => c) : c) }],
+      onEvent(event) {
+        if (event.type === 'match') matched = event.matched;
+        if (event.type === 'file') done += 1;
+        mostWaiting = Math.max(mostWaiting, matched - done);
+      },
+    });
+    expect(summary.written).toBe(20_000);
+    // The mark (8,192) plus the directories already being read (500 each) and the jobs in flight.
+    expect(mostWaiting).toBeLessThan(8192 + 4 * 500 + 16);
+    expect(mostWaiting).toBeGreaterThan(100); // and the glob does run ahead
+  });
+
   it('--sequential is concurrency 1 on the same path', async () => {
     const cwd = makeTree(10);
     const { state, transform } = gauge(5);
