@@ -4,9 +4,9 @@
 // Compares globpipe with the tools a user would otherwise pick, in one run,
 // alternating them round by round, and writes bench/RESULTS.md.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bigFile, smallFiles } from './datasets.js';
 

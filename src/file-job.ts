@@ -327,6 +327,9 @@ async function streamBranches(
       prepareStream(target.absolute, branches[i] as Readable, chains[i] ?? [], options),
     ),
   );
+  // A failed pipeline destroys its streams, but their descriptors close a moment later: wait, so
+  // that when the file's result is out, it holds nothing open.
+  await Promise.all([source, ...chains.flat()].map(closed));
   for (const outcome of outcomes) if (outcome.status === 'fulfilled') prepared.push(outcome.value);
   for (const [i, outcome] of outcomes.entries()) {
     if (outcome.status === 'fulfilled') continue;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +70,14 @@ export function siteFiles(): Map<string, Buffer> {
   return new Map(
     [...readTree(site)].filter(([path]) => !path.split('/').some((part) => part.startsWith('.'))),
   );
+}
+
+/** A fresh directory holding `files` (path -> content), parents created; removed after the test. */
+export function writeTree(files: Record<string, string | Buffer>): string {
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return dir;
 }

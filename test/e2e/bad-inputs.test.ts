@@ -15,18 +15,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FileResult, run } from '../../src/index.js';
 import { type Io, nodeIo } from '../../src/io/io.js';
-import { bin, readTree, root, runCli, tempDir } from '../helpers.js';
+import { bin, readTree, root, runCli, tempDir, writeTree } from '../helpers.js';
 
 const TEMP = /\.globpipe-tmp$/;
 const isRoot = process.getuid?.() === 0;
 
+/** Files whose content names them: `content of a.txt`. */
 function tree(names: string[]): string {
-  const dir = tempDir();
-  for (const name of names) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), `content of ${name}\n`);
-  }
-  return dir;
+  return writeTree(Object.fromEntries(names.map((name) => [name, `content of ${name}\n`])));
 }
 
 function noTemps(dir: string): void {
@@ -38,7 +34,7 @@ function noTemps(dir: string): void {
 }
 
 /** The good files were written exactly. */
-function expectCopied(cwd: string, out: string, names: string[]): void {
+function expectCopied(_cwd: string, out: string, names: string[]): void {
   const written = readTree(out);
   for (const name of names) expect(written.get(name)?.toString(), name).toBe(`content of ${name}\n`);
 }

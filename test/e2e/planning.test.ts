@@ -1,16 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTree, runCli, tempDir } from '../helpers.js';
+import { readTree, runCli, tempDir, writeTree } from '../helpers.js';
 
-function tree(files: Record<string, string>): string {
-  const dir = tempDir();
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), content);
-  }
-  return dir;
-}
+const tree = writeTree;
 
 /** Exit 2, the message, and not one byte written anywhere. */
 async function expectRefused(args: string[], message: RegExp | string, untouched: string[]) {

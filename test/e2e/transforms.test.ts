@@ -1,10 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bin, readTree, root, runCli, site, siteFiles, tempDir } from '../helpers.js';
+import { bin, readTree, root, runCli, site, siteFiles, tempDir, writeTree } from '../helpers.js';
 
 const examples = join(root, 'examples');
 
@@ -14,14 +14,7 @@ function module(name: string, source: string): string {
   return path;
 }
 
-function tree(files: Record<string, string | Buffer>): string {
-  const dir = tempDir();
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), content);
-  }
-  return dir;
-}
+const tree = writeTree;
 
 function pgrep(pattern: string): string[] {
   const found = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
