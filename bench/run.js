@@ -19,7 +19,7 @@ const option = (name, fallback) => {
 };
 const quick = flag('quick');
 const runs = Number(option('runs', quick ? 3 : 5));
-const only = option('only', 'copy,identity,gzip,cold,warm,memory').split(',');
+const only = option('only', 'copy,identity,gzip,cold,warm,memory,sweep').split(',');
 const bin = join(root, 'bin', 'globpipe.js');
 const modules = join(root, 'node_modules', '.bin');
 const cores = cpus().length;
@@ -318,6 +318,36 @@ async function main() {
     );
   }
 
+  if (only.includes('sweep')) {
+    // Why the default concurrency is what it is: the same job at several -j, warm and cold.
+    const onDisk = canDropCaches ? smallFiles(join(disk, 'small'), sizes.smallCount, 4096, 100) : undefined;
+    const levels = [1, 4, 8, 16, 32, 64, 128];
+    results.push(
+      await compare(
+        `Concurrency sweep, warm: ${sizes.smallCount.toLocaleString('en')} × 4 KiB on tmpfs through identity.mjs`,
+        levels.map((j) => ({
+          name: `-j ${j}`,
+          command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q -j ${j}`),
+          reset: clean(out),
+        })),
+        { reference: '-j 1' },
+      ),
+    );
+    if (onDisk !== undefined) {
+      results.push(
+        await compare(
+          `Concurrency sweep, cold: ${sizes.smallCount.toLocaleString('en')} × 4 KiB from ext4 through identity.mjs, caches dropped before each run`,
+          levels.map((j) => ({
+            name: `-j ${j}`,
+            command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q -j ${j}`),
+            reset: clean(out),
+          })),
+          { before: dropCaches, reference: '-j 1' },
+        ),
+      );
+    }
+  }
+
   const memory = [];
   if (only.includes('memory')) {
     log('\n## Memory');
@@ -369,7 +399,7 @@ async function main() {
       : []),
     ...notes.map((n) => `${n}\n`),
   ].join('\n');
-  if (!quick && only.length === 6) writeFileSync(join(root, 'bench', 'RESULTS.md'), report);
+  if (!quick && only.length === 7) writeFileSync(join(root, 'bench', 'RESULTS.md'), report);
   else writeFileSync(join(root, 'bench', quick ? 'RESULTS-quick.md' : 'RESULTS-partial.md'), report);
   process.stdout.write(`${report}\n`);
   rmSync(scratch, { recursive: true, force: true });

@@ -108,7 +108,7 @@ describe('normalizeOptions', () => {
 
 describe('defaultConcurrency', () => {
   it('keeps many files in flight for IO, fewer for CPU-bound transforms', () => {
-    expect(defaultConcurrency([[builtin('copy', {})]], 2)).toBe(32);
+    expect(defaultConcurrency([[builtin('copy', {})]], 2)).toBe(64);
     expect(defaultConcurrency([[builtin('gzip', {})]], 2)).toBe(4);
     expect(defaultConcurrency([[builtin('gzip', {})]], 1)).toBe(2);
   });
