@@ -10,12 +10,25 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
   process.env.UV_THREADPOOL_SIZE = String(Math.min(64, Math.max(16, availableParallelism() * 4)));
 }
 
-import('../dist/cli/bundle.js').then(
-  (cli) => cli.main(process.argv.slice(2)),
-  (error) => {
-    process.stderr.write(
-      `globpipe: cannot start: ${error?.message}\nRun \`npm run build\` first when working from a clone.\n`,
-    );
-    process.exitCode = 2;
-  },
-);
+let settled = false;
+import('../dist/cli/bundle.js')
+  .then(
+    (cli) => cli.main(process.argv.slice(2)),
+    (error) => {
+      process.stderr.write(
+        `globpipe: cannot start: ${error?.message}\nRun \`npm run build\` first when working from a clone.\n`,
+      );
+      process.exitCode = 2;
+    },
+  )
+  .finally(() => {
+    settled = true;
+  });
+
+// A run whose work vanished (a promise nothing will settle) must not pass for a success.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write('globpipe: internal error: the run stopped before it finished\n');
+  process.exitCode = 1;
+});

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
 import { commit, discard, type PreparedOutput, prepareStream, type WriteOptions } from './io/atomic-write.js';
@@ -236,6 +236,8 @@ async function commitJournaled(
     );
     for (const output of prepared) ctx.temps.delete(output.temp);
   } catch (error) {
+    // The journal said "complete, about to be renamed": take it back, or a resume would skip this file.
+    await ctx.journal?.undo(entry.path);
     for (const output of prepared) {
       await ctx.settings.io.unlink(output.temp).catch(() => {});
       ctx.temps.delete(output.temp);
@@ -272,7 +274,8 @@ async function streamOutputs(
       await ctx.journal.record(entry.path, prepared);
       for (const output of prepared) ctx.temps.complete(output.temp, output.dest);
     }
-    await commit(prepared, options).catch((error: unknown) => {
+    await commit(prepared, options).catch(async (error: unknown) => {
+      await ctx.journal?.undo(entry.path);
       throw inPhase('write', (error as { dest?: string }).dest ?? settings.out, error);
     });
     return { bytesIn, bytesOut: prepared.reduce((sum, output) => sum + output.bytes, 0) };
@@ -299,11 +302,13 @@ async function streamBranches(
     return bytesIn;
   }
   // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
-  const origin = new WeakMap<object, 'read' | ResolvedTransform>();
-  const tag = <S extends Readable>(stream: S, label: 'read' | ResolvedTransform): S =>
+  const origin = new WeakMap<object, 'read' | 'write' | ResolvedTransform>();
+  const tag = <S extends Readable | Writable>(stream: S, label: 'read' | 'write' | ResolvedTransform): S => {
     stream.on('error', (error: unknown) => {
       if (typeof error === 'object' && error !== null && !origin.has(error)) origin.set(error, label);
     });
+    return stream;
+  };
   const chains = targets.map((target) =>
     target.chain.map((t) => {
       try {
@@ -324,7 +329,9 @@ async function streamBranches(
   const branches: Readable[] = targets.length === 1 ? [source] : tee(source, targets.length);
   const outcomes = await Promise.allSettled(
     targets.map((target, i) =>
-      prepareStream(target.absolute, branches[i] as Readable, chains[i] ?? [], options),
+      prepareStream(target.absolute, branches[i] as Readable, chains[i] ?? [], options, (sink) =>
+        tag(sink, 'write'),
+      ),
     ),
   );
   // A failed pipeline destroys its streams, but their descriptors close a moment later: wait, so
@@ -336,6 +343,7 @@ async function streamBranches(
     const error: unknown = outcome.reason;
     const culprit = typeof error === 'object' && error !== null ? origin.get(error) : undefined;
     if (culprit === 'read') throw inPhase('read', entry.path, error);
+    if (culprit === 'write') throw inPhase('write', (targets[i] as OutputTarget).absolute, error);
     if (culprit !== undefined) throw asTransformError(error, culprit);
     throw inPhase('write', (targets[i] as OutputTarget).absolute, error);
   }

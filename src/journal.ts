@@ -79,10 +79,25 @@ export class Journal {
       }
       for (const line of lines.slice(1)) {
         // A line cut short by the crash was never followed by its renames: that file is simply not done.
-        const record = parseLine(line, path) as Record | undefined;
-        if (record === undefined) continue;
+        const record = parseLine(line, path) as (Partial<Record> & { undone?: string }) | undefined;
+        if (typeof record?.undone === 'string') {
+          done.delete(record.undone);
+          continue;
+        }
+        if (typeof record?.path !== 'string' || !Array.isArray(record.renames)) continue;
         if (!options.dryRun) {
-          for (const [temp, dest] of record.renames) if (existsSync(temp)) await rename(temp, dest);
+          for (const [temp, dest] of record.renames) {
+            if (!existsSync(temp)) continue;
+            try {
+              await rename(temp, dest);
+            } catch (error) {
+              throw new GlobpipeError(
+                'EUSAGE',
+                `Cannot resume: finishing \`${record.path}\` (rename \`${temp}\` -> \`${dest}\`) failed: ${(error as Error).message}`,
+                { cause: error, path },
+              );
+            }
+          }
         }
         done.add(record.path);
       }
@@ -109,6 +124,13 @@ export class Journal {
     if (this.#handle === undefined) return;
     const record: Record = { path, renames: outputs.map((output) => [output.temp, output.dest] as const) };
     await this.#handle.write(`${JSON.stringify(record)}\n`);
+    if (this.#fsync) await this.#handle.datasync();
+  }
+
+  /** Takes back a record whose renames failed: a resume must redo that file. */
+  async undo(path: string): Promise<void> {
+    if (this.#handle === undefined) return;
+    await this.#handle.write(`${JSON.stringify({ undone: path })}\n`);
     if (this.#fsync) await this.#handle.datasync();
   }
 

@@ -72,13 +72,20 @@ export function prepareStream(
   source: Readable,
   stages: readonly NodeJS.ReadWriteStream[],
   options: WriteOptions,
+  onSink?: (sink: Writable) => void,
 ): Promise<PreparedOutput> {
   return prepare(dest, options, async (temp) => {
     const sink: Writable = await options.io.openWriteStream(temp, {
       mode: options.mode,
       flush: options.fsync,
     });
-    await pipeline([source, ...stages, sink], { signal: options.signal });
+    onSink?.(sink);
+    try {
+      await pipeline([source, ...stages, sink], { signal: options.signal });
+    } finally {
+      // Its descriptor closes after the pipeline settles: wait for it, so no descriptor outlives the file.
+      if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+    }
     return (sink as Writable & { bytesWritten: number }).bytesWritten;
   });
 }

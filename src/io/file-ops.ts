@@ -79,23 +79,9 @@ export function poolFileOps(pool: SyncIoPool): FileOps {
       return unwrap(await pool.run({ op: 'copy', src, temp, dest, fsync })).size;
     },
     async write(files, mode, fsync, commit) {
-      // A Buffer that owns its whole ArrayBuffer moves to the worker for free; a slice of Node's
-      // shared pool must be copied, or every other buffer in that pool would be detached.
-      const transfer: ArrayBuffer[] = [];
-      const sent = files.map((file) => {
-        const { buffer, byteOffset, byteLength } = file.data;
-        if (
-          byteOffset === 0 &&
-          byteLength === buffer.byteLength &&
-          buffer instanceof ArrayBuffer &&
-          !transfer.includes(buffer)
-        ) {
-          transfer.push(buffer);
-          return file;
-        }
-        return { ...file, data: Uint8Array.prototype.slice.call(file.data) };
-      });
-      unwrap(await pool.run({ op: 'write', files: sent, mode, fsync, commit }, transfer));
+      // Copied into the message, never transferred: a transform may return a buffer it keeps
+      // (a constant, a cache), and transferring would detach it under its feet.
+      unwrap(await pool.run({ op: 'write', files, mode, fsync, commit }));
     },
     async rename(pairs, fsync) {
       const fsyncDirs = fsync ? [...new Set(pairs.map(([, dest]) => dirname(dest)))] : [];

@@ -80,6 +80,8 @@ export class SyncIoPool {
         this.#answer(id, results),
       );
       worker.on('error', (error) => this.#fail(slot, error));
+      worker.on('messageerror', (error) => this.#fail(slot, error));
+      worker.on('exit', (code) => this.#fail(slot, new Error(`IO worker exited (code ${code})`)));
       worker.unref();
       this.#slots.push(slot);
     }
@@ -102,10 +104,28 @@ export class SyncIoPool {
       slot.busy += batch.length;
       this.#waiting.set(id, { slot, resolves: batch.map((p) => p.resolve) });
       slot.worker.ref();
-      slot.worker.postMessage(
-        { id, ops: batch.map((p) => p.op) },
-        batch.flatMap((p) => p.transfer),
-      );
+      try {
+        slot.worker.postMessage(
+          { id, ops: batch.map((p) => p.op) },
+          batch.flatMap((p) => p.transfer),
+        );
+      } catch (error) {
+        // A message that cannot be sent must fail its ops, not leave them waiting forever.
+        this.#waiting.delete(id);
+        slot.busy -= batch.length;
+        for (const pending of batch) {
+          pending.resolve({
+            ok: false,
+            error: {
+              code: 'EWORKER',
+              message: (error as Error).message,
+              path: undefined,
+              dest: undefined,
+              side: 'write',
+            },
+          });
+        }
+      }
     }
   }
 

@@ -97,14 +97,24 @@ export function toStream(transform: ResolvedTransform, file: FileInfo): Duplex {
   return transform.stream !== undefined ? makeStream(transform, file) : bufferingStream(transform, file);
 }
 
-/** Splits one readable into `count` branches that share its backpressure. */
+/**
+ * Splits one readable into `count` branches that share its backpressure. A
+ * failure anywhere fails them all with the same error: a branch left waiting
+ * would never settle (and its output would never be written or removed).
+ */
 export function tee(source: Readable, count: number): PassThrough[] {
   const branches = Array.from({ length: count }, () => new PassThrough({ highWaterMark: 256 * 1024 }));
-  source.on('error', (error) => {
-    for (const branch of branches) branch.destroy(error);
+  const failAll = (error: Error) => {
+    if (!source.destroyed) source.destroy(error);
+    for (const branch of branches) if (!branch.destroyed) branch.destroy(error);
+  };
+  source.on('error', failAll);
+  // A source that closes without ending (destroyed without an error) must not strand its branches.
+  source.on('close', () => {
+    if (!source.readableEnded) failAll(new Error('input closed before its end'));
   });
   for (const branch of branches) {
-    branch.on('error', () => source.destroy());
+    branch.on('error', failAll);
     source.pipe(branch);
   }
   return branches;

@@ -104,7 +104,8 @@ export function eolTransform(eol: Eol): ResolvedTransform {
     buffer(content: Buffer) {
       if (looksBinary(content)) throw new SkipFile('binary content (eol works on text)');
       const text = content.toString('latin1'); // byte-preserving: every byte maps to one char and back
-      const lf = text.replace(/\r\n/g, '\n');
+      // `\r\r\n` too: every CR run before a LF goes, so no CRLF survives a conversion to LF.
+      const lf = text.replace(/\r+\n/g, '\n');
       return Buffer.from(eol === 'lf' ? lf : lf.replace(/\n/g, '\r\n'), 'latin1');
     },
   };

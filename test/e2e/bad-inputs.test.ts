@@ -328,3 +328,84 @@ describe('an unreadable file', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('regressions', () => {
+  it('a streamed fan-out whose one branch fails fails the file, writes neither output, leaves no temp', async () => {
+    const cwd = tempDir();
+    const random = Buffer.alloc(9 * 1024 * 1024);
+    for (let i = 0; i < random.length; i += 1) random[i] = (i * 2654435761) >>> 24;
+    writeFileSync(join(cwd, 'r.bin'), random);
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '-t', 'gzip,gunzip', '-o', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('failed: r.bin: gunzip: incorrect header check');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('a write failure while streaming is a write error (EFBIG under ulimit -f), not the transform', () => {
+    const cwd = tempDir();
+    const random = Buffer.alloc(10 * 1024 * 1024);
+    for (let i = 0; i < random.length; i += 1) random[i] = (i * 2654435761) >>> 24;
+    writeFileSync(join(cwd, 'big.bin'), random); // compresses poorly: the .gz passes the 1 MiB limit
+    const out = tempDir();
+    const result = execFileSync(
+      'bash',
+      [
+        '-c',
+        `ulimit -f 1024; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} -C ${JSON.stringify(cwd)} -o ${JSON.stringify(out)} -t gzip --level 1 2>&1; echo "exit=$?"`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(result).toContain('exit=1');
+    expect(result).toContain(`failed: big.bin: cannot write ${join(out, 'big.bin.gz')}: EFBIG`);
+    noTemps(out);
+  });
+
+  it('a transform returning the same buffer every time (a constant) works through the worker pool', async () => {
+    const cwd = tree(['a.txt', 'b.txt', 'c.txt']);
+    const constant = join(tempDir(), 'const.mjs');
+    writeFileSync(
+      constant,
+      "const H = Buffer.allocUnsafeSlow(4).fill(65);\nexport default { name: 'const', buffer: () => H };\n",
+    );
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '-t', constant, '-o', out, '-j', '1']);
+    expect(result.code).toBe(0);
+    expect([...readTree(out).values()].map(String)).toEqual(['AAAA', 'AAAA', 'AAAA']);
+  });
+
+  it('--resume after runs that wrote only a journal header still resumes', async () => {
+    const cwd = tree(['a.txt']);
+    expect((await runCli(['-C', cwd, '--in-place', '--exec', 'exit 3'])).code).toBe(1);
+    expect((await runCli(['-C', cwd, '--in-place', '--resume', '--exec', 'exit 3'])).code).toBe(1);
+    const last = await runCli(['-C', cwd, '--in-place', '--resume', '--exec', 'tr a-z A-Z']);
+    expect(last.code, last.stderr).toBe(0);
+    expect(readTree(cwd)).toEqual(new Map([['a.txt', Buffer.from('CONTENT OF A.TXT\n')]]));
+  });
+
+  it('in place, a rename that fails after the journal line is taken back: --resume redoes that file', async () => {
+    const cwd = tree(['a.txt', 'b.txt']);
+    const stamp = { name: 'stamp', buffer: (c: Buffer) => `${c}# stamped\n` };
+    let failOnce = true;
+    const io: Io = {
+      ...nodeIo,
+      async rename(from, to) {
+        if (failOnce && to.endsWith('a.txt')) {
+          failOnce = false;
+          throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO', dest: to });
+        }
+        return nodeIo.rename(from, to);
+      },
+    };
+    const first = await run({ cwd, inPlace: true, transforms: [stamp], io });
+    expect(first.failures.map((f) => [f.path, f.code])).toEqual([['a.txt', 'EWRITE']]);
+    const second = await run({ cwd, inPlace: true, resume: true, transforms: [stamp] });
+    expect(second).toMatchObject({ written: 1, skipped: 1, failed: 0 });
+    expect(readTree(cwd)).toEqual(
+      new Map([
+        ['a.txt', Buffer.from('content of a.txt\n# stamped\n')],
+        ['b.txt', Buffer.from('content of b.txt\n# stamped\n')],
+      ]),
+    );
+  });
+});

@@ -85,7 +85,7 @@ describe('replace', () => {
 });
 
 describe('eol', () => {
-  const mixed = 'one\r\ntwo\nthree\r\nfour';
+  const mixed = 'one\r\ntwo\nthree\r\r\nfour';
   it('CRLF -> LF', async () => {
     const out = tempDir();
     expect((await runCli(['-C', tree({ 'a.txt': mixed }), '-t', 'eol', '--eol', 'lf', '-o', out])).code).toBe(
