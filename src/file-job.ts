@@ -336,7 +336,8 @@ async function streamBranches(
   );
   // A failed pipeline destroys its streams, but their descriptors close a moment later: wait, so
   // that when the file's result is out, it holds nothing open.
-  await Promise.all([source, ...chains.flat()].map(closed));
+  // Only our own file stream: a user's Duplex may never emit 'close' (emitClose: false).
+  await closed(source);
   for (const outcome of outcomes) if (outcome.status === 'fulfilled') prepared.push(outcome.value);
   for (const [i, outcome] of outcomes.entries()) {
     if (outcome.status === 'fulfilled') continue;
