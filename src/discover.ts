@@ -1,16 +1,8 @@
-import type { Stats } from 'node:fs';
-
-/** What a dirent and a Stats both tell: the file's type. */
-export type FileType = Pick<
-  Stats,
-  'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'
->;
-
 import * as fs from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import fg from 'fast-glob';
-import { describeType } from './io/io.js';
+import { describeType, type FileType } from './io/file-type.js';
 import type { Settings } from './settings.js';
 
 export type EntryKind = 'file' | 'symlink' | 'other';

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { GlobpipeError } from '../errors.js';
 import type { ReadResult } from './file-ops.js';
+import { describeType } from './file-type.js';
 
 /**
  * The file-system calls the pipeline makes, and nothing else. Passed in through
@@ -65,26 +66,15 @@ export async function retryOnFdExhaustion<T>(operation: () => Promise<T>): Promi
   }
 }
 
-/** `is a FIFO (named pipe)`: what a path is when a regular file was expected. */
-export function describeType(
-  stats: Pick<fs.Stats, 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>,
-): string {
-  if (stats.isDirectory()) return 'is a directory';
-  if (stats.isFIFO()) return 'is a FIFO (named pipe)';
-  if (stats.isSocket()) return 'is a socket';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device';
-  return 'is not a regular file';
-}
-
 /** O_NONBLOCK: opening a FIFO that replaced a file must not wait for a writer. */
 const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
-async function openRegular(path: string): Promise<{ handle: fsp.FileHandle; size: number }> {
+async function openRegular(path: string): Promise<{ handle: fsp.FileHandle; stats: fs.Stats }> {
   const handle = await retryOnFdExhaustion(() => fsp.open(path, READ_FLAGS));
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new GlobpipeError('ENOTFILE', `not a regular file: it ${describeType(stats)}`);
-    return { handle, size: stats.size };
+    return { handle, stats };
   } catch (error) {
     await handle.close();
     throw error;
@@ -92,10 +82,8 @@ async function openRegular(path: string): Promise<{ handle: fsp.FileHandle; size
 }
 
 async function readWhole(path: string, limit: number): Promise<ReadResult> {
-  const handle = await retryOnFdExhaustion(() => fsp.open(path, READ_FLAGS));
+  const { handle, stats } = await openRegular(path);
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new GlobpipeError('ENOTFILE', `not a regular file: it ${describeType(stats)}`);
     const meta = { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
     const { size } = stats;
     if (size >= limit) return meta;

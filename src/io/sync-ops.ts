@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
+import { describeType } from './file-type.js';
 
 /**
  * File operations as whole units, run with synchronous system calls inside a
@@ -72,14 +73,6 @@ function retrying<T>(call: () => T): T {
       delay = Math.min(delay * 2, 50);
     }
   }
-}
-
-function describeType(stats: fs.Stats): string {
-  if (stats.isDirectory()) return 'is a directory';
-  if (stats.isFIFO()) return 'is a FIFO (named pipe)';
-  if (stats.isSocket()) return 'is a socket';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device';
-  return 'is not a regular file';
 }
 
 function failure(error: unknown, side: 'read' | 'write'): OpResult {
