@@ -45,27 +45,6 @@ async function prepare(
   }
 }
 
-export function prepareFile(dest: string, data: Uint8Array, options: WriteOptions): Promise<PreparedOutput> {
-  return prepare(dest, options, async (temp) => {
-    await options.io.writeFile(temp, data, { mode: options.mode, flush: options.fsync });
-    return data.length;
-  });
-}
-
-/** copyfile keeps the source's mode by itself; `size` is the source's, known from the glob. */
-export function prepareCopy(
-  src: string,
-  dest: string,
-  size: number,
-  options: WriteOptions,
-): Promise<PreparedOutput> {
-  return prepare(dest, options, async (temp) => {
-    await options.io.copyFile(src, temp);
-    if (options.fsync) await options.io.fsync(temp);
-    return size;
-  });
-}
-
 /** Pipes `source` through `stages` into a temp file for `dest`. */
 export function prepareStream(
   dest: string,

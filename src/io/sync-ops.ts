@@ -199,10 +199,10 @@ function copy(src: string, temp: string, dest: string | null, fsync: boolean): O
   }
   try {
     if (fsync) fsyncPath(temp);
-    const size = fs.statSync(temp).size;
     if (dest !== null) fs.renameSync(temp, dest);
     if (dest !== null && fsync) fsyncPath(dirname(dest));
-    return { ok: true, size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
+    // The size fstat gave when the copy began: no second stat of what copyfile just wrote.
+    return { ok: true, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
   } catch (error) {
     unlinkQuietly(temp);
     return failure(error, 'write');

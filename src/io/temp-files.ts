@@ -24,10 +24,6 @@ export function tempPathFor(dest: string): string {
 
 const tempPattern = /\.(\d+)-[0-9a-f]+-\d+\.globpipe-tmp$/;
 
-export function isTempName(name: string): boolean {
-  return name.startsWith('.') && tempPattern.test(name);
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
