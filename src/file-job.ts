@@ -41,7 +41,7 @@ function inPhase(phase: Phase, path: string, error: unknown): GlobpipeError {
 }
 
 /** A SideError knows which side failed; the write side names the output it was writing. */
-function fromSide(error: unknown, input: string, output: string): GlobpipeError {
+export function fromSide(error: unknown, input: string, output: string): GlobpipeError {
   if (error instanceof SideError) {
     return error.side === 'read'
       ? inPhase('read', input, error)
@@ -50,7 +50,7 @@ function fromSide(error: unknown, input: string, output: string): GlobpipeError 
   return inPhase('write', output, error);
 }
 
-function isIdentityCopy(settings: Settings): boolean {
+export function isIdentityCopy(settings: Settings): boolean {
   return settings.chains.length === 1 && (settings.chains[0] ?? []).every((t) => t.identity === true);
 }
 
@@ -95,20 +95,33 @@ export async function processFile(entry: Entry, ctx: JobContext): Promise<FileRe
       ...(details === undefined ? {} : { details }),
     });
   } catch (error) {
-    if (error instanceof SkipFile) return skipped(error.message);
-    const failure = ctx.signal.aborted
-      ? new GlobpipeError('EABORT', 'interrupted before its output was complete', { cause: error })
-      : error instanceof GlobpipeError
-        ? error
-        : inPhase('read', entry.path, error);
-    return finish({
-      outputs: targets.map((t) => t.relative),
-      status: 'failed',
-      bytesIn: 0,
-      bytesOut: 0,
-      error: { code: failure.code, message: failure.message },
-    });
+    return finish(failedFile(error, targets, entry, ctx));
   }
+}
+
+/** What an error thrown while processing a file makes of it: skipped (SkipFile) or failed. */
+export function failedFile(
+  error: unknown,
+  targets: readonly OutputTarget[],
+  entry: Entry,
+  ctx: JobContext,
+): Omit<FileResult, 'input' | 'ms'> {
+  // A file a transform declines has no outputs; a failed one names those it did not write.
+  if (error instanceof SkipFile)
+    return { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason: error.message };
+  const outputs = targets.map((t) => t.relative);
+  const failure = ctx.signal.aborted
+    ? new GlobpipeError('EABORT', 'interrupted before its output was complete', { cause: error })
+    : error instanceof GlobpipeError
+      ? error
+      : inPhase('read', entry.path, error);
+  return {
+    outputs,
+    status: 'failed',
+    bytesIn: 0,
+    bytesOut: 0,
+    error: { code: failure.code, message: failure.message },
+  };
 }
 
 async function brokenLink(entry: Entry, ctx: JobContext): Promise<GlobpipeError> {
@@ -141,6 +154,13 @@ async function whySkip(
     : 'output is newer than input (--if-newer)';
 }
 
+/** Makes an output directory (once per run); its failure is a write error naming it. */
+export function ensureDir(dir: string, ctx: JobContext): Promise<void> {
+  return ctx.dirs.ensure(dir).catch((error: unknown) => {
+    throw error instanceof GlobpipeError ? error : inPhase('write', dir, error);
+  });
+}
+
 /**
  * Writes every output of one file, all or nothing: each goes to a temp file
  * beside its target, and only when all are complete are they renamed into
@@ -148,11 +168,7 @@ async function whySkip(
  */
 async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx: JobContext, notes: object) {
   const { settings, ops, temps } = ctx;
-  for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) {
-    await ctx.dirs.ensure(dir).catch((error: unknown) => {
-      throw error instanceof GlobpipeError ? error : inPhase('write', dir, error);
-    });
-  }
+  for (const dir of new Set(targets.map((t) => dirname(t.absolute)))) await ensureDir(dir, ctx);
   // Without a journal, the worker renames as soon as the temps are complete: one trip per file.
   const commitNow = ctx.journal === undefined;
 
@@ -178,28 +194,12 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
   } catch (error) {
     throw fromSide(error, entry.path, entry.path);
   }
-  const file: FileInfo & object = Object.assign(notes, {
-    path: entry.path,
-    absolutePath: entry.absolutePath,
-    size: read.size,
-    mtime: new Date(read.mtimeMs),
-  });
   const mode = settings.inPlace ? read.mode : null;
-  if (read.data === undefined) return streamOutputs(entry, file, targets, mode, ctx);
-
-  const outputs: OutputFile[] = [];
-  await runBufferStages(
-    settings.stages,
-    read.data,
-    file,
-    async (index, data) => {
-      const target = targets[index] as OutputTarget;
-      outputs.push({ temp: tempPathFor(target.absolute), dest: target.absolute, data });
-    },
-    ctx.signal,
-  );
-  ctx.signal.throwIfAborted();
-  for (const output of outputs) temps.add(output.temp);
+  if (read.data === undefined) {
+    const file = fileInfo(entry, read.size, read.mtimeMs, notes);
+    return streamOutputs(entry, file, targets, mode, ctx);
+  }
+  const outputs = await transformWhole(entry, read.data, read.mtimeMs, targets, ctx, notes);
   const bytesOut = outputs.reduce((sum, output) => sum + output.data.length, 0);
   try {
     await ops.write(outputs, mode, settings.fsync, commitNow);
@@ -215,6 +215,45 @@ async function writeOutputs(entry: Entry, targets: readonly OutputTarget[], ctx:
       ctx,
     );
   return { bytesIn: read.size, bytesOut };
+}
+
+function fileInfo(entry: Entry, size: number, mtimeMs: number, notes: object): FileInfo & object {
+  // The transforms' notes (`details`) are written on this object: it is `notes` itself.
+  return Object.assign(notes, {
+    path: entry.path,
+    absolutePath: entry.absolutePath,
+    size,
+    mtime: new Date(mtimeMs),
+  });
+}
+
+/**
+ * Runs every chain over a file's whole content; the outputs, each with its temp
+ * path, registered as live temps (the caller writes them, then forgets them).
+ */
+export async function transformWhole(
+  entry: Entry,
+  data: Buffer,
+  mtimeMs: number,
+  targets: readonly OutputTarget[],
+  ctx: JobContext,
+  notes: object,
+): Promise<OutputFile[]> {
+  const file = fileInfo(entry, data.length, mtimeMs, notes);
+  const outputs: OutputFile[] = [];
+  await runBufferStages(
+    ctx.settings.stages,
+    data,
+    file,
+    async (index, output) => {
+      const target = targets[index] as OutputTarget;
+      outputs.push({ temp: tempPathFor(target.absolute), dest: target.absolute, data: output });
+    },
+    ctx.signal,
+  );
+  ctx.signal.throwIfAborted();
+  for (const output of outputs) ctx.temps.add(output.temp);
+  return outputs;
 }
 
 /**

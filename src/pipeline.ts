@@ -1,6 +1,7 @@
 import { sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
+import { batchShape, canBatch, processBatch } from './batches.js';
 import { DiscoverError, discover, type Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
 import { type JobContext, processFile } from './file-job.js';
@@ -13,7 +14,7 @@ import { Journal } from './journal.js';
 import { canPlanPerFile, checkOverwritesByIdentity, checkPatterns, checkPlan, planOutputs } from './plan.js';
 import { SummaryBuilder } from './report/summary.js';
 import type { Settings } from './settings.js';
-import type { Summary } from './types.js';
+import type { FileResult, Summary } from './types.js';
 
 /**
  * Every match, in glob order. When outputs can't be planned file by file, the
@@ -84,24 +85,69 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   settings.signal?.addEventListener('abort', onAbort, { once: true });
 
   const stats = new SummaryBuilder();
-  const queue = new PQueue({ concurrency: settings.concurrency });
+  // Batched synchronous calls in worker threads, unless a test passed its own io to fault.
+  const pool = settings.io === nodeIo ? syncIoPool() : undefined;
+  // Small files go in batches (batches.ts) when they can: the queue's tasks are then batches.
+  const batches = pool !== undefined && canBatch(settings) ? batchShape(settings.concurrency) : undefined;
+  const slots = batches?.slots ?? settings.concurrency;
+  const queue = new PQueue({ concurrency: slots });
   let ctx: JobContext = {
     settings,
     dirs: new DirMaker(settings.io, (dir, real) => refuseInputDirectory(settings, dir, real)),
     temps: liveTemps,
     signal: controller.signal,
-    // Batched synchronous calls in worker threads, unless a test passed its own io to fault.
-    ops: settings.io === nodeIo ? poolFileOps(syncIoPool()) : ioFileOps(settings.io),
+    ops: pool !== undefined ? poolFileOps(pool) : ioFileOps(settings.io),
   };
   let journal: Journal | undefined;
   let stopped = false; // error policy reached: start nothing new
   const shouldStop = () => stopped || controller.signal.aborted;
 
+  const settle = (result: FileResult) => {
+    if (result.status === 'failed' && result.error?.code === 'EABORT' && controller.signal.aborted) {
+      // Cut short by the interrupt: not the file's fault, and not written.
+      return;
+    }
+    stats.add(result);
+    settings.onEvent({ type: 'file', result });
+    if (stats.failed >= settings.maxErrors && !stopped) {
+      stopped = true;
+      queue.clear();
+    }
+  };
+  const enqueue = (job: () => Promise<void>) => {
+    settings.probe?.onEnqueue(queue.size + 1, queue.pending);
+    void queue.add(async () => {
+      if (!shouldStop()) await job();
+    });
+  };
+  let batch: Entry[] = [];
+  let flushing = false;
+  const sendBatch = () => {
+    const entries = batch;
+    batch = [];
+    if (entries.length > 0 && pool !== undefined && !shouldStop()) {
+      enqueue(() => processBatch(entries, ctx, pool, settle));
+    }
+  };
+
   try {
     for await (const entry of entries(settings, stats)) {
-      // Backpressure: never more than `concurrency` jobs waiting behind those in flight.
-      if (queue.size >= settings.concurrency) await queue.onSizeLessThan(settings.concurrency);
+      // Backpressure: never more than `concurrency` jobs (or batches) waiting behind those in flight.
+      if (queue.size >= slots) await queue.onSizeLessThan(slots);
       if (shouldStop()) break;
+      if (batches !== undefined) {
+        batch.push(entry);
+        if (batch.length >= batches.size) sendBatch();
+        else if (!flushing) {
+          // A batch the glob is slow to fill leaves at the end of this turn rather than wait.
+          flushing = true;
+          setImmediate(() => {
+            flushing = false;
+            sendBatch();
+          });
+        }
+        continue;
+      }
       if (settings.inPlace && journal === undefined) {
         // Opened once the plan is checked, just before the first file: a bad plan leaves no journal behind.
         journal = await Journal.open({
@@ -114,22 +160,9 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
         ctx = { ...ctx, journal };
       }
       const jobContext = ctx;
-      settings.probe?.onEnqueue(queue.size + 1, queue.pending);
-      void queue.add(async () => {
-        if (shouldStop()) return;
-        const result = await processFile(entry, jobContext);
-        if (result.status === 'failed' && result.error?.code === 'EABORT' && controller.signal.aborted) {
-          // Cut short by the interrupt: not the file's fault, and not written.
-          return;
-        }
-        stats.add(result);
-        settings.onEvent({ type: 'file', result });
-        if (stats.failed >= settings.maxErrors && !stopped) {
-          stopped = true;
-          queue.clear();
-        }
-      });
+      enqueue(async () => settle(await processFile(entry, jobContext)));
     }
+    sendBatch();
   } catch (error) {
     queue.clear();
     await queue.onIdle();

@@ -49,15 +49,17 @@ export interface FileOps {
   rename(pairs: readonly (readonly [string, string])[], fsync: boolean): Promise<void>;
 }
 
+/** A worker's failure as the error a file job throws: a SideError, or ENOTFILE for what is not a file. */
+export function opFailure(error: OpError): Error {
+  if (error.code === 'ENOTFILE') {
+    return new GlobpipeError('ENOTFILE', `not a regular file: it ${error.what ?? 'is not a regular file'}`);
+  }
+  return new SideError(error);
+}
+
 function unwrap(result: OpResult): Extract<OpResult, { ok: true }> {
   if (result.ok) return result;
-  if (result.error.code === 'ENOTFILE') {
-    throw new GlobpipeError(
-      'ENOTFILE',
-      `not a regular file: it ${result.error.what ?? 'is not a regular file'}`,
-    );
-  }
-  throw new SideError(result.error);
+  throw opFailure(result.error);
 }
 
 export function poolFileOps(pool: SyncIoPool): FileOps {

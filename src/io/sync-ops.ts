@@ -55,12 +55,12 @@ export type OpResult =
     }
   | { readonly ok: false; readonly error: OpError };
 
-const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+export const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 const WRITE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Out of descriptors: other files in flight will close theirs. Waits (blocking this worker only) and retries. */
-function retrying<T>(call: () => T): T {
+export function retrying<T>(call: () => T): T {
   let delay = 1;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -75,7 +75,7 @@ function retrying<T>(call: () => T): T {
   }
 }
 
-function failure(error: unknown, side: 'read' | 'write'): OpResult {
+export function failure(error: unknown, side: 'read' | 'write'): Extract<OpResult, { ok: false }> {
   const e = error as NodeJS.ErrnoException & { dest?: string; what?: string };
   return {
     ok: false,
@@ -155,7 +155,7 @@ let scratch: Buffer | undefined;
 // Reading the umask is all a worker may do with it (DEP0139 is documentation-only).
 const umask = process.umask();
 
-function copy(src: string, temp: string, dest: string | null, fsync: boolean): OpResult {
+export function copy(src: string, temp: string, dest: string | null, fsync: boolean): OpResult {
   // open + fstat tell the size and refuse anything but a regular file (never blocking on a FIFO).
   let fd: number;
   let stats: fs.Stats;
@@ -174,13 +174,13 @@ function copy(src: string, temp: string, dest: string | null, fsync: boolean): O
     }
     if (stats.size <= SMALL_COPY) {
       scratch ??= Buffer.allocUnsafeSlow(SMALL_COPY + 1);
+      // Up to the size fstat told, as readFileSync does (no extra read to meet the end); a file
+      // that claims 0 bytes is read to its end, in case it is not what it claims.
+      const want = stats.size > 0 ? stats.size : scratch.length;
       let length = 0;
-      for (;;) {
+      while (length < want) {
         const n = fs.readSync(fd, scratch, length, scratch.length - length, length);
-        if (n === 0 || length + n >= scratch.length) {
-          length += n;
-          break;
-        }
+        if (n === 0) break;
         length += n;
       }
       if (length <= SMALL_COPY) return writeCopy(scratch.subarray(0, length), stats, temp, dest, fsync);
@@ -242,7 +242,7 @@ function writeCopy(
   }
 }
 
-function writeAll(op: Extract<SyncOp, { op: 'write' }>): OpResult {
+export function writeAll(op: Extract<SyncOp, { op: 'write' }>): OpResult {
   const written: string[] = [];
   let size = 0;
   try {

@@ -5,7 +5,8 @@ import type { Worker } from 'node:worker_threads';
 // Loaded with the first worker: runs that never need one do not compile worker_threads.
 const load = createRequire(import.meta.url);
 
-import type { OpResult, SyncOp } from './sync-ops.js';
+import { type BatchOp, type BatchResult, FAILED } from './batch-protocol.js';
+import type { OpError, OpResult, SyncOp } from './sync-ops.js';
 
 /**
  * The worker's script, beside this module once built (`dist/io/`, and the CLI bundle in
@@ -27,22 +28,35 @@ interface Pending {
 
 interface Slot {
   readonly worker: Worker;
-  /** Ops sent and not yet answered. */
+  /** Files sent and not yet answered. */
   busy: number;
+}
+
+/** A message sent and not yet answered: what to do with the answer, or with the worker's death. */
+interface Waiting {
+  readonly slot: Slot;
+  readonly weight: number;
+  readonly answer: (message: { results?: OpResult[]; batch?: BatchResult }) => void;
+  readonly fail: (error: OpError) => void;
+}
+
+function workerError(error: Error): OpError {
+  return { code: 'EWORKER', message: error.message, path: undefined, dest: undefined, side: 'write' };
 }
 
 /**
  * A few worker threads that run file operations with synchronous system calls,
  * in batches. Ops requested in one turn of the event loop leave together in one
  * message per worker, spread over the least busy workers; the answers come back
- * the same way. For small files on a warm cache this costs a fraction of one
- * libuv threadpool round trip per syscall; on a cold disk the workers wait in
- * parallel. The workers are unref'ed: they never keep the process alive.
+ * the same way. A batch op (batch-ops.ts) is a message of its own. For small
+ * files on a warm cache this costs a fraction of one libuv threadpool round trip
+ * per syscall; on a cold disk the workers wait in parallel. The workers are
+ * unref'ed: they never keep the process alive.
  */
 export class SyncIoPool {
   readonly size: number;
   readonly #slots: Slot[] = [];
-  readonly #waiting = new Map<number, { slot: Slot; resolves: ((result: OpResult) => void)[] }>();
+  readonly #waiting = new Map<number, Waiting>();
   #queue: Pending[] = [];
   #scheduled = false;
   #nextId = 0;
@@ -60,10 +74,27 @@ export class SyncIoPool {
       else if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => {
-          this.#scheduled = false;
           this.#flush();
         });
       }
+    });
+  }
+
+  /** One batch op, at once, to the least busy worker; `files` weighs it against the others. */
+  runBatch(op: BatchOp, files: number, transfer: ArrayBuffer[] = []): Promise<BatchResult> {
+    return new Promise((resolve) => {
+      const slot = this.#slot(files).reduce((a, b) => (b.busy < a.busy ? b : a));
+      const failAll = (error: OpError) => {
+        const errors: Record<number, OpError> = {};
+        for (let i = 0; i < files; i += 1) errors[i] = error;
+        resolve({ sizes: new Float64Array(files).fill(FAILED), micros: new Float64Array(files), errors });
+      };
+      this.#send(
+        slot,
+        { weight: files, answer: ({ batch }) => resolve(batch as BatchResult), fail: failAll },
+        { batch: op },
+        transfer,
+      );
     });
   }
 
@@ -76,8 +107,8 @@ export class SyncIoPool {
       const { Worker: WorkerThread } = load('node:worker_threads') as typeof import('node:worker_threads');
       const worker: Worker = new WorkerThread(workerScript);
       const slot: Slot = { worker, busy: 0 };
-      worker.on('message', ({ id, results }: { id: number; results: OpResult[] }) =>
-        this.#answer(id, results),
+      worker.on('message', (message: { id: number; results?: OpResult[]; batch?: BatchResult }) =>
+        this.#answer(message),
       );
       worker.on('error', (error) => this.#fail(slot, error));
       worker.on('messageerror', (error) => this.#fail(slot, error));
@@ -88,7 +119,29 @@ export class SyncIoPool {
     return this.#slots;
   }
 
+  #send(
+    slot: Slot,
+    waiting: Omit<Waiting, 'slot'>,
+    message: { ops: SyncOp[] } | { batch: BatchOp },
+    transfer: ArrayBuffer[],
+  ): void {
+    const id = this.#nextId++;
+    slot.busy += waiting.weight;
+    this.#waiting.set(id, { slot, ...waiting });
+    slot.worker.ref();
+    try {
+      slot.worker.postMessage({ id, ...message }, transfer);
+    } catch (error) {
+      // A message that cannot be sent must fail its ops, not leave them waiting forever.
+      this.#waiting.delete(id);
+      slot.busy -= waiting.weight;
+      if (slot.busy === 0) slot.worker.unref();
+      waiting.fail(workerError(error as Error));
+    }
+  }
+
   #flush(): void {
+    this.#scheduled = false;
     const queue = this.#queue;
     this.#queue = [];
     if (queue.length === 0) return;
@@ -99,43 +152,31 @@ export class SyncIoPool {
     for (let i = 0; i < used; i += 1) {
       const batch = queue.slice(i * share, (i + 1) * share);
       if (batch.length === 0) break;
-      const slot = slots[i] as Slot;
-      const id = this.#nextId++;
-      slot.busy += batch.length;
-      this.#waiting.set(id, { slot, resolves: batch.map((p) => p.resolve) });
-      slot.worker.ref();
-      try {
-        slot.worker.postMessage(
-          { id, ops: batch.map((p) => p.op) },
-          batch.flatMap((p) => p.transfer),
-        );
-      } catch (error) {
-        // A message that cannot be sent must fail its ops, not leave them waiting forever.
-        this.#waiting.delete(id);
-        slot.busy -= batch.length;
-        for (const pending of batch) {
-          pending.resolve({
-            ok: false,
-            error: {
-              code: 'EWORKER',
-              message: (error as Error).message,
-              path: undefined,
-              dest: undefined,
-              side: 'write',
-            },
-          });
-        }
-      }
+      const resolves = batch.map((p) => p.resolve);
+      this.#send(
+        slots[i] as Slot,
+        {
+          weight: batch.length,
+          answer: ({ results = [] }) => {
+            for (const [n, result] of results.entries()) resolves[n]?.(result);
+          },
+          fail: (error) => {
+            for (const resolve of resolves) resolve({ ok: false, error });
+          },
+        },
+        { ops: batch.map((p) => p.op) },
+        batch.flatMap((p) => p.transfer),
+      );
     }
   }
 
-  #answer(id: number, results: readonly OpResult[]): void {
-    const waiting = this.#waiting.get(id);
+  #answer(message: { id: number; results?: OpResult[]; batch?: BatchResult }): void {
+    const waiting = this.#waiting.get(message.id);
     if (waiting === undefined) return;
-    this.#waiting.delete(id);
-    waiting.slot.busy -= results.length;
+    this.#waiting.delete(message.id);
+    waiting.slot.busy -= waiting.weight;
     if (waiting.slot.busy === 0) waiting.slot.worker.unref();
-    for (const [i, result] of results.entries()) waiting.resolves[i]?.(result);
+    waiting.answer(message);
   }
 
   /** A worker that dies answers its ops with the error; a new one takes its place on the next flush. */
@@ -145,12 +186,7 @@ export class SyncIoPool {
     for (const [id, waiting] of this.#waiting) {
       if (waiting.slot !== slot) continue;
       this.#waiting.delete(id);
-      for (const resolve of waiting.resolves) {
-        resolve({
-          ok: false,
-          error: { code: 'EWORKER', message: error.message, path: undefined, dest: undefined, side: 'write' },
-        });
-      }
+      waiting.fail(workerError(error));
     }
   }
 }
