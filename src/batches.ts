@@ -10,7 +10,7 @@ import {
   processFile,
   transformWhole,
 } from './file-job.js';
-import { FAILED, NOT_READ } from './io/batch-protocol.js';
+import { type BatchResult, DEFERRED, FAILED, NOT_READ } from './io/batch-protocol.js';
 import { type OutputFile, opFailure } from './io/file-ops.js';
 import { nodeIo } from './io/io.js';
 import { tempPathFor } from './io/temp-files.js';
@@ -30,7 +30,7 @@ import type { FileResult } from './types.js';
  */
 
 /** Files per batch: enough to amortise a message and a queue task, few enough to keep every worker fed. */
-const MAX_BATCH = 16;
+const MAX_BATCH = 64;
 /** Bytes one batch reads at most (past it, a file is read on its own). */
 const BATCH_BYTES = 8 * 1024 * 1024;
 
@@ -56,6 +56,18 @@ export function canBatch(settings: Settings): boolean {
     !settings.skipExisting &&
     !settings.ifNewer
   );
+}
+
+/** A file's failure in a batch op, as processFile would have thrown it. */
+function failure(answer: BatchResult, i: number, input: string, output: string): Error {
+  const error = answer.errors[i] ?? {
+    code: undefined,
+    message: 'the IO worker gave no reason',
+    path: undefined,
+    dest: undefined,
+    side: 'write',
+  };
+  return fromSide(opFailure(error), input, output);
 }
 
 interface Job {
@@ -167,11 +179,9 @@ async function copyBatch(
     // Renamed into place, or removed by the worker: no longer a temp either way.
     ctx.temps.delete(names[3 * i + 1] as string);
     const size = answer.sizes[i] as number;
-    if (size === FAILED) {
-      const error = answer.errors[i];
-      const dest = (job.targets[0] as OutputTarget).absolute;
-      fail(job, error === undefined ? new Error('lost') : fromSide(opFailure(error), job.entry.path, dest));
-    } else report(result(job.entry, written(job, size, size), (answer.micros[i] as number) / 1000));
+    if (size === FAILED)
+      fail(job, failure(answer, i, job.entry.path, (job.targets[0] as OutputTarget).absolute));
+    else report(result(job.entry, written(job, size, size), (answer.micros[i] as number) / 1000));
   }
 }
 
@@ -183,6 +193,10 @@ interface Transformed {
   readonly ms: number;
 }
 
+/**
+ * Reads the batch in rounds of at most BATCH_BYTES (a file past it waits for the
+ * next round), runs the transforms on each file, and writes each round's outputs.
+ */
 async function transformBatch(
   jobs: readonly Job[],
   ctx: JobContext,
@@ -191,47 +205,50 @@ async function transformBatch(
   fail: (job: Job, error: unknown) => void,
   alone: Promise<void>[],
 ): Promise<void> {
-  const read = await pool.runBatch(
-    {
-      op: 'readMany',
-      paths: jobs.map((job) => job.entry.absolutePath).join('\0'),
-      limit: ctx.settings.streamThreshold,
-      cap: BATCH_BYTES,
-    },
-    jobs.length,
-  );
-  const done: Transformed[] = [];
-  await Promise.all(
-    jobs.map(async (job, i) => {
-      const size = read.sizes[i] as number;
-      if (size === NOT_READ) {
-        // Large (streamed), or past what one batch reads: on its own.
-        alone.push(processFile(job.entry, ctx).then(report));
-        return;
-      }
-      if (size === FAILED) {
-        const error = read.errors[i];
-        fail(
-          job,
-          error === undefined
-            ? new Error('lost')
-            : fromSide(opFailure(error), job.entry.path, job.entry.path),
-        );
-        return;
-      }
-      const started = performance.now();
-      const notes = {};
-      try {
-        const data = Buffer.from(read.data as ArrayBuffer, read.offsets?.[i] ?? 0, size);
-        const outputs = await transformWhole(job.entry, data, read.mtimes?.[i] ?? 0, job.targets, ctx, notes);
-        const ms = (read.micros[i] as number) / 1000 + (performance.now() - started);
-        done.push({ job, outputs, bytesIn: size, notes, ms });
-      } catch (error) {
-        fail(job, error);
-      }
-    }),
-  );
-  if (done.length > 0) await writeBatch(done, ctx, pool, report, fail);
+  let round = jobs;
+  while (round.length > 0) {
+    const read = await pool.runBatch(
+      {
+        op: 'readMany',
+        paths: round.map((job) => job.entry.absolutePath).join('\0'),
+        limit: ctx.settings.streamThreshold,
+        cap: BATCH_BYTES,
+      },
+      round.length,
+    );
+    const next: Job[] = [];
+    const done: Transformed[] = [];
+    await Promise.all(
+      round.map(async (job, i) => {
+        const size = read.sizes[i] as number;
+        if (size === DEFERRED) next.push(job);
+        else if (size === NOT_READ)
+          alone.push(processFile(job.entry, ctx).then(report)); // streamed
+        else if (size === FAILED) fail(job, failure(read, i, job.entry.path, job.entry.path));
+        else {
+          const started = performance.now();
+          const notes = {};
+          try {
+            const data = Buffer.from(read.data as ArrayBuffer, read.offsets?.[i] ?? 0, size);
+            const outputs = await transformWhole(
+              job.entry,
+              data,
+              read.mtimes?.[i] ?? 0,
+              job.targets,
+              ctx,
+              notes,
+            );
+            const ms = (read.micros[i] as number) / 1000 + (performance.now() - started);
+            done.push({ job, outputs, bytesIn: size, notes, ms });
+          } catch (error) {
+            fail(job, error);
+          }
+        }
+      }),
+    );
+    if (done.length > 0) await writeBatch(done, ctx, pool, report, fail);
+    round = next;
+  }
 }
 
 /** Every output of the batch, back to back in one buffer that moves to the worker (not copied). */
@@ -273,9 +290,7 @@ async function writeBatch(
     const size = answer.sizes[i] as number;
     const { job } = file;
     if (size === FAILED) {
-      const error = answer.errors[i];
-      const dest = file.outputs[0]?.dest ?? ctx.settings.out;
-      fail(job, error === undefined ? new Error('lost') : fromSide(opFailure(error), job.entry.path, dest));
+      fail(job, failure(answer, i, job.entry.path, file.outputs[0]?.dest ?? ctx.settings.out));
       continue;
     }
     const ms = file.ms + (answer.micros[i] as number) / 1000;

@@ -124,8 +124,11 @@ function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, re
   };
 }
 
+/** Entries handed over at once, at most. */
+const CHUNK = 256;
+
 /**
- * The matches of the settings' patterns, as they are found: the pipeline
+ * The matches of the settings' patterns, in chunks, as they are found: the pipeline
  * consumes entries while the glob goes on. Directories are dropped; symlinks,
  * FIFOs and the like are kept so the pipeline can report them.
  *
@@ -134,7 +137,7 @@ function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, re
  * held here, as plain objects, until the queue has room: what waits is data,
  * never a pending job.
  */
-export async function* discover(settings: Settings, hooks: DiscoverHooks): AsyncGenerator<Entry> {
+export async function* discover(settings: Settings, hooks: DiscoverHooks): AsyncGenerator<Entry[]> {
   const gate = new Gate();
   const stream: Readable = fg.stream(settings.patterns as string[], {
     cwd: settings.cwd,
@@ -157,7 +160,6 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
   const base = settings.cwd.endsWith(sep) ? settings.cwd : settings.cwd + sep;
   const absolute = (path: string) => (isNormal(path) ? base + path : join(settings.cwd, path));
   let buffer: Entry[] = [];
-  let head = 0;
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -187,16 +189,13 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
   });
   try {
     for (;;) {
-      if (head < buffer.length) {
-        const entry = buffer[head] as Entry;
-        head += 1;
-        gate.waiting -= 1;
+      if (buffer.length > 0) {
+        // In chunks: a step of an async iterator costs more than handling the entry it brings.
+        const chunk = buffer.length <= CHUNK ? buffer : buffer.splice(0, CHUNK);
+        if (chunk === buffer) buffer = [];
+        gate.waiting -= chunk.length;
         gate.drained();
-        if (head >= 4096 && head * 2 >= buffer.length) {
-          buffer = buffer.slice(head);
-          head = 0;
-        }
-        yield entry;
+        yield chunk;
         continue;
       }
       if (failure !== undefined) {

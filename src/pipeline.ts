@@ -20,7 +20,7 @@ import type { FileResult, Summary } from './types.js';
  * Every match, in glob order. When outputs can't be planned file by file, the
  * whole glob is collected and checked first, so a bad plan writes nothing.
  */
-async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerator<Entry> {
+async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerator<Entry[]> {
   const found = discover(settings, {
     onMatch(entry) {
       stats.matched += 1;
@@ -42,7 +42,7 @@ async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerat
     return;
   }
   const collected: Entry[] = [];
-  for await (const entry of found) collected.push(entry);
+  for await (const chunk of found) for (const entry of chunk) collected.push(entry);
   const plans = [];
   for (const entry of collected) {
     if (entry.kind !== 'file') continue;
@@ -55,7 +55,7 @@ async function* entries(settings: Settings, stats: SummaryBuilder): AsyncGenerat
   }
   checkPlan(plans, settings);
   await checkOverwritesByIdentity(plans, settings);
-  yield* collected;
+  yield collected;
 }
 
 /**
@@ -90,6 +90,8 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   // Small files go in batches (batches.ts) when they can: the queue's tasks are then batches.
   const batches = pool !== undefined && canBatch(settings) ? batchShape(settings.concurrency) : undefined;
   const slots = batches?.slots ?? settings.concurrency;
+  // Booted while the glob starts; one worker for a run of large files, every worker for batches.
+  pool?.warm(batches === undefined ? 1 : pool.size);
   const queue = new PQueue({ concurrency: slots });
   let ctx: JobContext = {
     settings,
@@ -131,36 +133,38 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   };
 
   try {
-    for await (const entry of entries(settings, stats)) {
-      // Backpressure: never more than `concurrency` jobs (or batches) waiting behind those in flight.
-      if (queue.size >= slots) await queue.onSizeLessThan(slots);
-      if (shouldStop()) break;
-      if (batches !== undefined) {
-        batch.push(entry);
-        if (batch.length >= batches.size) sendBatch();
-        else if (!flushing) {
-          // A batch the glob is slow to fill leaves at the end of this turn rather than wait.
-          flushing = true;
-          setImmediate(() => {
-            flushing = false;
-            sendBatch();
-          });
+    glob: for await (const chunk of entries(settings, stats)) {
+      for (const entry of chunk) {
+        // Backpressure: never more than `concurrency` jobs (or batches) waiting behind those in flight.
+        if (queue.size >= slots) await queue.onSizeLessThan(slots);
+        if (shouldStop()) break glob;
+        if (batches !== undefined) {
+          batch.push(entry);
+          if (batch.length >= batches.size) sendBatch();
+          else if (!flushing) {
+            // A batch the glob is slow to fill leaves at the end of this turn rather than wait.
+            flushing = true;
+            setImmediate(() => {
+              flushing = false;
+              sendBatch();
+            });
+          }
+          continue;
         }
-        continue;
+        if (settings.inPlace && journal === undefined) {
+          // Opened once the plan is checked, just before the first file: a bad plan leaves no journal behind.
+          journal = await Journal.open({
+            cwd: settings.cwd,
+            transforms: settings.stages.map((stage) => stage.map((t) => t.name).join(',')).join(' | '),
+            resume: settings.resume,
+            dryRun: settings.dryRun,
+            fsync: settings.fsync,
+          });
+          ctx = { ...ctx, journal };
+        }
+        const jobContext = ctx;
+        enqueue(async () => settle(await processFile(entry, jobContext)));
       }
-      if (settings.inPlace && journal === undefined) {
-        // Opened once the plan is checked, just before the first file: a bad plan leaves no journal behind.
-        journal = await Journal.open({
-          cwd: settings.cwd,
-          transforms: settings.stages.map((stage) => stage.map((t) => t.name).join(',')).join(' | '),
-          resume: settings.resume,
-          dryRun: settings.dryRun,
-          fsync: settings.fsync,
-        });
-        ctx = { ...ctx, journal };
-      }
-      const jobContext = ctx;
-      enqueue(async () => settle(await processFile(entry, jobContext)));
     }
     sendBatch();
   } catch (error) {

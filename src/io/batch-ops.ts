@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { type BatchOp, type BatchResult, FAILED, NOT_READ } from './batch-protocol.js';
+import { type BatchOp, type BatchResult, DEFERRED, FAILED, NOT_READ } from './batch-protocol.js';
 import { describeType } from './file-type.js';
 import { copy, failure, type OpError, READ_FLAGS, retrying, writeAll } from './sync-ops.js';
-
-/** Runs a batch op (batch-protocol.ts) in a worker, file after file, with synchronous calls. */
 
 function copyMany(op: Extract<BatchOp, { op: 'copyMany' }>): BatchResult {
   const names = op.names.split('\0');
@@ -30,7 +28,10 @@ function copyMany(op: Extract<BatchOp, { op: 'copyMany' }>): BatchResult {
   return { sizes, micros, errors };
 }
 
-/** Opens and sizes every file first, so one buffer of the right size holds them all. */
+/** Where readMany gathers a batch's bytes; grows as needed, and is reused batch after batch. */
+let arena = Buffer.allocUnsafeSlow(256 * 1024);
+
+/** One file at a time (one descriptor: a batch never holds many when descriptors run short), into the arena. */
 function readMany(op: Extract<BatchOp, { op: 'readMany' }>): BatchResult {
   const paths = op.paths.split('\0');
   const count = paths.length;
@@ -39,7 +40,6 @@ function readMany(op: Extract<BatchOp, { op: 'readMany' }>): BatchResult {
   const mtimes = new Float64Array(count);
   const offsets = new Float64Array(count);
   const errors: Record<number, OpError> = {};
-  const fds: (number | undefined)[] = new Array(count);
   let total = 0;
   for (let i = 0; i < count; i += 1) {
     const started = performance.now();
@@ -50,49 +50,38 @@ function readMany(op: Extract<BatchOp, { op: 'readMany' }>): BatchResult {
       if (!stats.isFile()) {
         throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE', what: describeType(stats) });
       }
-      if (stats.size >= op.limit || (total > 0 && total + stats.size > op.cap)) {
-        sizes[i] = NOT_READ;
-        fs.closeSync(fd);
-      } else {
-        fds[i] = fd;
-        sizes[i] = stats.size;
+      if (stats.size >= op.limit) sizes[i] = NOT_READ;
+      else if (total > 0 && total + stats.size > op.cap) sizes[i] = DEFERRED;
+      else {
+        if (total + stats.size > arena.length) {
+          const grown = Buffer.allocUnsafeSlow(Math.max(arena.length * 2, total + stats.size));
+          arena.copy(grown, 0, 0, total);
+          arena = grown;
+        }
+        // Up to the size fstat told, as readFileSync does: a file that grew since is read as it was.
+        let length = 0;
+        while (length < stats.size) {
+          const n = fs.readSync(fd, arena, total + length, stats.size - length, length);
+          if (n === 0) break;
+          length += n;
+        }
+        sizes[i] = length;
         mtimes[i] = stats.mtimeMs;
         offsets[i] = total;
-        total += stats.size;
+        total += length;
       }
-    } catch (error) {
-      if (fd !== undefined) fs.closeSync(fd);
-      sizes[i] = FAILED;
-      errors[i] = failure(error, 'read').error;
-    }
-    micros[i] = (performance.now() - started) * 1000;
-  }
-  // Its own ArrayBuffer (never the shared pool): it is transferred to the main thread.
-  const data = Buffer.allocUnsafeSlow(total);
-  for (let i = 0; i < count; i += 1) {
-    const fd = fds[i];
-    if (fd === undefined) continue;
-    const started = performance.now();
-    const start = offsets[i] as number;
-    const size = sizes[i] as number;
-    try {
-      // Up to the size fstat told, as readFileSync does: a file that grew since is read as it was.
-      let length = 0;
-      while (length < size) {
-        const n = fs.readSync(fd, data, start + length, size - length, length);
-        if (n === 0) break;
-        length += n;
-      }
-      sizes[i] = length;
     } catch (error) {
       sizes[i] = FAILED;
       errors[i] = failure(error, 'read').error;
     } finally {
-      fs.closeSync(fd);
+      if (fd !== undefined) fs.closeSync(fd);
     }
-    micros[i] = (micros[i] as number) + (performance.now() - started) * 1000;
+    micros[i] = (performance.now() - started) * 1000;
   }
-  return { sizes, micros, mtimes, offsets, data: data.buffer as ArrayBuffer, errors };
+  // A copy of exactly the bytes read, in its own ArrayBuffer: it is transferred to the main thread.
+  const data = new ArrayBuffer(total);
+  arena.copy(new Uint8Array(data), 0, 0, total);
+  return { sizes, micros, mtimes, offsets, data, errors };
 }
 
 function writeMany(op: Extract<BatchOp, { op: 'writeMany' }>): BatchResult {
@@ -124,6 +113,7 @@ function writeMany(op: Extract<BatchOp, { op: 'writeMany' }>): BatchResult {
   return { sizes, micros, errors };
 }
 
+/** Runs a batch op (batch-protocol.ts) in a worker, file after file, with synchronous calls. */
 export function runBatch(op: BatchOp): BatchResult {
   switch (op.op) {
     case 'copyMany':

@@ -10,8 +10,9 @@ export type BatchOp =
   /** Copies each `src` to its new `temp`, then renames it to `dest`: names are src, temp, dest triples. */
   | { readonly op: 'copyMany'; readonly names: string; readonly fsync: boolean }
   /**
-   * Reads each file whole, back to back into one buffer; a file of `limit` bytes or more, or
-   * one that would take the batch past `cap`, is left unread (size -2) for the caller to stream.
+   * Reads each file whole, back to back into one buffer. A file of `limit` bytes or more is
+   * left unread (NOT_READ: the caller streams it); so is one that would take the buffer past
+   * `cap` (DEFERRED: the caller asks again). The first file that fits is always read.
    */
   | { readonly op: 'readMany'; readonly paths: string; readonly limit: number; readonly cap: number }
   /**
@@ -29,7 +30,7 @@ export type BatchOp =
 
 /** Per-file outcome of a batch op; the batch itself never fails. */
 export interface BatchResult {
-  /** Bytes read (copyMany, readMany) or written (writeMany); -1: failed (see `errors`); -2: not read. */
+  /** Bytes read (copyMany, readMany) or written (writeMany), or FAILED (see `errors`), NOT_READ, DEFERRED. */
   readonly sizes: Float64Array;
   /** Microseconds the worker spent on each file. */
   readonly micros: Float64Array;
@@ -43,3 +44,4 @@ export interface BatchResult {
 
 export const FAILED = -1;
 export const NOT_READ = -2;
+export const DEFERRED = -3;

@@ -98,6 +98,15 @@ export class SyncIoPool {
     });
   }
 
+  /**
+   * Starts `count` workers now (a worker takes tens of milliseconds to boot): a run
+   * that will batch many files calls this before its glob, so the boot overlaps it.
+   */
+  warm(count: number): void {
+    const idle = this.#slots.filter((slot) => slot.busy === 0).length;
+    this.#slot(Math.max(0, count - (this.#slots.length - idle)) * BATCH);
+  }
+
   /** Workers start on demand: one for a lone op (a single large file never pays for the rest). */
   #slot(wanted: number): Slot[] {
     const idle = this.#slots.filter((slot) => slot.busy === 0).length;
