@@ -12,11 +12,9 @@ import {
 } from './file-job.js';
 import { type BatchResult, DEFERRED, FAILED, NOT_READ } from './io/batch-protocol.js';
 import { type OutputFile, opFailure } from './io/file-ops.js';
-import { nodeIo } from './io/io.js';
 import { tempPathFor } from './io/temp-files.js';
 import type { SyncIoPool } from './io/worker-pool.js';
 import { type OutputTarget, planOutputs } from './plan.js';
-import type { Settings } from './settings.js';
 import { notesOf } from './transforms/skip.js';
 import type { FileResult } from './types.js';
 
@@ -41,21 +39,6 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 export function batchShape(concurrency: number): { size: number; slots: number } {
   const size = Math.max(1, Math.min(MAX_BATCH, Math.floor(concurrency / 4)));
   return { size, slots: Math.floor(concurrency / size) };
-}
-
-/**
- * Batches need the worker pool (a test's faulting io goes file by file) and a
- * plain run: in place, each file is journaled between its write and its rename;
- * a dry run and --skip-existing / --if-newer decide per file before any IO.
- */
-export function canBatch(settings: Settings): boolean {
-  return (
-    settings.io === nodeIo &&
-    !settings.inPlace &&
-    !settings.dryRun &&
-    !settings.skipExisting &&
-    !settings.ifNewer
-  );
 }
 
 /** A file's failure in a batch op, as processFile would have thrown it. */

@@ -1,7 +1,7 @@
 import { sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
-import { batchShape, canBatch, processBatch } from './batches.js';
+import { batchShape, processBatch } from './batches.js';
 import { DiscoverError, discover, type Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
 import { type JobContext, processFile } from './file-job.js';
@@ -88,7 +88,7 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   // Batched synchronous calls in worker threads, unless a test passed its own io to fault.
   const pool = settings.io === nodeIo ? syncIoPool() : undefined;
   // Small files go in batches (batches.ts) when they can: the queue's tasks are then batches.
-  const batches = pool !== undefined && canBatch(settings) ? batchShape(settings.concurrency) : undefined;
+  const batches = pool !== undefined && settings.batched ? batchShape(settings.concurrency) : undefined;
   const slots = batches?.slots ?? settings.concurrency;
   // Booted while the glob starts; one worker for a run of large files, every worker for batches.
   pool?.warm(batches === undefined ? 1 : pool.size);

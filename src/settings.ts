@@ -43,6 +43,8 @@ export interface Settings {
   /** The output file system folds case (`A.txt` is `a.txt`), so collisions are checked case-insensitively. */
   readonly caseInsensitive: boolean;
   readonly streamThreshold: number;
+  /** Small files go through the worker pool in batches (batches.ts): a plain run, on the real file system. */
+  readonly batched: boolean;
   readonly signal: AbortSignal | undefined;
   readonly onEvent: (event: GlobpipeEvent) => void;
   readonly io: Io;
@@ -83,14 +85,21 @@ function stringList(name: string, value: unknown, allowEmpty: boolean): string[]
   return [...(list as string[])];
 }
 
-/** Files in flight when the user does not say: many for IO-bound work, fewer for CPU-bound work. */
+/**
+ * Files in flight when the user does not say: fewer for CPU-bound work, many for
+ * IO-bound work, and more still where small files go in batches (batches.ts):
+ * each of its four batches in flight then carries 64 files. Both IO figures are
+ * the knees of `npm run bench -- --only sweep`, on warm tmpfs and on a cold ext4
+ * disk alike.
+ */
 export function defaultConcurrency(
   stages: readonly (readonly ResolvedTransform[])[],
+  batched: boolean,
   cores: number = availableParallelism(),
 ): number {
   const cpuBound = stages.some((stage) => stage.some((t) => t.cpuBound));
-  // 64: the knee of bench/run.js --only sweep on warm tmpfs and on a cold ext4 disk alike.
-  return cpuBound ? Math.max(2, cores * 2) : 64;
+  if (cpuBound) return Math.max(2, cores * 2);
+  return batched ? 256 : 64;
 }
 
 function product<T>(stages: readonly (readonly T[])[]): T[][] {
@@ -273,6 +282,14 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     throw usage(`Expected \`onEvent\` to be a function, got ${show(options.onEvent)}`);
   }
 
+  const dryRun = checkBoolean('dryRun', options.dryRun);
+  const skipExisting = checkBoolean('skipExisting', options.skipExisting);
+  const ifNewer = checkBoolean('ifNewer', options.ifNewer);
+  const io = options.io ?? nodeIo;
+  // In place, each file is journaled between its write and its rename; a dry run and
+  // --skip-existing / --if-newer decide file by file; a test's own io is faulted call by call.
+  const batched = io === nodeIo && !inPlace && !dryRun && !skipExisting && !ifNewer;
+
   return Object.freeze({
     cwd,
     patterns,
@@ -284,12 +301,13 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     ignore,
     dot: checkBoolean('dot', options.dot),
     followSymlinks: checkBoolean('followSymlinks', options.followSymlinks),
-    concurrency: sequential ? 1 : (options.concurrency ?? defaultConcurrency(stages)),
-    dryRun: checkBoolean('dryRun', options.dryRun),
+    concurrency: sequential ? 1 : (options.concurrency ?? defaultConcurrency(stages, batched)),
+    batched,
+    dryRun,
     maxErrors,
     fsync: checkBoolean('fsync', options.fsync),
-    skipExisting: checkBoolean('skipExisting', options.skipExisting),
-    ifNewer: checkBoolean('ifNewer', options.ifNewer),
+    skipExisting,
+    ifNewer,
     resume,
     realCwd,
     realOut,
@@ -297,7 +315,7 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     streamThreshold: STREAM_THRESHOLD,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),
-    io: options.io ?? nodeIo,
+    io,
     probe: options.probe,
   });
 }

@@ -9,13 +9,14 @@ import { type BatchOp, type BatchResult, FAILED } from './batch-protocol.js';
 import type { OpError, OpResult, SyncOp } from './sync-ops.js';
 
 /**
- * The worker's script, beside this module once built (`dist/io/`, and the CLI bundle in
- * `dist/cli/` finds it at the same relative place). Run from the TypeScript sources (the
- * test runner), the built copy is used: workers cannot load .ts files.
+ * The worker's script: sync-worker.ts and what it imports, bundled into one CommonJS file
+ * beside this module once built (`dist/io/`; the CLI bundle in `dist/cli/` finds it at the
+ * same relative place). One file boots ~10 ms sooner than the ES modules it is made of.
+ * Run from the TypeScript sources (the test runner), the built copy is used.
  */
 const workerScript = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/io/sync-worker.js', import.meta.url)
-  : new URL('../io/sync-worker.js', import.meta.url);
+  ? new URL('../../dist/io/sync-worker.cjs', import.meta.url)
+  : new URL('../io/sync-worker.cjs', import.meta.url);
 
 /** Ops per message: big enough to amortise a message, small enough to keep every worker fed. */
 const BATCH = 16;

@@ -31,6 +31,7 @@ function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][
     skipExisting: false,
     ifNewer: false,
     streamThreshold: 1024,
+    batched: false,
     signal: undefined,
     onEvent: () => {},
     io: undefined as never,

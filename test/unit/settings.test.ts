@@ -108,9 +108,10 @@ describe('normalizeOptions', () => {
 
 describe('defaultConcurrency', () => {
   it('keeps many files in flight for IO, fewer for CPU-bound transforms', () => {
-    expect(defaultConcurrency([[builtin('copy', {})]], 2)).toBe(64);
-    expect(defaultConcurrency([[builtin('gzip', {})]], 2)).toBe(4);
-    expect(defaultConcurrency([[builtin('gzip', {})]], 1)).toBe(2);
+    expect(defaultConcurrency([[builtin('copy', {})]], true, 2)).toBe(256);
+    expect(defaultConcurrency([[builtin('copy', {})]], false, 2)).toBe(64);
+    expect(defaultConcurrency([[builtin('gzip', {})]], true, 2)).toBe(4);
+    expect(defaultConcurrency([[builtin('gzip', {})]], false, 1)).toBe(2);
   });
 });
 
