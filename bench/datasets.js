@@ -1,6 +1,15 @@
 // Deterministic datasets for the benchmark: the same bytes on every machine and every run.
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 function xorshift(seed) {
   let x = seed >>> 0 || 1;
@@ -37,11 +46,21 @@ export function text(size, seed) {
   return out;
 }
 
+/** Removes a dataset and every marker of it: a marker left from another size would pass for this one. */
+function forgetDataset(root) {
+  const name = `${basename(root)}.complete-`;
+  mkdirSync(dirname(root), { recursive: true });
+  for (const entry of readdirSync(dirname(root))) {
+    if (entry.startsWith(name)) rmSync(join(dirname(root), entry), { force: true });
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
 /** `count` files of `size` bytes in `dirs` directories: `d17/f1234.txt`. Skipped when the marker says it exists. */
 export function smallFiles(root, count, size, dirs) {
   const marker = `${root}.complete-${count}-${size}`;
   if (existsSync(marker)) return root;
-  rmSync(root, { recursive: true, force: true });
+  forgetDataset(root);
   for (let d = 0; d < dirs; d += 1) mkdirSync(join(root, `d${d}`), { recursive: true });
   for (let i = 0; i < count; i += 1)
     writeFileSync(join(root, `d${i % dirs}`, `f${i}.txt`), text(size, i + 1));
@@ -54,7 +73,7 @@ export function bigFile(root, size) {
   const file = join(root, 'big.txt');
   const marker = `${root}.complete-${size}`;
   if (existsSync(marker)) return root;
-  rmSync(root, { recursive: true, force: true });
+  forgetDataset(root);
   mkdirSync(root, { recursive: true });
   const fd = openSync(file, 'w');
   const piece = 1024 * 1024;
