@@ -123,12 +123,14 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     });
   };
   let batch: Entry[] = [];
-  let flushing = false;
+  let flush: NodeJS.Immediate | undefined;
   const sendBatch = () => {
+    if (flush !== undefined) clearImmediate(flush);
+    flush = undefined;
     const entries = batch;
     batch = [];
     if (entries.length > 0 && pool !== undefined && !shouldStop()) {
-      enqueue(() => processBatch(entries, ctx, pool, settle));
+      enqueue(() => processBatch(entries, ctx, pool, { report: settle, stopping: shouldStop }));
     }
   };
 
@@ -140,15 +142,9 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
         if (shouldStop()) break glob;
         if (batches !== undefined) {
           batch.push(entry);
+          // A batch the glob is slow to fill leaves at the end of this turn rather than wait.
           if (batch.length >= batches.size) sendBatch();
-          else if (!flushing) {
-            // A batch the glob is slow to fill leaves at the end of this turn rather than wait.
-            flushing = true;
-            setImmediate(() => {
-              flushing = false;
-              sendBatch();
-            });
-          }
+          else flush ??= setImmediate(sendBatch);
           continue;
         }
         if (settings.inPlace && journal === undefined) {
@@ -168,6 +164,8 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     }
     sendBatch();
   } catch (error) {
+    // The matches already taken start, as they would have one by one; what is queued does not.
+    sendBatch();
     queue.clear();
     await queue.onIdle();
     if (error instanceof DiscoverError) {

@@ -41,12 +41,16 @@ export function planOutputs(entry: Entry, settings: Settings): OutputTarget[] {
     for (const t of chain) {
       if (t.rename === undefined) continue;
       const renamed = t.rename(name);
-      if (typeof renamed !== 'string' || renamed.length === 0) {
-        throw new GlobpipeError(
-          'ETRANSFORM',
-          `${t.name}: rename() returned ${typeof renamed === 'string' ? 'an empty string' : typeof renamed}, expected a path`,
-          { path: entry.path },
-        );
+      if (typeof renamed !== 'string' || renamed.length === 0 || renamed.includes('\0')) {
+        const got =
+          typeof renamed !== 'string'
+            ? typeof renamed
+            : renamed.length === 0
+              ? 'an empty string'
+              : 'a path with a NUL byte';
+        throw new GlobpipeError('ETRANSFORM', `${t.name}: rename() returned ${got}, expected a path`, {
+          path: entry.path,
+        });
       }
       name = renamed.split('\\').join('/');
     }

@@ -110,7 +110,7 @@ function product<T>(stages: readonly (readonly T[])[]): T[][] {
 
 function normalizeExt(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || /[/\\]/.test(value) || value === '.') {
+  if (typeof value !== 'string' || value.length === 0 || /[/\\\0]/.test(value) || value === '.') {
     throw usage(`Expected \`ext\` to be an extension such as \`.html\`, got ${show(value)}`);
   }
   return value.startsWith('.') ? value : `.${value}`;

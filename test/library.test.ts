@@ -297,6 +297,68 @@ describe('per-file failures from transforms', () => {
     expect(readTree(out).get('d0/f0.txt')?.toString()).toBe('FILE 0\n.........');
     expect(readdirSync(join(out, 'd3'))).toEqual(['f10.txt']); // f3 failed: no output, no temp file
   });
+
+  it('a rename() that returns a NUL byte fails that file only, and nothing lands outside `out`', async () => {
+    const cwd = makeTree(12);
+    const out = tempDir();
+    const summary = await run({
+      cwd,
+      out,
+      transforms: [
+        {
+          name: 'nul',
+          rename: (path) => (path.endsWith('f2.txt') ? `${path}\0evil` : path),
+          buffer: (c) => c,
+        },
+      ],
+    });
+    expect(summary).toMatchObject({ matched: 12, written: 11, failed: 1 });
+    expect(summary.failures).toEqual([
+      {
+        path: 'd2/f2.txt',
+        code: 'ETRANSFORM',
+        message: 'nul: rename() returned a path with a NUL byte, expected a path',
+      },
+    ]);
+    expect(readTree(out).size).toBe(11);
+    expect(readdirSync(cwd).sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6']);
+    await expect(run({ cwd, out: tempDir(), ext: '.a\0b' })).rejects.toThrow(
+      /Expected `ext` to be an extension/,
+    );
+  });
+});
+
+describe('the error policy with batches', () => {
+  it('--fail-fast starts no batch after the first failure; every file started is reported once', async () => {
+    const cwd = makeTree(600);
+    const out = tempDir();
+    const files: string[] = [];
+    const summary = await run({
+      cwd,
+      out,
+      maxErrors: 1,
+      transforms: [
+        {
+          name: 'strict',
+          buffer(content, file) {
+            if (file.path.endsWith('0.txt')) throw new Error('no tens');
+            return content;
+          },
+        },
+      ],
+      onEvent(event) {
+        if (event.type === 'file') files.push(event.result.input);
+      },
+    });
+    expect(summary.failed).toBeGreaterThanOrEqual(1);
+    expect(new Set(files).size).toBe(files.length);
+    expect(summary.written + summary.failed).toBe(files.length);
+    // Default 256 in flight (four batches of 64): what was in flight finishes, nothing new starts.
+    expect(files.length).toBeLessThanOrEqual(256);
+    const written = readTree(out);
+    expect(written.size).toBe(summary.written);
+    for (const name of written.keys()) expect(name).not.toMatch(/globpipe-tmp|0\.txt$/);
+  });
 });
 
 describe('planning checks', () => {

@@ -3,18 +3,25 @@ import type { OpError } from './sync-ops.js';
 /**
  * Operations on a whole batch of small files in one message to a worker (see
  * worker-pool.ts). Paths travel as one string, NUL-separated (NUL is the one
- * byte no path can hold), and per-file figures as typed arrays: cloning them
- * costs a fraction of cloning an object per file, on both sides.
+ * byte no path can hold; the worker checks the count all the same), and
+ * per-file figures as typed arrays: cloning them costs a fraction of cloning an
+ * object per file, on both sides.
  */
 export type BatchOp =
   /** Copies each `src` to its new `temp`, then renames it to `dest`: names are src, temp, dest triples. */
-  | { readonly op: 'copyMany'; readonly names: string; readonly fsync: boolean }
+  | { readonly op: 'copyMany'; readonly names: string; readonly count: number; readonly fsync: boolean }
   /**
    * Reads each file whole, back to back into one buffer. A file of `limit` bytes or more is
    * left unread (NOT_READ: the caller streams it); so is one that would take the buffer past
    * `cap` (DEFERRED: the caller asks again). The first file that fits is always read.
    */
-  | { readonly op: 'readMany'; readonly paths: string; readonly limit: number; readonly cap: number }
+  | {
+      readonly op: 'readMany';
+      readonly paths: string;
+      readonly count: number;
+      readonly limit: number;
+      readonly cap: number;
+    }
   /**
    * Writes the outputs of each file (`counts[i]` of them for file i) to their temps, then renames
    * them all: names are temp, dest pairs; output k is `data` from `ends[k - 1]` to `ends[k]`.

@@ -193,7 +193,8 @@ export function copy(src: string, temp: string, dest: string | null, fsync: bool
   try {
     retrying(() => fs.copyFileSync(src, temp, fs.constants.COPYFILE_EXCL));
   } catch (error) {
-    unlinkQuietly(temp);
+    // EEXIST: the temp name is taken by a file that is not ours; anything else may have created it.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') unlinkQuietly(temp);
     // copyfile names the source in every error; whether the source is still readable tells the side.
     return failure(error, readable(src) ? 'write' : 'read');
   }

@@ -329,6 +329,46 @@ describe('an unreadable file', () => {
   });
 });
 
+describe('an unreadable directory', () => {
+  it('fails the glob (EGLOB), while every file taken before it is written and counted before the summary', async () => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const cwd = tree(['a/1.txt', 'a/2.txt', 'a/3.txt', 'a/4.txt', 'a/5.txt', 'b/hidden.txt']);
+      const out = tempDir();
+      chmodSync(join(cwd, 'b'), 0o000);
+      const asNobody = isRoot ? { uid: 65534, gid: 65534 } : {};
+      if (isRoot) {
+        for (const dir of [cwd, join(cwd, 'a'), out, join(cwd, '..'), join(out, '..')]) chmodSync(dir, 0o777);
+      }
+      const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [bin, '-C', cwd, '-o', out, '--json'], {
+          ...asNobody,
+          cwd: '/',
+        });
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          stdout += c;
+        });
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      chmodSync(join(cwd, 'b'), 0o755);
+      expect(result.code).toBe(1);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as { type: string; status?: string; written?: number; failures?: unknown[] },
+        );
+      // The summary is the last line: no file is written after the run said it was over.
+      expect(lines.at(-1)?.type).toBe('summary');
+      const written = lines.filter((line) => line.type === 'file' && line.status === 'written').length;
+      expect(lines.at(-1)?.written).toBe(written);
+      expect(readTree(out).size).toBe(written);
+      expect(lines.at(-1)?.failures).toContainEqual(expect.objectContaining({ code: 'EGLOB' }));
+    }
+  });
+});
+
 describe('regressions', () => {
   it('a streamed fan-out whose one branch fails fails the file, writes neither output, leaves no temp', async () => {
     const cwd = tempDir();

@@ -28,7 +28,7 @@ describe('readMany', () => {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
     const paths = Object.keys(files).map((name) => join(dir, name));
     // limit 500: d is streamed; cap 400: a + b + c fit (305), e would pass it.
-    const result = runBatch({ op: 'readMany', paths: paths.join('\0'), limit: 500, cap: 400 });
+    const result = runBatch({ op: 'readMany', paths: paths.join('\0'), count: 5, limit: 500, cap: 400 });
     expect([...result.sizes]).toEqual([5, 300, 0, NOT_READ, DEFERRED]);
     const data = Buffer.from(result.data as ArrayBuffer);
     expect(data.length).toBe(305);
@@ -46,6 +46,7 @@ describe('readMany', () => {
     const result = runBatch({
       op: 'readMany',
       paths: [join(dir, 'big'), join(dir, 'next')].join('\0'),
+      count: 2,
       limit: 10_000,
       cap: 10,
     });
@@ -58,7 +59,7 @@ describe('readMany', () => {
     mkdirSync(join(dir, 'sub'));
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     const paths = ['ok', 'missing', 'sub', 'fifo'].map((name) => join(dir, name));
-    const result = runBatch({ op: 'readMany', paths: paths.join('\0'), limit: 1000, cap: 1000 });
+    const result = runBatch({ op: 'readMany', paths: paths.join('\0'), count: 4, limit: 1000, cap: 1000 });
     expect([...result.sizes]).toEqual([4, FAILED, FAILED, FAILED]);
     expect(result.errors[1]).toMatchObject({ code: 'ENOENT', side: 'read' });
     expect(result.errors[2]).toMatchObject({ code: 'ENOTFILE', what: 'is a directory' });
@@ -79,13 +80,52 @@ describe('copyMany', () => {
       [join(src, 'b'), join(out, 'no-such-dir', '.b.tmp'), join(out, 'no-such-dir', 'b')],
       [join(src, 'b'), join(out, '.b.tmp'), join(out, 'b')],
     ].flat();
-    const result = runBatch({ op: 'copyMany', names: names.join('\0'), fsync: false });
+    const result = runBatch({ op: 'copyMany', names: names.join('\0'), count: 4, fsync: false });
     expect([...result.sizes]).toEqual([3, FAILED, FAILED, 3]);
     expect(result.errors[1]).toMatchObject({ code: 'ENOENT', side: 'read' });
     expect(result.errors[2]).toMatchObject({ code: 'ENOENT', side: 'write' });
     expect(readFileSync(join(out, 'a'), 'utf8')).toBe('one');
     expect(readFileSync(join(out, 'b'), 'utf8')).toBe('two');
     expect(readdirSync(out).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('batch safety', () => {
+  it('refuses paths that do not split as the batch says (a NUL byte in one), touching nothing', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'input'), 'keep me');
+    // A NUL in the first dest shifts every later name: the input would be taken for a temp.
+    const names = [
+      join(dir, 'input'),
+      join(dir, '.t1'),
+      `${join(dir, 'out1')}\0x`,
+      join(dir, 'input'),
+      join(dir, 'input'),
+      join(dir, 'out2'),
+    ];
+    const result = runBatch({ op: 'copyMany', names: names.join('\0'), count: 2, fsync: false });
+    expect([...result.sizes]).toEqual([FAILED, FAILED]);
+    expect(result.errors[0]).toMatchObject({
+      code: 'EINVAL',
+      message: 'a path in the batch holds a NUL byte',
+    });
+    expect(readdirSync(dir)).toEqual(['input']);
+    expect(readFileSync(join(dir, 'input'), 'utf8')).toBe('keep me');
+  });
+
+  it('never removes a file that holds the temp name (EEXIST): it is not ours', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'big'), Buffer.alloc(2 * 1024 * 1024, 1)); // past 1 MiB: the copyfile path
+    writeFileSync(join(dir, 'taken'), 'someone else');
+    const result = runBatch({
+      op: 'copyMany',
+      names: [join(dir, 'big'), join(dir, 'taken'), join(dir, 'out')].join('\0'),
+      count: 1,
+      fsync: false,
+    });
+    expect([...result.sizes]).toEqual([FAILED]);
+    expect(result.errors[0]).toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(join(dir, 'taken'), 'utf8')).toBe('someone else');
   });
 });
 
