@@ -215,16 +215,23 @@ async function main() {
     );
   }
 
+  // The read-every-byte job the identity, cold, warm and sweep sections time, over `dir`, with `extra` options.
+  const throughIdentity = (name, dir, extra = '') => ({
+    name,
+    command: globpipe(`-C ${quote(dir)} -t ${quote(identity)} -o ${quote(out)} -q${extra}`),
+    reset: clean(out),
+  });
+  const defaultAndSequential = (dir) => [
+    throughIdentity('globpipe (default)', dir),
+    throughIdentity('globpipe --sequential', dir, ' --sequential'),
+  ];
+
   if (only.includes('identity')) {
     results.push(
       await compare(
         `Read and write every byte: a buffer transform returning its input, ${sizes.smallCount.toLocaleString('en')} × 4 KiB, tmpfs, warm`,
         [
-          {
-            name: 'globpipe -t identity.mjs',
-            command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q`),
-            reset: clean(out),
-          },
+          throughIdentity('globpipe -t identity.mjs', small),
           { name: 'cp -r', command: `cp -r ${quote(small)} ${quote(out)}`, reset: clean(out) },
         ],
         { reference: 'cp -r' },
@@ -279,18 +286,7 @@ async function main() {
       results.push(
         await compare(
           `Cold cache: ${sizes.smallCount.toLocaleString('en')} × 4 KiB from ext4 (${disk}) through identity.mjs to tmpfs, caches dropped before each run`,
-          [
-            {
-              name: 'globpipe (default)',
-              command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q`),
-              reset: clean(out),
-            },
-            {
-              name: 'globpipe --sequential',
-              command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q --sequential`),
-              reset: clean(out),
-            },
-          ],
+          defaultAndSequential(onDisk),
           { before: dropCaches, reference: 'globpipe --sequential' },
         ),
       );
@@ -301,18 +297,7 @@ async function main() {
     results.push(
       await compare(
         `Warm cache: ${sizes.smallCount.toLocaleString('en')} × 4 KiB on tmpfs through identity.mjs`,
-        [
-          {
-            name: 'globpipe (default)',
-            command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q`),
-            reset: clean(out),
-          },
-          {
-            name: 'globpipe --sequential',
-            command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q --sequential`),
-            reset: clean(out),
-          },
-        ],
+        defaultAndSequential(small),
         { reference: 'globpipe --sequential' },
       ),
     );
@@ -325,11 +310,7 @@ async function main() {
     results.push(
       await compare(
         `Concurrency sweep, warm: ${sizes.smallCount.toLocaleString('en')} × 4 KiB on tmpfs through identity.mjs`,
-        levels.map((j) => ({
-          name: `-j ${j}`,
-          command: globpipe(`-C ${quote(small)} -t ${quote(identity)} -o ${quote(out)} -q -j ${j}`),
-          reset: clean(out),
-        })),
+        levels.map((j) => throughIdentity(`-j ${j}`, small, ` -j ${j}`)),
         { reference: '-j 1' },
       ),
     );
@@ -337,11 +318,7 @@ async function main() {
       results.push(
         await compare(
           `Concurrency sweep, cold: ${sizes.smallCount.toLocaleString('en')} × 4 KiB from ext4 through identity.mjs, caches dropped before each run`,
-          levels.map((j) => ({
-            name: `-j ${j}`,
-            command: globpipe(`-C ${quote(onDisk)} -t ${quote(identity)} -o ${quote(out)} -q -j ${j}`),
-            reset: clean(out),
-          })),
+          levels.map((j) => throughIdentity(`-j ${j}`, onDisk, ` -j ${j}`)),
           { before: dropCaches, reference: '-j 1' },
         ),
       );

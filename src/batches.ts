@@ -41,6 +41,38 @@ export function batchShape(concurrency: number): { size: number; slots: number }
   return { size, slots: Math.floor(concurrency / size) };
 }
 
+/**
+ * Gathers entries into batches. A batch leaves when full, or at the end of the
+ * turn of the event loop in which it began: one the glob is slow to fill does
+ * not wait for it.
+ */
+export class Batcher {
+  readonly #size: number;
+  readonly #send: (entries: Entry[]) => void;
+  #batch: Entry[] = [];
+  #timer: NodeJS.Immediate | undefined;
+
+  constructor(size: number, send: (entries: Entry[]) => void) {
+    this.#size = size;
+    this.#send = send;
+  }
+
+  add(entry: Entry): void {
+    this.#batch.push(entry);
+    if (this.#batch.length >= this.#size) this.flush();
+    else this.#timer ??= setImmediate(() => this.flush());
+  }
+
+  /** Sends what is gathered now; also called when the glob ends (or fails), so nothing is left behind. */
+  flush(): void {
+    if (this.#timer !== undefined) clearImmediate(this.#timer);
+    this.#timer = undefined;
+    const entries = this.#batch;
+    this.#batch = [];
+    if (entries.length > 0) this.#send(entries);
+  }
+}
+
 interface Job {
   readonly entry: Entry;
   readonly targets: readonly OutputTarget[];

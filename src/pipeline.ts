@@ -1,7 +1,7 @@
 import { sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
-import { batchShape, processBatch } from './batches.js';
+import { Batcher, batchShape, processBatch } from './batches.js';
 import { DiscoverError, discover, type Entry } from './discover.js';
 import { describeCause, GlobpipeError } from './errors.js';
 import { type JobContext, processFile } from './file-job.js';
@@ -122,17 +122,13 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
       if (!shouldStop()) await job();
     });
   };
-  let batch: Entry[] = [];
-  let flush: NodeJS.Immediate | undefined;
-  const sendBatch = () => {
-    if (flush !== undefined) clearImmediate(flush);
-    flush = undefined;
-    const entries = batch;
-    batch = [];
-    if (entries.length > 0 && pool !== undefined && !shouldStop()) {
-      enqueue(() => processBatch(entries, ctx, pool, { report: settle, stopping: shouldStop }));
-    }
-  };
+  const batcher =
+    batches === undefined || pool === undefined
+      ? undefined
+      : new Batcher(batches.size, (entries) => {
+          if (shouldStop()) return;
+          enqueue(() => processBatch(entries, ctx, pool, { report: settle, stopping: shouldStop }));
+        });
 
   try {
     glob: for await (const chunk of entries(settings, stats)) {
@@ -140,11 +136,8 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
         // Backpressure: never more than `concurrency` jobs (or batches) waiting behind those in flight.
         if (queue.size >= slots) await queue.onSizeLessThan(slots);
         if (shouldStop()) break glob;
-        if (batches !== undefined) {
-          batch.push(entry);
-          // A batch the glob is slow to fill leaves at the end of this turn rather than wait.
-          if (batch.length >= batches.size) sendBatch();
-          else flush ??= setImmediate(sendBatch);
+        if (batcher !== undefined) {
+          batcher.add(entry);
           continue;
         }
         if (settings.inPlace && journal === undefined) {
@@ -162,10 +155,10 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
         enqueue(async () => settle(await processFile(entry, jobContext)));
       }
     }
-    sendBatch();
+    batcher?.flush();
   } catch (error) {
     // The matches already taken start, as they would have one by one; what is queued does not.
-    sendBatch();
+    batcher?.flush();
     queue.clear();
     await queue.onIdle();
     if (error instanceof DiscoverError) {

@@ -1,8 +1,15 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type BatchOp, type BatchResult, DEFERRED, FAILED, NOT_READ } from './batch-protocol.js';
-import { describeType } from './file-type.js';
-import { copy, failure, type OpError, type OpResult, READ_FLAGS, retrying, writeAll } from './sync-ops.js';
+import {
+  copy,
+  failure,
+  type OpError,
+  type OpResult,
+  openRegularSync,
+  readUpTo,
+  writeAll,
+} from './sync-ops.js';
 
 /** Per-file sizes, times and errors of one batch, as the files go. */
 class Tally {
@@ -26,10 +33,9 @@ class Tally {
   }
 
   /** Every file failed with one error. */
-  failAll(error: OpError): this {
+  failAll(error: OpError): void {
     this.sizes.fill(FAILED);
     for (let i = 0; i < this.sizes.length; i += 1) this.errors[i] = error;
-    return this;
   }
 }
 
@@ -52,8 +58,13 @@ function copyMany(op: Extract<BatchOp, { op: 'copyMany' }>): BatchResult {
   const names = splitNames(op.names, 3 * op.count, tally);
   for (let i = 0; names !== undefined && i < op.count; i += 1) {
     const started = performance.now();
-    const [src, temp, dest] = names.slice(3 * i, 3 * i + 3) as [string, string, string];
-    tally.record(i, copy(src, temp, dest, op.fsync), started);
+    const result = copy(
+      names[3 * i] as string,
+      names[3 * i + 1] as string,
+      names[3 * i + 2] as string,
+      op.fsync,
+    );
+    tally.record(i, result, started);
   }
   return tally;
 }
@@ -87,11 +98,9 @@ function readMany(op: Extract<BatchOp, { op: 'readMany' }>): BatchResult {
 function readInto(path: string, at: number, op: { limit: number; cap: number }): OpResult {
   let fd: number | undefined;
   try {
-    fd = retrying(() => fs.openSync(path, READ_FLAGS));
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile()) {
-      throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE', what: describeType(stats) });
-    }
+    const opened = openRegularSync(path);
+    fd = opened.fd;
+    const { stats } = opened;
     const meta = { mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
     if (stats.size >= op.limit) return { ok: true, size: NOT_READ, ...meta };
     if (at > 0 && at + stats.size > op.cap) return { ok: true, size: DEFERRED, ...meta };
@@ -101,13 +110,7 @@ function readInto(path: string, at: number, op: { limit: number; cap: number }):
       arena = grown;
     }
     // Up to the size fstat told, as readFileSync does: a file that grew since is read as it was.
-    let length = 0;
-    while (length < stats.size) {
-      const n = fs.readSync(fd, arena, at + length, stats.size - length, length);
-      if (n === 0) break;
-      length += n;
-    }
-    return { ok: true, size: length, ...meta };
+    return { ok: true, size: readUpTo(fd, arena, at, stats.size), ...meta };
   } catch (error) {
     return failure(error, 'read');
   } finally {

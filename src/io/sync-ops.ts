@@ -55,12 +55,12 @@ export type OpResult =
     }
   | { readonly ok: false; readonly error: OpError };
 
-export const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 const WRITE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Out of descriptors: other files in flight will close theirs. Waits (blocking this worker only) and retries. */
-export function retrying<T>(call: () => T): T {
+function retrying<T>(call: () => T): T {
   let delay = 1;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -90,6 +90,33 @@ export function failure(error: unknown, side: 'read' | 'write'): Extract<OpResul
   };
 }
 
+/**
+ * Opens a path for reading without ever blocking on a FIFO, and refuses anything
+ * but a regular file (ENOTFILE, saying what it is instead). The caller closes `fd`.
+ */
+export function openRegularSync(path: string): { fd: number; stats: fs.Stats } {
+  const fd = retrying(() => fs.openSync(path, READ_FLAGS));
+  try {
+    const stats = fs.fstatSync(fd);
+    if (stats.isFile()) return { fd, stats };
+    throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE', what: describeType(stats) });
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}
+
+/** Reads from the start of `fd` into `buffer` at `offset` until `want` bytes or the end; returns the bytes read. */
+export function readUpTo(fd: number, buffer: Uint8Array, offset: number, want: number): number {
+  let length = 0;
+  while (length < want) {
+    const n = fs.readSync(fd, buffer, offset + length, want - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return length;
+}
+
 function unlinkQuietly(path: string): void {
   try {
     fs.unlinkSync(path);
@@ -99,35 +126,22 @@ function unlinkQuietly(path: string): void {
 }
 
 function read(path: string, limit: number): OpResult {
-  let fd: number;
+  let fd: number | undefined;
   try {
-    fd = retrying(() => fs.openSync(path, READ_FLAGS));
-  } catch (error) {
-    return failure(error, 'read');
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile()) {
-      return failure(
-        Object.assign(new Error('not a regular file'), { code: 'ENOTFILE', what: describeType(stats) }),
-        'read',
-      );
-    }
+    const opened = openRegularSync(path);
+    fd = opened.fd;
+    const { stats } = opened;
     const meta = { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
     if (stats.size >= limit) return { ok: true, ...meta };
     // Its own ArrayBuffer (never the shared pool), so it can be transferred to the main thread.
+    // Up to the size fstat told, as readFileSync does: a file that grew since is read as it was.
     const data = Buffer.allocUnsafeSlow(stats.size);
-    let length = 0;
-    while (length < stats.size) {
-      const n = fs.readSync(fd, data, length, stats.size - length, length);
-      if (n === 0) break;
-      length += n;
-    }
+    const length = readUpTo(fd, data, 0, stats.size);
     return { ok: true, ...meta, size: length, data: length === stats.size ? data : data.subarray(0, length) };
   } catch (error) {
     return failure(error, 'read');
   } finally {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -157,38 +171,23 @@ const umask = process.umask();
 
 export function copy(src: string, temp: string, dest: string | null, fsync: boolean): OpResult {
   // open + fstat tell the size and refuse anything but a regular file (never blocking on a FIFO).
-  let fd: number;
+  let fd: number | undefined;
   let stats: fs.Stats;
   try {
-    fd = retrying(() => fs.openSync(src, READ_FLAGS));
-  } catch (error) {
-    return failure(error, 'read');
-  }
-  try {
-    stats = fs.fstatSync(fd);
-    if (!stats.isFile()) {
-      return failure(
-        Object.assign(new Error('not a regular file'), { code: 'ENOTFILE', what: describeType(stats) }),
-        'read',
-      );
-    }
+    const opened = openRegularSync(src);
+    fd = opened.fd;
+    stats = opened.stats;
     if (stats.size <= SMALL_COPY) {
       scratch ??= Buffer.allocUnsafeSlow(SMALL_COPY + 1);
       // Up to the size fstat told, as readFileSync does (no extra read to meet the end); a file
       // that claims 0 bytes is read to its end, in case it is not what it claims.
-      const want = stats.size > 0 ? stats.size : scratch.length;
-      let length = 0;
-      while (length < want) {
-        const n = fs.readSync(fd, scratch, length, scratch.length - length, length);
-        if (n === 0) break;
-        length += n;
-      }
+      const length = readUpTo(fd, scratch, 0, stats.size > 0 ? stats.size : scratch.length);
       if (length <= SMALL_COPY) return writeCopy(scratch.subarray(0, length), stats, temp, dest, fsync);
     }
   } catch (error) {
     return failure(error, 'read');
   } finally {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
   try {
     retrying(() => fs.copyFileSync(src, temp, fs.constants.COPYFILE_EXCL));

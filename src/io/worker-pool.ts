@@ -100,20 +100,24 @@ export class SyncIoPool {
   }
 
   /**
-   * Starts `count` workers now (a worker takes tens of milliseconds to boot): a run
-   * that will batch many files calls this before its glob, so the boot overlaps it.
+   * Starts workers now, up to `count` in all (a worker takes tens of milliseconds to
+   * boot): a run that will batch many files calls this before its glob, so the boot
+   * overlaps it.
    */
   warm(count: number): void {
-    const idle = this.#slots.filter((slot) => slot.busy === 0).length;
-    this.#slot(Math.max(0, count - (this.#slots.length - idle)) * BATCH);
+    this.#spawn(Math.min(count, this.size) - this.#slots.length);
   }
 
   /** Workers start on demand: one for a lone op (a single large file never pays for the rest). */
   #slot(wanted: number): Slot[] {
     const idle = this.#slots.filter((slot) => slot.busy === 0).length;
-    let missing = Math.min(this.size - this.#slots.length, Math.max(0, Math.ceil(wanted / BATCH) - idle));
-    if (this.#slots.length === 0) missing = Math.max(missing, 1);
-    for (; missing > 0; missing -= 1) {
+    const missing = Math.min(this.size - this.#slots.length, Math.ceil(wanted / BATCH) - idle);
+    this.#spawn(this.#slots.length === 0 ? Math.max(missing, 1) : missing);
+    return this.#slots;
+  }
+
+  #spawn(count: number): void {
+    for (let n = 0; n < count; n += 1) {
       const { Worker: WorkerThread } = load('node:worker_threads') as typeof import('node:worker_threads');
       const worker: Worker = new WorkerThread(workerScript);
       const slot: Slot = { worker, busy: 0 };
@@ -126,7 +130,6 @@ export class SyncIoPool {
       worker.unref();
       this.#slots.push(slot);
     }
-    return this.#slots;
   }
 
   #send(
