@@ -61,11 +61,11 @@ await build({
   logLevel: 'warning',
 });
 
-// The IO worker (dist/io/worker-pool.js starts it): one CommonJS file boots faster than the
+// The IO worker (dist/io/worker/pool.js starts it): one CommonJS file boots faster than the
 // ES modules it is made of, and every run with files boots one or more.
 await build({
-  entryPoints: ['dist/io/sync-worker.js'],
-  outfile: 'dist/io/sync-worker.cjs',
+  entryPoints: ['dist/io/worker/entry.js'],
+  outfile: 'dist/io/worker.cjs',
   bundle: true,
   platform: 'node',
   format: 'cjs',

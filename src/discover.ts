@@ -1,9 +1,12 @@
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import fg from 'fast-glob';
 import { describeType, type FileType } from './io/file-type.js';
-import type { Settings } from './settings.js';
+import { retryOnFdExhaustion } from './io/retry.js';
+import type { Settings } from './options/settings.js';
+import { isInside, isNormal, toPosix } from './paths.js';
 
 export type EntryKind = 'file' | 'symlink' | 'other';
 
@@ -35,17 +38,6 @@ function kindOf(stats: FileType): EntryKind | 'directory' {
   return 'other';
 }
 
-/** A relative path with no `.`, `..` or empty segment: `a/b.txt`, `.env`; not `./a`, `a//b`, `../a`, `/a`. */
-export function isNormal(path: string): boolean {
-  return (
-    path !== '' &&
-    path[0] !== '/' &&
-    !path.endsWith('/') &&
-    !path.includes('//') &&
-    !/(^|\/)\.\.?(\/|$)/.test(path)
-  );
-}
-
 export interface DiscoverHooks {
   /** Called as soon as the glob finds a match, before the pipeline is ready for it. */
   readonly onMatch: (entry: Entry) => void;
@@ -57,12 +49,6 @@ export interface DiscoverHooks {
 
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, result?: unknown) => void;
 
-/**
- * The readdir fast-glob walks with: it waits out descriptor exhaustion instead
- * of failing the glob, and, when symlinks are followed, refuses to descend a
- * directory whose real path is its own ancestor's (`loop -> ..`), which would
- * otherwise be walked again and again until the kernel's ELOOP.
- */
 /**
  * Holds the walker back while enough matches wait for the pipeline: fast-glob
  * pushes entries without waiting for its reader, but it cannot push what it has
@@ -87,18 +73,19 @@ class Gate {
   }
 }
 
+/**
+ * The readdir fast-glob walks with: it waits out descriptor exhaustion instead
+ * of failing the glob, and, when symlinks are followed, refuses to descend a
+ * directory whose real path is its own ancestor's (`loop -> ..`), which would
+ * otherwise be walked again and again until the kernel's ELOOP.
+ */
 function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, real: string) => void) {
   const realOf = new Map<string, string>();
-  const read = (dir: string, options: unknown, callback: ReaddirCallback, delay = 1) => {
-    const done: ReaddirCallback = (error, result) => {
-      if (error?.code === 'EMFILE' || error?.code === 'ENFILE') {
-        setTimeout(() => read(dir, options, callback, Math.min(delay * 2, 50)), delay);
-        return;
-      }
-      callback(error, result);
-    };
-    if (options === undefined) fs.readdir(dir, done as never);
-    else fs.readdir(dir, options as never, done as never);
+  const read = (dir: string, options: unknown, callback: ReaddirCallback) => {
+    retryOnFdExhaustion(() => fsp.readdir(dir, options as never)).then(
+      (result) => callback(null, result),
+      (error: NodeJS.ErrnoException) => callback(error),
+    );
   };
   return (dir: string, optionsOrCallback: unknown, maybeCallback?: ReaddirCallback) => {
     const callback = (
@@ -111,10 +98,7 @@ function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, re
         if (error !== null) return read(dir, options, callback);
         realOf.set(dir, real);
         const parentReal = realOf.get(dirname(dir));
-        if (
-          parentReal !== undefined &&
-          (parentReal === real || parentReal.startsWith(real.endsWith(sep) ? real : real + sep))
-        ) {
+        if (parentReal !== undefined && isInside(parentReal, real)) {
           onLoop(dir, real);
           return callback(null, []);
         }
@@ -152,7 +136,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     unique: settings.patterns.filter((p) => !p.startsWith('!')).length > 1,
     fs: {
       readdir: guardedReaddir(settings, gate, (dir, real) =>
-        hooks.onLoop(relative(settings.cwd, dir).split(sep).join('/'), real),
+        hooks.onLoop(toPosix(relative(settings.cwd, dir)), real),
       ) as never,
     },
   }) as Readable;

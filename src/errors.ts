@@ -1,5 +1,9 @@
+import { SkipFile } from './transforms/skip.js';
+
 /**
- * Error codes, grouped by when they happen.
+ * The one error type, and every conversion of a failure into it: an IO failure
+ * (from a worker's answer, a stream or an fs call), a transform's throw, an
+ * abort. Nothing else in globpipe builds a file's error.
  *
  * Usage errors are found before anything is written; the CLI exits 2 on them.
  * File errors belong to one input file; the run goes on and the CLI exits 1.
@@ -18,6 +22,7 @@ export type FileErrorCode =
   | 'EREAD' // reading the input failed
   | 'ETRANSFORM' // a transform threw, rejected or returned the wrong type
   | 'EWRITE' // writing the output failed
+  | 'EGLOB' // a directory the glob could not read (no single file's failure)
   | 'EABORT'; // the run was interrupted while this file was in flight
 
 export type ErrorCode = UsageErrorCode | FileErrorCode;
@@ -50,27 +55,111 @@ export class GlobpipeError extends Error {
   }
 }
 
-/** `ENOENT: no such file or directory` from a Node system error, or the message of anything else. */
+/**
+ * An IO failure as data: what a worker sends back for one file, and what the
+ * io port reports. `side` says whether the input or the output failed.
+ */
+export interface IoFailure {
+  readonly code: string | undefined;
+  readonly message: string;
+  readonly path?: string | undefined;
+  /** The output being written when it failed (not its temp). */
+  readonly dest?: string | undefined;
+  readonly side: 'read' | 'write';
+  /** For ENOTFILE: what the path is instead of a regular file (`is a FIFO (named pipe)`). */
+  readonly what?: string | undefined;
+}
+
+/** A thrown fs error (or anything) as an IoFailure of `side`; its own `dest`/`what`, if set, are kept. */
+export function ioFailure(error: unknown, side: 'read' | 'write'): IoFailure {
+  const e = (error ?? {}) as NodeJS.ErrnoException & { dest?: string; what?: string };
+  return {
+    code: e.code,
+    message: e.message ?? String(error),
+    path: e.path,
+    dest: e.dest,
+    side,
+    ...(e.what === undefined ? {} : { what: e.what }),
+  };
+}
+
+/** A worker that died (or a message that could not reach it): every file it held fails with this. */
+export function workerFailure(error: Error): IoFailure {
+  return { code: 'EWORKER', message: error.message, side: 'write' };
+}
+
+const syscallMessages: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ENOSPC: 'no space left on device',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in system',
+  ELOOP: 'too many levels of symbolic links',
+  EROFS: 'read-only file system',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+};
+
+/** `ENOENT: no such file or directory` from a Node system error (or an IoFailure), or the message of anything else. */
 export function describeCause(error: unknown): string {
   if (error instanceof GlobpipeError) return error.message;
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const syscallMessages: Record<string, string> = {
-      ENOENT: 'no such file or directory',
-      EACCES: 'permission denied',
-      EPERM: 'operation not permitted',
-      EISDIR: 'is a directory',
-      ENOTDIR: 'not a directory',
-      ENOSPC: 'no space left on device',
-      EMFILE: 'too many open files',
-      ENFILE: 'too many open files in system',
-      ELOOP: 'too many levels of symbolic links',
-      EROFS: 'read-only file system',
-      EDQUOT: 'disk quota exceeded',
-      EIO: 'input/output error',
-    };
-    if (code !== undefined && syscallMessages[code] !== undefined) return `${code}: ${syscallMessages[code]}`;
-    return error.message || String(error);
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { code, message } = error as { code?: unknown; message: unknown };
+    if (typeof code === 'string' && syscallMessages[code] !== undefined)
+      return `${code}: ${syscallMessages[code]}`;
+    return String(message) || String(error);
   }
   return String(error);
+}
+
+function isIoFailure(error: unknown): error is IoFailure {
+  return typeof error === 'object' && error !== null && 'side' in error && 'message' in error;
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'AbortError';
+}
+
+/**
+ * A file's error from whatever failed while it was processed:
+ * `cannot read docs/a.md: ENOENT: no such file or directory` (the input, by its relative path),
+ * `cannot write /out/a.md: ENOSPC: no space left on device` (the output, by its absolute path),
+ * `not a regular file: it is a FIFO (named pipe)`. `side` applies to errors that do not carry one.
+ */
+export function fileError(
+  error: unknown,
+  where: { readonly input: string; readonly output: string; readonly side: 'read' | 'write' },
+): GlobpipeError {
+  if (error instanceof GlobpipeError) return error;
+  if (isAbort(error)) return new GlobpipeError('EABORT', 'interrupted', { cause: error });
+  const failure = isIoFailure(error) ? error : ioFailure(error, where.side);
+  if (failure.code === 'ENOTFILE') {
+    return new GlobpipeError(
+      'ENOTFILE',
+      `not a regular file: it ${failure.what ?? 'is not a regular file'}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return failure.side === 'read'
+    ? new GlobpipeError('EREAD', `cannot read ${where.input}: ${describeCause(failure)}`, { cause: error })
+    : new GlobpipeError('EWRITE', `cannot write ${failure.dest ?? where.output}: ${describeCause(failure)}`, {
+        cause: error,
+      });
+}
+
+/** A transform's throw, named after the transform: `gunzip: incorrect header check`. */
+export function transformError(error: unknown, transformName: string): Error {
+  if (error instanceof GlobpipeError || error instanceof SkipFile) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GlobpipeError('ETRANSFORM', `${transformName}: ${message || 'failed'}`, { cause: error });
+}
+
+/** A file cut short by the run's interrupt: not the file's fault. */
+export function abortedError(cause: unknown): GlobpipeError {
+  return new GlobpipeError('EABORT', 'interrupted before its output was complete', { cause });
 }

@@ -1,5 +1,5 @@
-import { runPipeline } from './pipeline.js';
-import { normalizeOptions } from './settings.js';
+import { normalizeOptions } from './options/normalize.js';
+import { runPipeline } from './run/pipeline.js';
 import type { RunOptions, Summary, Transform } from './types.js';
 
 /**

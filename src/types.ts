@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from './errors.js';
-import type { Io } from './io/io.js';
+import type { IoPort } from './io/port.js';
 
 /** What a transform learns about the file it works on. */
 export interface FileInfo {
@@ -108,8 +108,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
   onEvent?: (event: GlobpipeEvent) => void;
-  /** @internal File-system layer; tests pass one that injects faults. */
-  io?: Io;
+  /** @internal The io port; tests pass one that injects faults (test/faults.ts). */
+  port?: IoPort;
+  /** @internal Forces an executor (run/strategy.ts): the parity suite runs each case through both. */
+  executor?: 'batch' | 'single';
   /** @internal Observes the queue: jobs waiting (including the one being added) and jobs in flight. */
   probe?: { onEnqueue(waiting: number, inFlight: number): void };
 }
@@ -131,7 +133,7 @@ export interface FileResult {
   /** Figures the transforms reported, such as `replacements` for `replace`. */
   readonly details?: Readonly<Record<string, number>>;
   /** Why the file failed. */
-  readonly error?: { readonly code: ErrorCode | string; readonly message: string };
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
 export type GlobpipeEvent =
@@ -144,7 +146,7 @@ export type GlobpipeEvent =
 
 export interface Failure {
   readonly path: string;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 

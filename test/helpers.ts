@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { defineTransform } from '../src/index.js';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const bin = join(root, 'bin', 'globpipe.js');
@@ -80,4 +82,32 @@ export function writeTree(files: Record<string, string | Buffer>): string {
     writeFileSync(join(dir, name), content);
   }
   return dir;
+}
+
+/** `count` small files spread over seven directories: `d3/f10.txt`. */
+export function makeTree(count: number, size = 16): string {
+  const dir = tempDir();
+  for (let i = 0; i < count; i += 1) {
+    const sub = join(dir, `d${i % 7}`);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f${i}.txt`), `file ${i}\n`.padEnd(size, '.'));
+  }
+  return dir;
+}
+
+/** A transform that counts how many files it is working on at once. */
+export function gauge(delayMs: number) {
+  const state = { now: 0, max: 0, calls: 0 };
+  const transform = defineTransform({
+    name: 'gauge',
+    async buffer(content: Buffer) {
+      state.now += 1;
+      state.calls += 1;
+      state.max = Math.max(state.max, state.now);
+      await sleep(delayMs);
+      state.now -= 1;
+      return content;
+    },
+  });
+  return { state, transform };
 }

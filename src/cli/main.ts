@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
-import { liveTemps } from '../io/temp-files.js';
+import { liveTemps } from '../io/atomic.js';
 import { formatFailures, formatSummary } from '../report/format.js';
 import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';

@@ -37,8 +37,8 @@ export class SummaryBuilder {
         this.failed += 1;
         this.failures.push({
           path: result.input,
-          code: result.error?.code ?? 'EUNKNOWN',
-          message: result.error?.message ?? 'failed',
+          code: result.error?.code ?? 'EREAD',
+          message: result.error?.message ?? 'failed, with no reason given',
         });
         break;
     }

@@ -1,9 +1,8 @@
 import { Duplex, Transform as NodeTransform, PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GlobpipeError } from '../errors.js';
+import { GlobpipeError, transformError } from '../errors.js';
 import type { FileInfo, TransformResult } from '../types.js';
 import type { ResolvedTransform } from './resolved.js';
-import { SkipFile } from './skip.js';
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -54,14 +53,8 @@ export async function applyToBuffer(
     }
   } catch (error) {
     if ((error as Error | undefined)?.name === 'AbortError') throw error;
-    throw asTransformError(error, transform);
+    throw transformError(error, transform.name);
   }
-}
-
-export function asTransformError(error: unknown, transform: ResolvedTransform): Error {
-  if (error instanceof GlobpipeError || error instanceof SkipFile) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new GlobpipeError('ETRANSFORM', `${transform.name}: ${message || 'failed'}`, { cause: error });
 }
 
 function makeStream(transform: ResolvedTransform, file: FileInfo): Duplex {

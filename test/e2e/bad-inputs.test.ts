@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FileResult, run } from '../../src/index.js';
-import { type Io, nodeIo } from '../../src/io/io.js';
+import { faultyPort } from '../faults.js';
 import { bin, readTree, root, runCli, tempDir, writeTree } from '../helpers.js';
 
 const TEMP = /\.globpipe-tmp$/;
@@ -239,21 +239,12 @@ describe('a full disk', () => {
     },
   );
 
-  it('ENOSPC injected through the io layer fails that file, names the output and the cause', async () => {
+  it('ENOSPC injected at the io port fails that file, names the output and the cause', async () => {
     const names = ['a.txt', 'b.txt', 'c.txt'];
     const cwd = tree(names);
     const out = tempDir();
-    const io: Io = {
-      ...nodeIo,
-      async writeFile(path, data, options) {
-        if (path.includes('.b.txt.')) {
-          await nodeIo.writeFile(path, data.subarray(0, 3), options); // a partial temp, as a full disk leaves
-          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-        }
-        return nodeIo.writeFile(path, data, options);
-      },
-    };
-    const summary = await run({ cwd, out, transforms: ['gzip'], io });
+    const port = faultyPort([{ op: 'write', name: 'b.txt.gz', code: 'ENOSPC' }]);
+    const summary = await run({ cwd, out, transforms: ['gzip'], port });
     expect(summary.failures).toEqual([
       {
         path: 'b.txt',
@@ -426,18 +417,8 @@ describe('regressions', () => {
   it('in place, a rename that fails after the journal line is taken back: --resume redoes that file', async () => {
     const cwd = tree(['a.txt', 'b.txt']);
     const stamp = { name: 'stamp', buffer: (c: Buffer) => `${c}# stamped\n` };
-    let failOnce = true;
-    const io: Io = {
-      ...nodeIo,
-      async rename(from, to) {
-        if (failOnce && to.endsWith('a.txt')) {
-          failOnce = false;
-          throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO', dest: to });
-        }
-        return nodeIo.rename(from, to);
-      },
-    };
-    const first = await run({ cwd, inPlace: true, transforms: [stamp], io });
+    const port = faultyPort([{ op: 'rename', name: 'a.txt', code: 'EIO', times: 1 }]);
+    const first = await run({ cwd, inPlace: true, transforms: [stamp], port });
     expect(first.failures.map((f) => [f.path, f.code])).toEqual([['a.txt', 'EWRITE']]);
     const second = await run({ cwd, inPlace: true, resume: true, transforms: [stamp] });
     expect(second).toMatchObject({ written: 1, skipped: 1, failed: 0 });

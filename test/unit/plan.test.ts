@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/discover.js';
-import { canPlanPerFile, checkPatterns, checkPlan, planOutputs } from '../../src/plan.js';
-import type { Settings } from '../../src/settings.js';
+import type { Site } from '../../src/options/probe.js';
+import type { Settings } from '../../src/options/settings.js';
+import { checkPlan } from '../../src/plan/checks.js';
+import { canPlanPerFile, checkPatterns, planOutputs } from '../../src/plan/outputs.js';
 import { builtin } from '../../src/transforms/builtins.js';
 import type { ResolvedTransform } from '../../src/transforms/resolved.js';
 
@@ -10,7 +12,8 @@ const gzip = builtin('gzip', {});
 const brotli = builtin('brotli', {});
 const gunzip = builtin('gunzip', {});
 
-function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][] }): Settings {
+/** Settings and the site they run on, in one object (both shapes). */
+function settings(overrides: Partial<Settings & Site> & { stages?: ResolvedTransform[][] }): Settings & Site {
   const stages = overrides.stages ?? [[copy]];
   let chains: ResolvedTransform[][] = [[]];
   for (const stage of stages) chains = chains.flatMap((chain) => stage.map((t) => [...chain, t]));
@@ -25,16 +28,15 @@ function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][
     dot: false,
     followSymlinks: false,
     concurrency: 4,
+    executor: undefined,
+    port: undefined,
     dryRun: false,
     maxErrors: Number.POSITIVE_INFINITY,
     fsync: false,
     skipExisting: false,
     ifNewer: false,
-    streamThreshold: 1024,
-    batched: false,
     signal: undefined,
     onEvent: () => {},
-    io: undefined as never,
     probe: undefined,
     resume: false,
     caseInsensitive: false,
@@ -44,6 +46,9 @@ function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][
     stages,
   };
 }
+
+/** The same object as settings and as site. */
+const both = (s: Settings & Site): [Settings, Site] => [s, s];
 
 const entry = (path: string): Entry => ({
   path,
@@ -112,16 +117,16 @@ describe('checkPatterns', () => {
 
 describe('canPlanPerFile', () => {
   it('streams when renames only append and out is outside the glob', () => {
-    expect(canPlanPerFile(settings({}))).toBe(true);
-    expect(canPlanPerFile(settings({ stages: [[gzip, brotli]] }))).toBe(true);
-    expect(canPlanPerFile(settings({ out: '/src/out' }))).toBe(true);
+    expect(canPlanPerFile(...both(settings({})))).toBe(true);
+    expect(canPlanPerFile(...both(settings({ stages: [[gzip, brotli]] })))).toBe(true);
+    expect(canPlanPerFile(...both(settings({ out: '/src/out' })))).toBe(true);
   });
 
   it('plans the whole glob first when outputs could collide or overwrite inputs', () => {
-    expect(canPlanPerFile(settings({ ext: '.html' }))).toBe(false);
-    expect(canPlanPerFile(settings({ stages: [[gunzip]] }))).toBe(false);
-    expect(canPlanPerFile(settings({ out: '/src' }))).toBe(false);
-    expect(canPlanPerFile(settings({ out: '/' }))).toBe(false);
+    expect(canPlanPerFile(...both(settings({ ext: '.html' })))).toBe(false);
+    expect(canPlanPerFile(...both(settings({ stages: [[gunzip]] })))).toBe(false);
+    expect(canPlanPerFile(...both(settings({ out: '/src' })))).toBe(false);
+    expect(canPlanPerFile(...both(settings({ out: '/' })))).toBe(false);
   });
 });
 
@@ -131,27 +136,27 @@ describe('checkPlan', () => {
 
   it('finds two inputs on one output', () => {
     const s = settings({ ext: '.html' });
-    expect(() => checkPlan(plan(s, ['a.md', 'b.md', 'a.txt']), s)).toThrow(
+    expect(() => checkPlan(plan(s, ['a.md', 'b.md', 'a.txt']), ...both(s))).toThrow(
       '`a.md` and `a.txt` would both be written to `a.html`',
     );
   });
 
   it('finds two fan-out branches on one output', () => {
     const s = settings({ stages: [[gzip, brotli]], ext: '.z' });
-    expect(() => checkPlan(plan(s, ['a.js']), s)).toThrow(
+    expect(() => checkPlan(plan(s, ['a.js']), ...both(s))).toThrow(
       /Two transforms of `a.js` write the same output `a.js.z`/,
     );
   });
 
   it('finds an output over another input, and over its own input unless in place', () => {
     const s = settings({ out: '/src', stages: [[gzip]] });
-    expect(() => checkPlan(plan(s, ['a', 'a.gz']), s)).toThrow(
+    expect(() => checkPlan(plan(s, ['a', 'a.gz']), ...both(s))).toThrow(
       'Output of `a` would overwrite the input `a.gz`; use --in-place to replace inputs',
     );
     const same = settings({ out: '/src' });
-    expect(() => checkPlan(plan(same, ['a']), same)).toThrow(/would overwrite the input itself/);
+    expect(() => checkPlan(plan(same, ['a']), ...both(same))).toThrow(/would overwrite the input itself/);
     const inPlace = settings({ out: '/src', inPlace: true });
-    expect(() => checkPlan(plan(inPlace, ['a', 'b']), inPlace)).not.toThrow();
+    expect(() => checkPlan(plan(inPlace, ['a', 'b']), ...both(inPlace))).not.toThrow();
   });
 });
 
@@ -162,17 +167,17 @@ describe('case-folding output file systems', () => {
       entry: entry(p),
       targets: planOutputs(entry(p), s),
     }));
-    expect(() => checkPlan(plans, s)).toThrow(
+    expect(() => checkPlan(plans, ...both(s))).toThrow(
       '`docs/a.txt` and `docs/A.txt` would both be written to `docs/A.txt` (the output file system ignores case)',
     );
-    expect(() => checkPlan(plans, settings({}))).not.toThrow();
-    expect(canPlanPerFile(s)).toBe(false);
+    expect(() => checkPlan(plans, ...both(settings({})))).not.toThrow();
+    expect(canPlanPerFile(...both(s))).toBe(false);
   });
 });
 
 describe('isNormal', () => {
   it('accepts plain relative paths and refuses anything join() would change', async () => {
-    const { isNormal } = await import('../../src/discover.js');
+    const { isNormal } = await import('../../src/paths.js');
     for (const path of ['a', 'a/b.txt', '.env', 'a/.hidden/b', 'x..y/z', '...'])
       expect(isNormal(path), path).toBe(true);
     for (const path of ['', '/a', 'a/', './a', 'a/./b', '../a', 'a/../b', 'a//b', '..', '.'])

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConcurrency, normalizeOptions } from '../../src/settings.js';
-import { builtin } from '../../src/transforms/builtins.js';
+import { normalizeOptions } from '../../src/options/normalize.js';
+import { probeSite } from '../../src/options/probe.js';
 import { site, tempDir } from '../helpers.js';
 
 describe('normalizeOptions', () => {
@@ -76,17 +76,18 @@ describe('normalizeOptions', () => {
   });
 
   it('rejects a missing cwd, a missing out, and out together with inPlace', async () => {
-    await expect(normalizeOptions({ cwd: join(site, 'nope'), out: tempDir() })).rejects.toMatchObject({
+    const probe = async (options: object) => probeSite(await normalizeOptions(options));
+    await expect(probe({ cwd: join(site, 'nope'), out: tempDir() })).rejects.toMatchObject({
       code: 'ENOCWD',
     });
-    await expect(normalizeOptions({ cwd: join(site, 'index.html'), out: tempDir() })).rejects.toThrow(
+    await expect(probe({ cwd: join(site, 'index.html'), out: tempDir() })).rejects.toThrow(
       /is not a directory/,
     );
     await expect(normalizeOptions({ cwd: site })).rejects.toThrow(/Missing output directory/);
     await expect(normalizeOptions({ cwd: site, out: tempDir(), inPlace: true })).rejects.toThrow(
       /exclude each other/,
     );
-    await expect(normalizeOptions({ cwd: site, out: join(site, 'index.html') })).rejects.toThrow(
+    await expect(probe({ cwd: site, out: join(site, 'index.html') })).rejects.toThrow(
       /exists and is not a directory/,
     );
   });
@@ -106,18 +107,9 @@ describe('normalizeOptions', () => {
   });
 });
 
-describe('defaultConcurrency', () => {
-  it('keeps many files in flight for IO, fewer for CPU-bound transforms', () => {
-    expect(defaultConcurrency([[builtin('copy', {})]], true, 2)).toBe(256);
-    expect(defaultConcurrency([[builtin('copy', {})]], false, 2)).toBe(64);
-    expect(defaultConcurrency([[builtin('gzip', {})]], true, 2)).toBe(4);
-    expect(defaultConcurrency([[builtin('gzip', {})]], false, 1)).toBe(2);
-  });
-});
-
 describe('foldsCase', () => {
   it('is false on this case-sensitive file system, found without writing', async () => {
-    const { foldsCase } = await import('../../src/settings.js');
+    const { foldsCase } = await import('../../src/options/probe.js');
     const dir = tempDir();
     const { writeFileSync, readdirSync } = await import('node:fs');
     writeFileSync(join(dir, 'Name.txt'), '');

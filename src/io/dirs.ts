@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { GlobpipeError } from '../errors.js';
-import type { Io } from './io.js';
-import { isStaleTempName } from './temp-files.js';
+import { isStaleTempName } from './atomic.js';
+import type { IoPort } from './port.js';
 
 /**
  * Creates output directories once each, however many files land in them at
@@ -10,22 +10,22 @@ import { isStaleTempName } from './temp-files.js';
  * (`kill -9` leaves them; no partial file is ever at a final path).
  */
 export class DirMaker {
-  readonly #io: Io;
+  readonly #port: IoPort;
   readonly #check: (dir: string, realDir: string) => void;
   readonly #made = new Map<string, Promise<void>>();
 
   /** `check` sees each directory with its real path, and throws to refuse writing there. */
-  constructor(io: Io, check: (dir: string, realDir: string) => void = () => {}) {
-    this.#io = io;
+  constructor(port: IoPort, check: (dir: string, realDir: string) => void = () => {}) {
+    this.#port = port;
     this.#check = check;
   }
 
   ensure(dir: string): Promise<void> {
     let pending = this.#made.get(dir);
     if (pending === undefined) {
-      pending = this.#io
+      pending = this.#port
         .mkdir(dir)
-        .then(() => this.#io.realpath(dir))
+        .then(() => this.#port.realpath(dir))
         .then((real) => this.#check(dir, real))
         .then(() => this.#sweep(dir));
       this.#made.set(dir, pending);
@@ -38,9 +38,9 @@ export class DirMaker {
   }
 
   async #sweep(dir: string): Promise<void> {
-    const names = await this.#io.readdir(dir).catch(() => [] as string[]);
+    const names = await this.#port.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      if (isStaleTempName(name)) await this.#io.unlink(join(dir, name)).catch(() => {});
+      if (isStaleTempName(name)) await this.#port.unlink(join(dir, name)).catch(() => {});
     }
   }
 }

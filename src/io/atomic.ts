@@ -1,6 +1,13 @@
 import { renameSync, unlinkSync } from 'node:fs';
 import { sep } from 'node:path';
 
+/**
+ * Atomic outputs: every output is written to a temp file beside its target
+ * (same directory, so the final rename never crosses file systems) and renamed
+ * into place only once complete. This module names the temps and keeps track of
+ * the ones that exist, so an interrupted run can remove them.
+ */
+
 /** Every temp file carries this marker, so a later run (or a person) can recognise and remove it. */
 export const TEMP_MARKER = '.globpipe-tmp';
 
@@ -10,10 +17,7 @@ const runId = `${process.pid}-${Math.floor(Math.random() * 0xffffff)
   .padStart(6, '0')}`;
 let counter = 0;
 
-/**
- * A temp path in the target's own directory, so the final rename never crosses
- * file systems: `dir/.index.html.4242-a1b2c3-7.globpipe-tmp`.
- */
+/** `dir/.index.html.4242-a1b2c3-7.globpipe-tmp`: a temp path in the target's own directory. */
 export function tempPathFor(dest: string): string {
   const slash = dest.lastIndexOf(sep);
   // Keep the name under NAME_MAX (255) whatever the target's length.

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GlobpipeError } from './errors.js';
-import type { PreparedOutput } from './io/atomic-write.js';
+import { GlobpipeError } from '../errors.js';
+import type { TempPair } from '../io/port.js';
 
 /** Lives in cwd while an in-place run goes; never globbed. */
 export const JOURNAL_NAME = '.globpipe-journal.jsonl';
@@ -120,9 +120,9 @@ export class Journal {
   }
 
   /** Appends one line (O_APPEND: concurrent files never interleave their lines). */
-  async record(path: string, outputs: readonly PreparedOutput[]): Promise<void> {
+  async record(path: string, renames: readonly TempPair[]): Promise<void> {
     if (this.#handle === undefined) return;
-    const record: Record = { path, renames: outputs.map((output) => [output.temp, output.dest] as const) };
+    const record: Record = { path, renames };
     await this.#handle.write(`${JSON.stringify(record)}\n`);
     if (this.#fsync) await this.#handle.datasync();
   }

@@ -1,0 +1,140 @@
+import { performance } from 'node:perf_hooks';
+import { type IoFailure, ioFailure } from '../../errors.js';
+import { arenaBytes, copyFile, type OutputData, readInto, renameAll, SidedError, writeTemps } from './ops.js';
+import { DEFERRED, FAILED, LARGE, NO_MODE, type Reply, type Request, splitNames } from './protocol.js';
+
+/** Per-file sizes, times and errors of one request, as the files go. */
+class Tally {
+  readonly sizes: Float64Array;
+  readonly micros: Float64Array;
+  readonly errors: Record<number, IoFailure> = {};
+
+  constructor(count: number) {
+    this.sizes = new Float64Array(count);
+    this.micros = new Float64Array(count);
+  }
+
+  /** Runs file i's step, recording its size (or failure) and the time it took. */
+  step(i: number, run: () => number): void {
+    const started = performance.now();
+    try {
+      this.sizes[i] = run();
+    } catch (error) {
+      this.sizes[i] = FAILED;
+      this.errors[i] =
+        error instanceof SidedError ? ioFailure(error.cause, error.side) : ioFailure(error, 'write');
+    }
+    this.micros[i] = (this.micros[i] as number) + (performance.now() - started) * 1000;
+  }
+
+  /** Names that do not split into what the request says it holds: every file fails. */
+  refuse(): Reply {
+    this.sizes.fill(FAILED);
+    for (let i = 0; i < this.sizes.length; i += 1) {
+      this.errors[i] = { code: 'EINVAL', message: 'a path in the request holds a NUL byte', side: 'write' };
+    }
+    return this;
+  }
+}
+
+function copy(request: Extract<Request, { op: 'copy' }>): Reply {
+  const tally = new Tally(request.count);
+  const names = splitNames(request.names, 3 * request.count);
+  if (names === undefined) return tally.refuse();
+  const mtimes = new Float64Array(request.count);
+  const modes = new Float64Array(request.count);
+  for (let i = 0; i < request.count; i += 1) {
+    tally.step(i, () => {
+      const dest = request.commit ? (names[3 * i + 2] as string) : null;
+      const copied = copyFile(names[3 * i] as string, names[3 * i + 1] as string, dest, request.fsync);
+      mtimes[i] = copied.mtimeMs;
+      modes[i] = copied.mode;
+      return copied.size;
+    });
+  }
+  return { sizes: tally.sizes, micros: tally.micros, errors: tally.errors, mtimes, modes };
+}
+
+/** One file at a time (one descriptor: a request never holds many when descriptors run short). */
+function read(request: Extract<Request, { op: 'read' }>): Reply {
+  const tally = new Tally(request.count);
+  const paths = splitNames(request.paths, request.count);
+  if (paths === undefined) return tally.refuse();
+  const lengths = new Float64Array(request.count);
+  const mtimes = new Float64Array(request.count);
+  const modes = new Float64Array(request.count);
+  const offsets = new Float64Array(request.count);
+  let total = 0;
+  for (let i = 0; i < request.count; i += 1) {
+    tally.step(i, () => {
+      const file = readInto(paths[i] as string, total, request.limit, request.cap);
+      lengths[i] = file.size;
+      mtimes[i] = file.mtimeMs;
+      modes[i] = file.mode;
+      if (file.read === 'large') return LARGE;
+      if (file.read === 'deferred') return DEFERRED;
+      offsets[i] = total;
+      total += file.read;
+      return file.read;
+    });
+  }
+  // A copy of exactly the bytes read, in its own ArrayBuffer: it is transferred to the main thread.
+  const data = new ArrayBuffer(total);
+  new Uint8Array(data).set(arenaBytes(total));
+  return { sizes: tally.sizes, micros: tally.micros, errors: tally.errors, lengths, mtimes, modes, offsets, data };
+}
+
+function write(request: Extract<Request, { op: 'write' }>): Reply {
+  const count = request.counts.length;
+  const tally = new Tally(count);
+  const names = splitNames(request.names, 2 * request.counts.reduce((sum, n) => sum + n, 0));
+  if (names === undefined) return tally.refuse();
+  let k = 0;
+  for (let i = 0; i < count; i += 1) {
+    const outputs: OutputData[] = [];
+    for (let n = request.counts[i] as number; n > 0; n -= 1, k += 1) {
+      const start = k === 0 ? 0 : (request.ends[k - 1] as number);
+      outputs.push({
+        temp: names[2 * k] as string,
+        dest: names[2 * k + 1] as string,
+        data: new Uint8Array(request.data, start, (request.ends[k] as number) - start),
+      });
+    }
+    const mode = request.modes[i] as number;
+    tally.step(i, () => writeTemps(outputs, mode === NO_MODE ? null : mode, request.fsync, request.commit));
+  }
+  return tally;
+}
+
+function rename(request: Extract<Request, { op: 'rename' }>): Reply {
+  const count = request.counts.length;
+  const tally = new Tally(count);
+  const names = splitNames(request.names, 2 * request.counts.reduce((sum, n) => sum + n, 0));
+  if (names === undefined) return tally.refuse();
+  let k = 0;
+  for (let i = 0; i < count; i += 1) {
+    const pairs: [string, string][] = [];
+    for (let n = request.counts[i] as number; n > 0; n -= 1, k += 1) {
+      pairs.push([names[2 * k] as string, names[2 * k + 1] as string]);
+    }
+    tally.step(i, () => {
+      renameAll(pairs, request.fsync);
+      return 0;
+    });
+  }
+  return tally;
+}
+
+/** Runs a request in an IO worker, file after file, with synchronous calls. */
+export function handle(request: Request): Reply {
+  switch (request.op) {
+    case 'copy':
+      return copy(request);
+    case 'read':
+      return read(request);
+    case 'write':
+      return write(request);
+    case 'rename':
+      return rename(request);
+  }
+}

@@ -1,0 +1,42 @@
+import type { IoPort } from '../io/port.js';
+import type { ResolvedTransform } from '../transforms/resolved.js';
+import type { GlobpipeEvent, RunOptions } from '../types.js';
+
+/**
+ * Everything below the public API works from this: the user's options,
+ * validated once, defaults filled and rules derived (`sequential` is
+ * concurrency 1, `inPlace` means out = cwd). Nothing here has touched the file
+ * system; what it is like there (probe.ts) and how files will run
+ * (run/strategy.ts) are decided later, from this.
+ */
+export interface Settings {
+  readonly cwd: string;
+  readonly patterns: readonly string[];
+  readonly out: string;
+  readonly inPlace: boolean;
+  /** Each stage: one transform, or several that fan out. */
+  readonly stages: readonly (readonly ResolvedTransform[])[];
+  /** Every path from the first stage to the last: one output per chain. */
+  readonly chains: readonly (readonly ResolvedTransform[])[];
+  readonly ext: string | undefined;
+  /** User ignores plus the output directory when it lies inside `cwd`, and the in-place journal. */
+  readonly ignore: readonly string[];
+  readonly dot: boolean;
+  readonly followSymlinks: boolean;
+  /** Files in flight as the user asked; undefined lets run/strategy.ts choose from the work. */
+  readonly concurrency: number | undefined;
+  readonly dryRun: boolean;
+  readonly maxErrors: number;
+  readonly fsync: boolean;
+  readonly skipExisting: boolean;
+  readonly ifNewer: boolean;
+  /** Finish an interrupted in-place run from its journal. */
+  readonly resume: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly onEvent: (event: GlobpipeEvent) => void;
+  /** A port given by a test (faults injected); undefined: the real file system. */
+  readonly port: IoPort | undefined;
+  /** An executor forced by a test (the parity suite); undefined: run/strategy.ts chooses. */
+  readonly executor: RunOptions['executor'];
+  readonly probe: RunOptions['probe'];
+}

@@ -1,0 +1,141 @@
+import type { Entry } from '../discover.js';
+import { abortedError, fileError, GlobpipeError } from '../errors.js';
+import type { TempRegistry } from '../io/atomic.js';
+import type { DirMaker } from '../io/dirs.js';
+import type { IoPort } from '../io/port.js';
+import type { Site } from '../options/probe.js';
+import type { Settings } from '../options/settings.js';
+import { type OutputTarget, type PlannedFile, planOutputs } from '../plan/outputs.js';
+import { SkipFile } from '../transforms/skip.js';
+import type { FileResult } from '../types.js';
+import type { Journal } from './journal.js';
+
+/**
+ * The per-file core: what every executor shares. A file is admitted (or
+ * settled at once: a link not followed, a special file, a skip, a dry run),
+ * goes through the steps of steps.ts, and ends as exactly one FileResult built
+ * here.
+ */
+
+/** What every file shares within one run. */
+export interface JobContext {
+  readonly settings: Settings;
+  readonly site: Site;
+  readonly port: IoPort;
+  readonly dirs: DirMaker;
+  readonly temps: TempRegistry;
+  readonly signal: AbortSignal;
+  /** In-place runs only: what is done, so an interrupted run can be resumed. */
+  readonly journal: Journal | undefined;
+}
+
+/** A file's result but for its path and time. */
+export type Fields = Omit<FileResult, 'input' | 'ms'>;
+
+export function result(entry: Entry, fields: Fields, ms: number): FileResult {
+  return { input: entry.path, ms: Math.round(ms * 1000) / 1000, ...fields };
+}
+
+export function written(
+  job: PlannedFile,
+  bytesIn: number,
+  bytesOut: number,
+  details?: Readonly<Record<string, number>>,
+): Fields {
+  return {
+    outputs: job.targets.map((t) => t.relative),
+    status: 'written',
+    bytesIn,
+    bytesOut,
+    ...(details === undefined ? {} : { details }),
+  };
+}
+
+function skipped(reason: string, outputs: string[] = []): Fields {
+  return { outputs, status: 'skipped', bytesIn: 0, bytesOut: 0, reason };
+}
+
+/**
+ * What an error thrown while processing a file makes of it: skipped (a
+ * transform's SkipFile, with no outputs) or failed (naming the outputs it did
+ * not write). Errors that carry no side are the input's.
+ */
+export function failed(job: PlannedFile, error: unknown, ctx: JobContext): Fields {
+  if (error instanceof SkipFile) return skipped(error.message);
+  const failure = ctx.signal.aborted
+    ? abortedError(error)
+    : fileError(error, { input: job.entry.path, output: job.entry.path, side: 'read' });
+  return {
+    outputs: job.targets.map((t) => t.relative),
+    status: 'failed',
+    bytesIn: 0,
+    bytesOut: 0,
+    error: { code: failure.code, message: failure.message },
+  };
+}
+
+/**
+ * A match as a job, or its result when it needs no IO: a symlink that is not
+ * followed (or is broken), a special file, a file the resumed run finished, an
+ * output that exists (--skip-existing, --if-newer), a dry run.
+ */
+export async function admit(entry: Entry, ctx: JobContext): Promise<PlannedFile | Fields> {
+  let targets: OutputTarget[] = [];
+  try {
+    if (entry.kind === 'symlink') {
+      if (!ctx.settings.followSymlinks)
+        return skipped('symbolic link (not followed without --follow-symlinks)');
+      // The glob followed it and could only lstat it: its target is missing, or it loops.
+      throw await brokenLink(entry, ctx.port);
+    }
+    if (entry.kind === 'other') {
+      throw new GlobpipeError(
+        'ENOTFILE',
+        `not a regular file: it ${entry.special ?? 'is not a regular file'}`,
+      );
+    }
+    if (ctx.journal?.isDone(entry.path)) return skipped('finished by the interrupted run (--resume)');
+    targets = planOutputs(entry, ctx.settings);
+    const outputs = targets.map((t) => t.relative);
+    const skipReason = await whySkip(entry, targets, ctx);
+    if (skipReason !== undefined) return skipped(skipReason, outputs);
+    if (ctx.settings.dryRun) return { outputs, status: 'planned', bytesIn: 0, bytesOut: 0 };
+    return { entry, targets };
+  } catch (error) {
+    return failed({ entry, targets }, error, ctx);
+  }
+}
+
+export function isPlanned(admitted: PlannedFile | Fields): admitted is PlannedFile {
+  return 'entry' in admitted;
+}
+
+async function brokenLink(entry: Entry, port: IoPort): Promise<GlobpipeError> {
+  const target = await port.readlink(entry.absolutePath).catch(() => '?');
+  const code = await port.stat(entry.absolutePath).then(
+    () => 'OK',
+    (error: NodeJS.ErrnoException) => error.code,
+  );
+  if (code === 'ELOOP')
+    return new GlobpipeError('ESYMLINK', `symbolic link loop: \`${target}\` leads back to itself`);
+  if (code === 'OK') return new GlobpipeError('EREAD', 'symbolic link changed while the run went on');
+  return new GlobpipeError('ESYMLINK', `dangling symbolic link: its target \`${target}\` does not exist`);
+}
+
+async function whySkip(
+  entry: Entry,
+  targets: readonly OutputTarget[],
+  ctx: JobContext,
+): Promise<string | undefined> {
+  const { settings, port } = ctx;
+  if (!settings.skipExisting && !settings.ifNewer) return undefined;
+  const inputTime = settings.ifNewer ? (await port.stat(entry.absolutePath)).mtimeMs : 0;
+  for (const target of targets) {
+    const existing = await port.stat(target.absolute).catch(() => undefined);
+    if (existing === undefined) return undefined;
+    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= inputTime) return undefined;
+  }
+  return settings.skipExisting
+    ? 'output exists (--skip-existing)'
+    : 'output is newer than input (--if-newer)';
+}

@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks';
+import { DiscoverError, discover, type Entry } from '../discover.js';
+import { describeCause, GlobpipeError } from '../errors.js';
+import { nodePort } from '../io/fs.js';
+import type { IoPort } from '../io/port.js';
+import { probeSite, type Site } from '../options/probe.js';
+import type { Settings } from '../options/settings.js';
+import { checkOverwritesByIdentity, checkPlan } from '../plan/checks.js';
+import { canPlanPerFile, checkPatterns, type PlannedFile, planOutputs } from '../plan/outputs.js';
+import { SummaryBuilder } from '../report/summary.js';
+import type { Summary } from '../types.js';
+import { FileQueue } from './queue.js';
+import { chooseStrategy } from './strategy.js';
+
+/** Runs the pipeline: checks, glob, a bounded queue of executors, summary. */
+export async function runPipeline(settings: Settings): Promise<Summary> {
+  const started = performance.now();
+  const site = await probeSite(settings);
+  checkPatterns(settings);
+  const strategy = chooseStrategy(settings);
+  const port = settings.port ?? nodePort();
+  // Workers boot while the glob starts: one for files one at a time, every one for batches.
+  port.warm(strategy.executor === 'batch' ? strategy.concurrency : 1);
+  const stats = new SummaryBuilder();
+  const queue = new FileQueue(settings, site, port, strategy, stats);
+  try {
+    await queue.feed(matches(settings, site, port, stats));
+  } catch (error) {
+    queue.clear();
+    await queue.drain();
+    if (!(error instanceof DiscoverError)) {
+      await queue.close();
+      throw error;
+    }
+    stats.addFailure({
+      path: error.path,
+      code: 'EGLOB',
+      message: `cannot read: ${describeCause(error.cause)}`,
+    });
+  }
+  await queue.drain();
+  await queue.close();
+  return stats.build({
+    cwd: settings.cwd,
+    out: settings.out,
+    elapsedMs: performance.now() - started,
+    concurrency: strategy.concurrency,
+    dryRun: settings.dryRun,
+    interrupted: queue.interrupted,
+  });
+}
+
+/**
+ * Every match, in glob order, in chunks. When outputs can't be planned file by
+ * file (plan/outputs.ts), the whole glob is collected and checked first, so a
+ * bad plan writes nothing.
+ */
+async function* matches(
+  settings: Settings,
+  site: Site,
+  port: IoPort,
+  stats: SummaryBuilder,
+): AsyncGenerator<Entry[]> {
+  const found = discover(settings, {
+    onMatch(entry) {
+      stats.matched += 1;
+      settings.onEvent({ type: 'match', path: entry.path, matched: stats.matched });
+    },
+    onEnd() {
+      settings.onEvent({ type: 'glob-end', matched: stats.matched });
+    },
+    onLoop(path, target) {
+      stats.addFailure({
+        path,
+        code: 'ESYMLINK',
+        message: `symbolic link loop: leads back to \`${target}\`, not descended`,
+      });
+    },
+  });
+  if (canPlanPerFile(settings, site)) {
+    yield* found;
+    return;
+  }
+  const collected: Entry[] = [];
+  for await (const chunk of found) for (const entry of chunk) collected.push(entry);
+  const plans: PlannedFile[] = [];
+  for (const entry of collected) {
+    if (entry.kind !== 'file') continue;
+    try {
+      plans.push({ entry, targets: planOutputs(entry, settings) });
+    } catch (error) {
+      // A rename that fails is that file's failure, reported when it runs; a path outside `out` is a usage error.
+      if (error instanceof GlobpipeError && error.code === 'EOUTSIDE') throw error;
+    }
+  }
+  checkPlan(plans, settings, site);
+  await checkOverwritesByIdentity(plans, settings, site, port);
+  yield collected;
+}

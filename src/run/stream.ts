@@ -1,0 +1,154 @@
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileError, transformError } from '../errors.js';
+import { tempPathFor } from '../io/atomic.js';
+import type { FileMeta } from '../io/port.js';
+import type { OutputTarget, PlannedFile } from '../plan/outputs.js';
+import { tee, toStream } from '../transforms/execute.js';
+import type { ResolvedTransform } from '../transforms/resolved.js';
+import { notesOf } from '../transforms/skip.js';
+import type { FileInfo } from '../types.js';
+import { type Fields, failed, type JobContext, written } from './job.js';
+import { commitOutputs, fileInfo } from './steps.js';
+
+/**
+ * The stream executor, for files too large to read whole (run/strategy.ts):
+ * one read stream, teed to every chain, each piped into its own temp file;
+ * once all are complete they are renamed into place together (commitOutputs).
+ */
+export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobContext): Promise<Fields> {
+  const notes = {};
+  const prepared: Prepared[] = [];
+  try {
+    const file = fileInfo(job.entry, meta, notes);
+    const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared);
+    const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
+    await commitOutputs(
+      job,
+      prepared.map(({ temp, dest }) => [temp, dest] as const),
+      ctx,
+    );
+    return written(job, bytesIn, bytesOut, notesOf(notes));
+  } catch (error) {
+    for (const { temp } of prepared) {
+      await ctx.port.unlink(temp).catch(() => {});
+      ctx.temps.delete(temp);
+    }
+    return failed(job, error, ctx);
+  }
+}
+
+function closed(stream: Readable | Writable): Promise<void> {
+  if (stream.closed || !stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
+type Origin = 'read' | 'write' | ResolvedTransform;
+
+/** A complete result in a temp file beside its destination, not yet visible there. */
+interface Prepared {
+  readonly temp: string;
+  readonly dest: string;
+  readonly bytes: number;
+}
+
+async function streamBranches(
+  job: PlannedFile,
+  file: FileInfo,
+  targets: readonly OutputTarget[],
+  meta: FileMeta,
+  ctx: JobContext,
+  prepared: Prepared[],
+): Promise<number> {
+  if (targets.length > 1 && targets.some((target) => target.chain.some((t) => t.spawnsChild === true))) {
+    // Branches that run child processes go one after another (each reading the file again),
+    // so a file never has more than one child: children stay <= --concurrency.
+    let bytesIn = 0;
+    for (const target of targets) bytesIn = await streamBranches(job, file, [target], meta, ctx, prepared);
+    return bytesIn;
+  }
+  // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
+  const origin = new WeakMap<object, Origin>();
+  const tag = <S extends Readable | Writable>(stream: S, label: Origin): S => {
+    stream.on('error', (error: unknown) => {
+      if (typeof error === 'object' && error !== null && !origin.has(error)) origin.set(error, label);
+    });
+    return stream;
+  };
+  const chains = targets.map((target) =>
+    target.chain.map((t) => {
+      try {
+        return tag(toStream(t, file), t);
+      } catch (error) {
+        throw transformError(error, t.name);
+      }
+    }),
+  );
+  const input = job.entry.path;
+  let source: Readable;
+  try {
+    source = tag(await ctx.port.openReadStream(job.entry.absolutePath), 'read');
+  } catch (error) {
+    for (const stage of chains.flat()) stage.destroy();
+    throw fileError(error, { input, output: input, side: 'read' });
+  }
+  const branches: Readable[] = targets.length === 1 ? [source] : tee(source, targets.length);
+  const outcomes = await Promise.allSettled(
+    targets.map((target, i) =>
+      toTemp(target.absolute, branches[i] as Readable, chains[i] ?? [], meta, ctx, (sink) =>
+        tag(sink, 'write'),
+      ),
+    ),
+  );
+  // A failed pipeline destroys its streams, but their descriptors close a moment later: wait, so
+  // that when the file's result is out, it holds nothing open.
+  // Only our own file stream: a user's Duplex may never emit 'close' (emitClose: false).
+  await closed(source);
+  for (const outcome of outcomes) if (outcome.status === 'fulfilled') prepared.push(outcome.value);
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === 'fulfilled') continue;
+    const error: unknown = outcome.reason;
+    const culprit = typeof error === 'object' && error !== null ? origin.get(error) : undefined;
+    const output = (targets[i] as OutputTarget).absolute;
+    if (culprit === 'read') throw fileError(error, { input, output, side: 'read' });
+    if (culprit !== undefined && culprit !== 'write') throw transformError(error, culprit.name);
+    throw fileError(error, { input, output, side: 'write' });
+  }
+  return (source as Readable & { bytesRead?: number }).bytesRead ?? file.size;
+}
+
+/**
+ * Pipes `source` through `stages` into a fresh temp file beside `dest`. On any
+ * failure the temp is removed and the error rethrown; `dest` is never touched.
+ */
+async function toTemp(
+  dest: string,
+  source: Readable,
+  stages: readonly NodeJS.ReadWriteStream[],
+  meta: FileMeta,
+  ctx: JobContext,
+  onSink: (sink: Writable) => void,
+): Promise<Prepared> {
+  const { port, temps, settings } = ctx;
+  const temp = tempPathFor(dest);
+  temps.add(temp);
+  // In place, a result keeps its input's exact mode (through open's `mode` the umask would apply).
+  const mode = settings.inPlace ? meta.mode : undefined;
+  try {
+    const sink = await port.openWriteStream(temp, { mode, flush: settings.fsync });
+    onSink(sink);
+    try {
+      await pipeline([source, ...stages, sink], { signal: ctx.signal });
+    } finally {
+      // Its descriptor closes after the pipeline settles: wait for it, so no descriptor outlives the file.
+      if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+    }
+    if (mode !== undefined) await port.chmod(temp, mode);
+    ctx.signal.throwIfAborted();
+    return { temp, dest, bytes: (sink as Writable & { bytesWritten: number }).bytesWritten };
+  } catch (error) {
+    await port.unlink(temp).catch(() => {});
+    temps.delete(temp);
+    throw error;
+  }
+}

@@ -1,0 +1,76 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { GlobpipeError, type GlobpipeEvent, run } from '../../src/index.js';
+import { readTree, site, siteFiles, tempDir } from '../helpers.js';
+
+describe('run()', () => {
+  it('does what the CLI does and returns the typed summary', async () => {
+    const out = tempDir();
+    const summary = await run({ cwd: site, out, transforms: ['gzip'], concurrency: 3 });
+    const inputs = siteFiles();
+    expect(summary).toMatchObject({
+      matched: inputs.size,
+      written: inputs.size,
+      failed: 0,
+      concurrency: 3,
+      interrupted: false,
+    });
+    expect(summary.failures).toEqual([]);
+    for (const [path, content] of inputs)
+      expect(gunzipSync(readTree(out).get(`${path}.gz`) as Buffer)).toEqual(content);
+  });
+
+  it('reports progress as events: a match per file, the end of the glob, a result per file', async () => {
+    const events: GlobpipeEvent[] = [];
+    const summary = await run({ cwd: site, out: tempDir(), onEvent: (event) => events.push(event) });
+    const matches = events.filter((e) => e.type === 'match');
+    const files = events.filter((e) => e.type === 'file');
+    expect(matches).toHaveLength(summary.matched);
+    expect(files).toHaveLength(summary.matched);
+    expect(events.filter((e) => e.type === 'glob-end')).toEqual([
+      { type: 'glob-end', matched: summary.matched },
+    ]);
+  });
+
+  it('rejects bad options with a GlobpipeError naming the value, before writing anything', async () => {
+    const out = join(tempDir(), 'out');
+    await expect(run({ cwd: site, out, concurrency: 0 })).rejects.toThrow(
+      'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)',
+    );
+    await expect(run({ cwd: site, out, transforms: ['nope'] })).rejects.toMatchObject({
+      code: 'ENOTRANSFORM',
+    });
+    await expect(run({ cwd: site })).rejects.toBeInstanceOf(GlobpipeError);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('planning checks', () => {
+  it('two inputs mapping to one output (after --ext) fail before anything is written', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'a.md'), 'a');
+    writeFileSync(join(cwd, 'a.txt'), 'a');
+    writeFileSync(join(cwd, 'b.md'), 'b');
+    const out = join(tempDir(), 'out');
+    await expect(run({ cwd, out, ext: '.html' })).rejects.toMatchObject({
+      code: 'ECOLLISION',
+      message: '`a.md` and `a.txt` would both be written to `a.html`',
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an output over an input without in-place fails before anything is written', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'a.txt'), 'a');
+    await expect(run({ cwd, out: cwd })).rejects.toMatchObject({ code: 'EOVERWRITE' });
+    const summary = await run({
+      cwd,
+      inPlace: true,
+      transforms: [{ name: 'up', buffer: (c) => c.toString().toUpperCase() }],
+    });
+    expect(summary.written).toBe(1);
+    expect(readTree(cwd)).toEqual(new Map([['a.txt', Buffer.from('A')]]));
+  });
+});
