@@ -84,8 +84,8 @@ export function ioFailure(error: unknown, side: 'read' | 'write'): IoFailure {
 }
 
 /** A worker that died (or a message that could not reach it): every file it held fails with this. */
-export function workerFailure(error: Error): IoFailure {
-  return { code: 'EWORKER', message: error.message, side: 'write' };
+export function workerFailure(error: Error, side: 'read' | 'write'): IoFailure {
+  return { code: 'EWORKER', message: error.message, side };
 }
 
 const syscallMessages: Record<string, string> = {

@@ -29,6 +29,8 @@ export interface Fault {
   readonly name?: string | RegExp;
   /** The file fails with this errno code (ENOSPC, EMFILE, ENOENT…). */
   readonly code?: string;
+  /** Which side the failure is on; by default the op's (read for read and copy, write for the rest). */
+  readonly side?: 'read' | 'write';
   /** openWriteStream: the stream fails with `code` once this many bytes have gone in. */
   readonly afterBytes?: number;
   /** Runs before the call goes on (an abort, a worker's death…). */
@@ -82,7 +84,7 @@ export function faultyPort(faults: Fault[], inner: IoPort = nodePort()): IoPort 
   };
   const failure = (op: Op, fault: Fault, path: string, dest?: string): IoFailure => {
     const error = errno(fault.code as string, path);
-    return { code: fault.code, message: error.message, path, dest, side: sides[op] };
+    return { code: fault.code, message: error.message, path, dest, side: fault.side ?? sides[op] };
   };
 
   /** A list call: faulted files fail alone, the rest go through in one call. */

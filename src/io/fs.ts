@@ -30,6 +30,7 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
           return some.map((_, i) => readOutcome(reply, i));
         },
         () => [],
+        'read',
       ),
     copy: (items, { fsync, commit }) =>
       isolating(
@@ -40,6 +41,7 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
           return some.map((_, i) => metaOutcome(reply, i));
         },
         (item) => [item.temp],
+        'write',
       ),
     write: (items, { fsync, commit }) =>
       isolating(
@@ -50,6 +52,7 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
           return some.map((_, i) => outcome(reply, i, { size: reply.sizes[i] as number }));
         },
         (item) => item.outputs.map((output) => output.temp),
+        'write',
       ),
     rename: async (items, { fsync }) => {
       const names = joinNames(items.flatMap((pairs) => pairs.flatMap((pair) => [...pair])));
@@ -102,18 +105,19 @@ async function isolating<I, O>(
   items: readonly I[],
   call: (items: readonly I[]) => Promise<O[]>,
   temps: (item: I) => string[],
+  side: 'read' | 'write',
 ): Promise<O[]> {
   try {
     return await call(items);
   } catch (error) {
     await Promise.all(items.flatMap(temps).map((temp) => fsp.unlink(temp).catch(() => {})));
-    if (items.length === 1) return [{ ok: false, ms: 0, error: workerFailure(error as Error) } as O];
-    return (await Promise.all(items.map((item) => isolating([item], call, temps)))).flat();
+    if (items.length === 1) return [{ ok: false, ms: 0, error: workerFailure(error as Error, side) } as O];
+    return (await Promise.all(items.map((item) => isolating([item], call, temps, side)))).flat();
   }
 }
 
 function died(error: Error, count: number): Reply {
-  const errors = Object.fromEntries(Array.from({ length: count }, (_, i) => [i, workerFailure(error)]));
+  const errors = Object.fromEntries(Array.from({ length: count }, (_, i) => [i, workerFailure(error, 'write')]));
   return { sizes: new Float64Array(count).fill(FAILED), micros: new Float64Array(count), errors };
 }
 
