@@ -5,7 +5,7 @@ import { workerFailure } from '../errors.js';
 import { openRegular } from './open.js';
 import type { CopyItem, FileMeta, IoPort, Outcome, ReadOutcome, WriteItem } from './port.js';
 import { retryOnFdExhaustion } from './retry.js';
-import { sharedPool, type WorkerPool } from './worker/pool.js';
+import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
 import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request } from './worker/protocol.js';
 
 /**
@@ -97,27 +97,33 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
 }
 
 /**
- * Runs `call` on every item at once; if the worker dies under it, its temps are removed
- * and each item is tried again alone, so the file that kills a worker fails by itself
- * instead of taking the rest of its batch along.
+ * Runs `call` on every item at once. If the worker dies under it, its temps are removed and
+ * the call is made again: as it was when it had only waited behind the call that killed the
+ * worker; else each item alone, so the file that kills a worker fails by itself instead of
+ * taking the rest of its batch along.
  */
 async function isolating<I, O>(
   items: readonly I[],
   call: (items: readonly I[]) => Promise<O[]>,
   temps: (item: I) => string[],
   side: 'read' | 'write',
+  retries = 3,
 ): Promise<O[]> {
   try {
     return await call(items);
   } catch (error) {
+    if (!(error instanceof WorkerExit)) throw error;
     await Promise.all(items.flatMap(temps).map((temp) => fsp.unlink(temp).catch(() => {})));
-    if (items.length === 1) return [{ ok: false, ms: 0, error: workerFailure(error as Error, side) } as O];
-    return (await Promise.all(items.map((item) => isolating([item], call, temps, side)))).flat();
+    if (!error.started && retries > 0) return isolating(items, call, temps, side, retries - 1);
+    if (items.length === 1) return [{ ok: false, ms: 0, error: workerFailure(error, side) } as O];
+    return (await Promise.all(items.map((item) => isolating([item], call, temps, side, retries)))).flat();
   }
 }
 
 function died(error: Error, count: number): Reply {
-  const errors = Object.fromEntries(Array.from({ length: count }, (_, i) => [i, workerFailure(error, 'write')]));
+  const errors = Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [i, workerFailure(error, 'write')]),
+  );
   return { sizes: new Float64Array(count).fill(FAILED), micros: new Float64Array(count), errors };
 }
 
@@ -142,7 +148,8 @@ function metaOutcome(reply: Reply, i: number): Outcome<FileMeta> {
 function readOutcome(reply: Reply, i: number): ReadOutcome {
   const size = reply.sizes[i] as number;
   if (size === DEFERRED) return outcome(reply, i, { state: 'deferred' as const });
-  if (size === LARGE) return outcome(reply, i, { state: 'large' as const, ...meta(reply, i, reply.lengths?.[i] ?? 0) });
+  if (size === LARGE)
+    return outcome(reply, i, { state: 'large' as const, ...meta(reply, i, reply.lengths?.[i] ?? 0) });
   const data =
     size === FAILED ? Buffer.alloc(0) : Buffer.from(reply.data as ArrayBuffer, reply.offsets?.[i] ?? 0, size);
   return outcome(reply, i, { state: 'read' as const, data, ...meta(reply, i, size) });

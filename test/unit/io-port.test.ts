@@ -184,4 +184,20 @@ describe('a worker that dies', () => {
     const [again] = await crashing.read([join(src, 'a')], { limit: 100, cap: 100 });
     expect(again).toMatchObject({ ok: true, state: 'read' });
   });
+
+  it('sends again the calls that were only queued behind the one that killed it', async () => {
+    // One worker: the second and third calls wait behind the first, which kills it.
+    const crashing = nodePort(
+      new WorkerPool({ size: 1, script: new URL('../crashing-worker.cjs', import.meta.url) }),
+    );
+    const dir = tempDir();
+    for (const name of ['crash-me', 'x', 'y']) writeFileSync(join(dir, name), name);
+    const bounds = { limit: 100, cap: 100 };
+    const [crashed, x, y] = await Promise.all(
+      ['crash-me', 'x', 'y'].map((name) => crashing.read([join(dir, name)], bounds)),
+    );
+    expect(crashed?.[0]).toMatchObject({ ok: false, error: { code: 'EWORKER', side: 'read' } });
+    expect(x?.[0]).toMatchObject({ ok: true, state: 'read', size: 1 });
+    expect(y?.[0]).toMatchObject({ ok: true, state: 'read', size: 1 });
+  });
 });

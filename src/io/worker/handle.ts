@@ -81,25 +81,42 @@ function read(request: Extract<Request, { op: 'read' }>): Reply {
   // A copy of exactly the bytes read, in its own ArrayBuffer: it is transferred to the main thread.
   const data = new ArrayBuffer(total);
   new Uint8Array(data).set(arenaBytes(total));
-  return { sizes: tally.sizes, micros: tally.micros, errors: tally.errors, lengths, mtimes, modes, offsets, data };
+  return {
+    sizes: tally.sizes,
+    micros: tally.micros,
+    errors: tally.errors,
+    lengths,
+    mtimes,
+    modes,
+    offsets,
+    data,
+  };
+}
+
+/** Each file's temp, dest pairs (`counts[i]` of them for file i), or undefined when the names do not split. */
+function pairsByFile(names: string, counts: Uint32Array): (readonly [string, string])[][] | undefined {
+  const split = splitNames(names, 2 * counts.reduce((sum, n) => sum + n, 0));
+  if (split === undefined) return undefined;
+  let k = 0;
+  return Array.from(counts, (count) =>
+    Array.from({ length: count }, () => {
+      k += 1;
+      return [split[2 * k - 2] as string, split[2 * k - 1] as string] as const;
+    }),
+  );
 }
 
 function write(request: Extract<Request, { op: 'write' }>): Reply {
-  const count = request.counts.length;
-  const tally = new Tally(count);
-  const names = splitNames(request.names, 2 * request.counts.reduce((sum, n) => sum + n, 0));
-  if (names === undefined) return tally.refuse();
+  const tally = new Tally(request.counts.length);
+  const files = pairsByFile(request.names, request.counts);
+  if (files === undefined) return tally.refuse();
   let k = 0;
-  for (let i = 0; i < count; i += 1) {
-    const outputs: OutputData[] = [];
-    for (let n = request.counts[i] as number; n > 0; n -= 1, k += 1) {
+  for (const [i, pairs] of files.entries()) {
+    const outputs: OutputData[] = pairs.map(([temp, dest]) => {
       const start = k === 0 ? 0 : (request.ends[k - 1] as number);
-      outputs.push({
-        temp: names[2 * k] as string,
-        dest: names[2 * k + 1] as string,
-        data: new Uint8Array(request.data, start, (request.ends[k] as number) - start),
-      });
-    }
+      const end = request.ends[k++] as number;
+      return { temp, dest, data: new Uint8Array(request.data, start, end - start) };
+    });
     const mode = request.modes[i] as number;
     tally.step(i, () => writeTemps(outputs, mode === NO_MODE ? null : mode, request.fsync, request.commit));
   }
@@ -107,16 +124,10 @@ function write(request: Extract<Request, { op: 'write' }>): Reply {
 }
 
 function rename(request: Extract<Request, { op: 'rename' }>): Reply {
-  const count = request.counts.length;
-  const tally = new Tally(count);
-  const names = splitNames(request.names, 2 * request.counts.reduce((sum, n) => sum + n, 0));
-  if (names === undefined) return tally.refuse();
-  let k = 0;
-  for (let i = 0; i < count; i += 1) {
-    const pairs: [string, string][] = [];
-    for (let n = request.counts[i] as number; n > 0; n -= 1, k += 1) {
-      pairs.push([names[2 * k] as string, names[2 * k + 1] as string]);
-    }
+  const tally = new Tally(request.counts.length);
+  const files = pairsByFile(request.names, request.counts);
+  if (files === undefined) return tally.refuse();
+  for (const [i, pairs] of files.entries()) {
     tally.step(i, () => {
       renameAll(pairs, request.fsync);
       return 0;

@@ -17,6 +17,20 @@ function locateWorker(): URL {
   return new URL(`${root}/dist/io/worker.cjs`);
 }
 
+/**
+ * A worker died with this call in it. `started`: the worker was running it (the oldest call
+ * it had not answered), so it may be what killed the worker; the others were only queued
+ * behind it and never ran.
+ */
+export class WorkerExit extends Error {
+  override readonly name = 'WorkerExit';
+  readonly started: boolean;
+  constructor(message: string, started: boolean) {
+    super(message);
+    this.started = started;
+  }
+}
+
 interface Slot {
   readonly worker: Worker;
   /** Weight sent and not yet answered. */
@@ -35,7 +49,7 @@ interface Waiting {
  * A few worker threads that carry messages: a call posts its body to the least
  * busy worker and resolves with that worker's answer. The pool knows nothing of
  * what the messages mean (see protocol.ts). A worker that dies rejects the calls
- * it held; a new one takes its place on the next call. Workers start on demand
+ * it held with a WorkerExit; a new one takes its place on the next call. Workers start on demand
  * (one for a lone call) and are unref'ed: they never keep the process alive.
  */
 export class WorkerPool {
@@ -64,7 +78,7 @@ export class WorkerPool {
       } catch (error) {
         // A message that cannot be sent must fail its call, not leave it waiting forever.
         this.#settle(id);
-        reject(error as Error);
+        reject(new WorkerExit(`cannot send to the IO worker: ${(error as Error).message}`, true));
       }
     });
   }
@@ -112,8 +126,12 @@ export class WorkerPool {
   #fail(slot: Slot, error: Error): void {
     const index = this.#slots.indexOf(slot);
     if (index >= 0) this.#slots.splice(index, 1);
+    // A worker answers in order: the first call it still holds is the one it was running.
+    let started = true;
     for (const [id, waiting] of this.#waiting) {
-      if (waiting.slot === slot) this.#settle(id)?.reject(error);
+      if (waiting.slot !== slot) continue;
+      this.#settle(id)?.reject(new WorkerExit(error.message, started));
+      started = false;
     }
   }
 }
