@@ -36,8 +36,12 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
       isolating(
         items,
         async (some) => {
-          const names = joinNames(some.flatMap((item) => [item.src, item.temp, item.dest]));
-          const reply = await send({ op: 'copy', names, count: some.length, fsync, commit }, some.length);
+          const names: string[] = [];
+          for (const item of some) names.push(item.src, item.temp, item.dest);
+          const reply = await send(
+            { op: 'copy', names: joinNames(names), count: some.length, fsync, commit },
+            some.length,
+          );
           return some.map((_, i) => metaOutcome(reply, i));
         },
         (item) => [item.temp],
@@ -127,14 +131,19 @@ function died(error: Error, count: number): Reply {
   return { sizes: new Float64Array(count).fill(FAILED), micros: new Float64Array(count), errors };
 }
 
-function outcome<T extends object>(reply: Reply, i: number, value: T): Outcome<T> {
-  const ms = (reply.micros[i] as number) / 1000;
-  if (reply.sizes[i] !== FAILED) return { ok: true, ms, ...value };
-  return {
-    ok: false,
-    ms,
-    error: reply.errors[i] ?? { code: undefined, message: 'the IO worker gave no reason', side: 'write' },
+function failure(reply: Reply, i: number): Outcome<never> {
+  const error = reply.errors[i] ?? {
+    code: undefined,
+    message: 'the IO worker gave no reason',
+    side: 'write',
   };
+  return { ok: false, ms: (reply.micros[i] as number) / 1000, error };
+}
+
+// Outcomes are built field by field (no spread): a batch makes one per file.
+function outcome<T extends object>(reply: Reply, i: number, value: T): Outcome<T> {
+  if (reply.sizes[i] === FAILED) return failure(reply, i);
+  return Object.assign(value, { ok: true as const, ms: (reply.micros[i] as number) / 1000 });
 }
 
 function meta(reply: Reply, i: number, size: number): FileMeta {
@@ -142,17 +151,25 @@ function meta(reply: Reply, i: number, size: number): FileMeta {
 }
 
 function metaOutcome(reply: Reply, i: number): Outcome<FileMeta> {
-  return outcome(reply, i, meta(reply, i, reply.sizes[i] as number));
+  if (reply.sizes[i] === FAILED) return failure(reply, i);
+  const ms = (reply.micros[i] as number) / 1000;
+  return {
+    ok: true,
+    ms,
+    size: reply.sizes[i] as number,
+    mtimeMs: reply.mtimes?.[i] ?? 0,
+    mode: reply.modes?.[i] ?? 0,
+  };
 }
 
 function readOutcome(reply: Reply, i: number): ReadOutcome {
   const size = reply.sizes[i] as number;
+  if (size === FAILED) return failure(reply, i);
   if (size === DEFERRED) return outcome(reply, i, { state: 'deferred' as const });
-  if (size === LARGE)
-    return outcome(reply, i, { state: 'large' as const, ...meta(reply, i, reply.lengths?.[i] ?? 0) });
-  const data =
-    size === FAILED ? Buffer.alloc(0) : Buffer.from(reply.data as ArrayBuffer, reply.offsets?.[i] ?? 0, size);
-  return outcome(reply, i, { state: 'read' as const, data, ...meta(reply, i, size) });
+  const file = meta(reply, i, size === LARGE ? (reply.lengths?.[i] ?? 0) : size);
+  if (size === LARGE) return outcome(reply, i, Object.assign(file, { state: 'large' as const }));
+  const data = Buffer.from(reply.data as ArrayBuffer, reply.offsets?.[i] ?? 0, size);
+  return outcome(reply, i, Object.assign(file, { state: 'read' as const, data }));
 }
 
 /** Every output of every file, back to back in one buffer that moves to the worker (not copied again). */

@@ -64,11 +64,12 @@ export async function processBatch(
 ): Promise<void> {
   const report = (job: PlannedFile, fields: Fields, ms: number) =>
     hooks.report(result(job.entry, fields, ms));
-  const admitted = await Promise.all(entries.map((entry) => admit(entry, ctx)));
   const jobs: PlannedFile[] = [];
-  for (const [i, file] of admitted.entries()) {
+  for (const entry of entries) {
+    const admitted = admit(entry, ctx);
+    const file = admitted instanceof Promise ? await admitted : admitted;
     if (isPlanned(file)) jobs.push(file);
-    else hooks.report(result(entries[i] as Entry, file, 0));
+    else hooks.report(result(entry, file, 0));
   }
   let round = await makeDirs(jobs, ctx, report);
   if (round.length > 0 && isIdentityCopy(ctx.settings)) {

@@ -75,12 +75,34 @@ export function failed(job: PlannedFile, error: unknown, ctx: JobContext): Field
 }
 
 /**
- * A match as a job, or its result when it needs no IO: a symlink that is not
- * followed (or is broken), a special file, a file the resumed run finished, an
- * output that exists (--skip-existing, --if-newer), a dry run.
+ * A match as a job, or its result when it needs nothing more: a symlink that is
+ * not followed (or is broken), a special file, a file the resumed run finished,
+ * an output that exists (--skip-existing, --if-newer), a dry run. A plain file,
+ * nearly every match, is admitted without IO and without a promise; links,
+ * special files and the skip options look at the file system first.
  */
-export async function admit(entry: Entry, ctx: JobContext): Promise<PlannedFile | Fields> {
-  let targets: OutputTarget[] = [];
+export function admit(entry: Entry, ctx: JobContext): PlannedFile | Fields | Promise<PlannedFile | Fields> {
+  const { settings } = ctx;
+  if (entry.kind !== 'file' || settings.skipExisting || settings.ifNewer) return admitWithIo(entry, ctx);
+  const planned = plan(entry, ctx);
+  return settings.dryRun && isPlanned(planned) ? dryRun(planned) : planned;
+}
+
+function plan(entry: Entry, ctx: JobContext): PlannedFile | Fields {
+  if (ctx.journal?.isDone(entry.path)) return skipped('finished by the interrupted run (--resume)');
+  try {
+    return { entry, targets: planOutputs(entry, ctx.settings) };
+  } catch (error) {
+    return failed({ entry, targets: [] }, error, ctx);
+  }
+}
+
+function dryRun(job: PlannedFile): Fields {
+  return { outputs: job.targets.map((t) => t.relative), status: 'planned', bytesIn: 0, bytesOut: 0 };
+}
+
+async function admitWithIo(entry: Entry, ctx: JobContext): Promise<PlannedFile | Fields> {
+  const job: PlannedFile = { entry, targets: [] };
   try {
     if (entry.kind === 'symlink') {
       if (!ctx.settings.followSymlinks)
@@ -94,15 +116,17 @@ export async function admit(entry: Entry, ctx: JobContext): Promise<PlannedFile 
         `not a regular file: it ${entry.special ?? 'is not a regular file'}`,
       );
     }
-    if (ctx.journal?.isDone(entry.path)) return skipped('finished by the interrupted run (--resume)');
-    targets = planOutputs(entry, ctx.settings);
-    const outputs = targets.map((t) => t.relative);
-    const skipReason = await whySkip(entry, targets, ctx);
-    if (skipReason !== undefined) return skipped(skipReason, outputs);
-    if (ctx.settings.dryRun) return { outputs, status: 'planned', bytesIn: 0, bytesOut: 0 };
-    return { entry, targets };
+    const planned = plan(entry, ctx);
+    if (!isPlanned(planned)) return planned;
+    const skipReason = await whySkip(entry, planned.targets, ctx);
+    if (skipReason !== undefined)
+      return skipped(
+        skipReason,
+        planned.targets.map((t) => t.relative),
+      );
+    return ctx.settings.dryRun ? dryRun(planned) : planned;
   } catch (error) {
-    return failed({ entry, targets }, error, ctx);
+    return failed(job, error, ctx);
   }
 }
 

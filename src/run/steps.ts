@@ -1,9 +1,9 @@
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Entry } from '../discover.js';
-import { fileError } from '../errors.js';
+import { fileError, type IoFailure } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
-import type { FileMeta, TempPair, WriteItem } from '../io/port.js';
+import type { CopyItem, FileMeta, TempPair, WriteItem } from '../io/port.js';
 import type { PlannedFile } from '../plan/outputs.js';
 import { runBufferStages } from '../transforms/execute.js';
 import { notesOf } from '../transforms/skip.js';
@@ -18,6 +18,11 @@ import { BATCH_BYTES, STREAM_THRESHOLD } from './strategy.js';
  * on to the next step.
  */
 export type Report = (job: PlannedFile, fields: Fields, ms: number) => void;
+
+/** A file's failure in a port call: `cannot read <input>`, or `cannot write <output>` (or the `dest` it names). */
+function ioFailed(job: PlannedFile, error: IoFailure, output: string, ctx: JobContext): Fields {
+  return failed(job, fileError(error, { input: job.entry.path, output, side: error.side }), ctx);
+}
 
 /** Makes every output directory the files need; the files of a directory that cannot be made fail. */
 export async function makeDirs(
@@ -80,27 +85,28 @@ export async function commitOutputs(
   }
 }
 
-/** Renames each file's temps now, or after the journal when there is one; then reports the file written. */
-async function settleWritten(
+/**
+ * Reports a file written whose temps the port renamed into place; in place, the journal
+ * comes first and the renames after it (a promise then).
+ */
+function settleWritten(
   job: PlannedFile,
   pairs: readonly TempPair[],
   fields: Fields,
   ms: number,
   ctx: JobContext,
   report: Report,
-): Promise<void> {
+): Promise<void> | undefined {
   if (ctx.journal === undefined) {
     for (const [temp] of pairs) ctx.temps.delete(temp);
     report(job, fields, ms);
-    return;
+    return undefined;
   }
   const started = performance.now();
-  try {
-    await commitOutputs(job, pairs, ctx);
-    report(job, fields, ms + performance.now() - started);
-  } catch (error) {
-    report(job, failed(job, error, ctx), ms + performance.now() - started);
-  }
+  return commitOutputs(job, pairs, ctx).then(
+    () => report(job, fields, ms + performance.now() - started),
+    (error: unknown) => report(job, failed(job, error, ctx), ms + performance.now() - started),
+  );
 }
 
 /** The identity run: each file copied by the kernel (or one read and write when small), never transformed. */
@@ -109,36 +115,28 @@ export async function copyFiles(
   ctx: JobContext,
   report: Report,
 ): Promise<void> {
-  const items = jobs.map(({ entry, targets }) => {
+  const items: CopyItem[] = [];
+  for (const { entry, targets } of jobs) {
     const dest = (targets[0] as (typeof targets)[0]).absolute;
-    return { src: entry.absolutePath, temp: tempPathFor(dest), dest };
-  });
-  for (const item of items) ctx.temps.add(item.temp);
+    const temp = tempPathFor(dest);
+    ctx.temps.add(temp);
+    items.push({ src: entry.absolutePath, temp, dest });
+  }
   const copied = await ctx.port.copy(items, { fsync: ctx.settings.fsync, commit: ctx.journal === undefined });
-  await Promise.all(
-    jobs.map(async (job, i) => {
-      const item = items[i] as (typeof items)[0];
-      const outcome = copied[i];
-      if (outcome?.ok !== true) {
-        ctx.temps.delete(item.temp);
-        const error = outcome?.error ?? { code: undefined, message: 'no answer', side: 'write' as const };
-        report(
-          job,
-          failed(job, fileError(error, { input: job.entry.path, output: item.dest, side: 'write' }), ctx),
-          outcome?.ms ?? 0,
-        );
-        return;
-      }
-      await settleWritten(
-        job,
-        [[item.temp, item.dest]],
-        written(job, outcome.size, outcome.size),
-        outcome.ms,
-        ctx,
-        report,
-      );
-    }),
-  );
+  const journaled: Promise<void>[] = [];
+  for (const [i, job] of jobs.entries()) {
+    const { temp, dest } = items[i] as CopyItem;
+    const outcome = copied[i] as (typeof copied)[0];
+    if (!outcome.ok) {
+      ctx.temps.delete(temp);
+      report(job, ioFailed(job, outcome.error, dest, ctx), outcome.ms);
+      continue;
+    }
+    const fields = written(job, outcome.size, outcome.size);
+    const pending = settleWritten(job, [[temp, dest]], fields, outcome.ms, ctx, report);
+    if (pending !== undefined) journaled.push(pending);
+  }
+  await Promise.all(journaled);
 }
 
 export interface Loaded {
@@ -167,12 +165,9 @@ export async function readFiles(
   const large: Large[] = [];
   const deferred: PlannedFile[] = [];
   for (const [i, job] of jobs.entries()) {
-    const outcome = outcomes[i];
-    if (outcome === undefined || !outcome.ok) {
-      const error = outcome?.error ?? { code: undefined, message: 'no answer', side: 'read' as const };
-      const where = { input: job.entry.path, output: job.entry.path, side: 'read' as const };
-      report(job, failed(job, fileError(error, where), ctx), outcome?.ms ?? 0);
-    } else if (outcome.state === 'deferred') deferred.push(job);
+    const outcome = outcomes[i] as (typeof outcomes)[0];
+    if (!outcome.ok) report(job, ioFailed(job, outcome.error, job.entry.path, ctx), outcome.ms);
+    else if (outcome.state === 'deferred') deferred.push(job);
     else if (outcome.state === 'large') large.push({ job, meta: outcome });
     else loaded.push({ job, data: outcome.data, meta: outcome, ms: outcome.ms });
   }
@@ -239,25 +234,20 @@ export async function writeFiles(
     files.map((file) => file.item),
     { fsync: ctx.settings.fsync, commit: ctx.journal === undefined },
   );
-  await Promise.all(
-    files.map(async (file, i) => {
-      const { job, item } = file;
-      const outcome = outcomes[i];
-      const pairs = item.outputs.map((output) => [output.temp, output.dest] as const);
-      const ms = file.ms + (outcome?.ms ?? 0);
-      if (outcome?.ok !== true) {
-        for (const [temp] of pairs) ctx.temps.delete(temp);
-        const error = outcome?.error ?? { code: undefined, message: 'no answer', side: 'write' as const };
-        const where = {
-          input: job.entry.path,
-          output: pairs[0]?.[1] ?? ctx.settings.out,
-          side: 'write' as const,
-        };
-        report(job, failed(job, fileError(error, where), ctx), ms);
-        return;
-      }
-      const fields = written(job, file.bytesIn, outcome.size, notesOf(file.notes));
-      await settleWritten(job, pairs, fields, ms, ctx, report);
-    }),
-  );
+  const journaled: Promise<void>[] = [];
+  for (const [i, file] of files.entries()) {
+    const { job, item } = file;
+    const outcome = outcomes[i] as (typeof outcomes)[0];
+    const pairs = item.outputs.map((output) => [output.temp, output.dest] as const);
+    const ms = file.ms + outcome.ms;
+    if (!outcome.ok) {
+      for (const [temp] of pairs) ctx.temps.delete(temp);
+      report(job, ioFailed(job, outcome.error, pairs[0]?.[1] ?? ctx.settings.out, ctx), ms);
+      continue;
+    }
+    const fields = written(job, file.bytesIn, outcome.size, notesOf(file.notes));
+    const pending = settleWritten(job, pairs, fields, ms, ctx, report);
+    if (pending !== undefined) journaled.push(pending);
+  }
+  await Promise.all(journaled);
 }

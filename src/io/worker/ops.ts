@@ -87,10 +87,9 @@ export function copyFile(src: string, temp: string, dest: string | null, fsync: 
     if (fd !== undefined) fs.closeSync(fd);
   }
   const mode = stats.mode & 0o7777;
-  const meta = { mtimeMs: stats.mtimeMs, mode };
   if (small !== undefined) {
     writeTemps([{ temp, dest: dest ?? temp, data: small }], mode, fsync, dest !== null);
-    return { size: small.length, ...meta };
+    return { size: small.length, mtimeMs: stats.mtimeMs, mode };
   }
   try {
     retryOnFdExhaustionSync(() => fs.copyFileSync(src, temp, fs.constants.COPYFILE_EXCL));
@@ -102,9 +101,9 @@ export function copyFile(src: string, temp: string, dest: string | null, fsync: 
   }
   try {
     if (fsync) fsyncPath(temp);
-    if (dest !== null) renameAll([[temp, dest]], fsync);
+    if (dest !== null) rename(temp, dest, fsync);
     // The size fstat gave when the copy began: no second stat of what copyfile just wrote.
-    return { size: stats.size, ...meta };
+    return { size: stats.size, mtimeMs: stats.mtimeMs, mode };
   } catch (error) {
     unlinkQuietly(temp);
     throw new SidedError('write', error);
@@ -128,14 +127,15 @@ export function writeTemps(
   fsync: boolean,
   commit: boolean,
 ): number {
-  const written: string[] = [];
+  // Plain loops, no iterators: a small file's whole copy runs through here.
   let size = 0;
-  let current = 0;
+  let current = 0; // the output being written
+  let created = 0; // temps that exist
   try {
-    for (const [i, output] of outputs.entries()) {
-      current = i;
+    for (; current < outputs.length; current += 1) {
+      const output = outputs[current] as OutputData;
       const fd = retryOnFdExhaustionSync(() => fs.openSync(output.temp, WRITE_FLAGS, mode ?? 0o666));
-      written.push(output.temp);
+      created += 1;
       try {
         writeFully(fd, output.data);
         // open's mode passes through the umask; a mode asked for is kept exactly.
@@ -146,19 +146,22 @@ export function writeTemps(
       }
       size += output.data.length;
     }
-    if (commit)
-      renameAll(
-        outputs.map((output) => [output.temp, output.dest] as const),
-        fsync,
-      );
+    if (commit) for (const output of outputs) rename(output.temp, output.dest, false);
+    if (commit && fsync)
+      for (const dir of new Set(outputs.map((output) => dirname(output.dest)))) fsyncPath(dir);
     return size;
   } catch (error) {
-    for (const temp of written) unlinkQuietly(temp);
+    for (let i = 0; i < created; i += 1) unlinkQuietly((outputs[i] as OutputData).temp);
     // Name the output being written (not its temp); a rename's error already names its own.
     const e = error as NodeJS.ErrnoException & { dest?: string };
-    e.dest ??= outputs[current]?.dest;
+    e.dest ??= outputs[Math.min(current, outputs.length - 1)]?.dest;
     throw new SidedError('write', error);
   }
+}
+
+function rename(temp: string, dest: string, fsync: boolean): void {
+  fs.renameSync(temp, dest);
+  if (fsync) fsyncPath(dirname(dest));
 }
 
 /** Renames complete temps into place, then (with `fsync`) flushes their directories. */
