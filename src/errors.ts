@@ -1,4 +1,4 @@
-import { SkipFile } from './transforms/skip.js';
+import { SkipFile, StreamInstead } from './transforms/skip.js';
 
 /**
  * The one error type, and every conversion of a failure into it: an IO failure
@@ -23,6 +23,8 @@ export type FileErrorCode =
   | 'ETRANSFORM' // a transform threw, rejected or returned the wrong type
   | 'EWRITE' // writing the output failed
   | 'EGLOB' // a directory the glob could not read (no single file's failure)
+  | 'ECHANGED' // the input changed while it was read: its output would mix two versions
+  | 'ETOOLARGE' // a whole-file (buffer) transform was given more than memory may hold
   | 'EABORT'; // the run was interrupted while this file was in flight
 
 export type ErrorCode = UsageErrorCode | FileErrorCode;
@@ -136,6 +138,9 @@ export function fileError(
   if (error instanceof GlobpipeError) return error;
   if (isAbort(error)) return new GlobpipeError('EABORT', 'interrupted', { cause: error });
   const failure = isIoFailure(error) ? error : ioFailure(error, where.side);
+  if (failure.code === 'ECHANGED') {
+    return new GlobpipeError('ECHANGED', `${failure.message}; nothing was written for it`, { cause: error });
+  }
   if (failure.code === 'ENOTFILE') {
     return new GlobpipeError(
       'ENOTFILE',
@@ -154,7 +159,8 @@ export function fileError(
 
 /** A transform's throw, named after the transform: `gunzip: incorrect header check`. */
 export function transformError(error: unknown, transformName: string): Error {
-  if (error instanceof GlobpipeError || error instanceof SkipFile) return error;
+  if (error instanceof GlobpipeError || error instanceof SkipFile || error instanceof StreamInstead)
+    return error;
   const message = error instanceof Error ? error.message : String(error);
   return new GlobpipeError('ETRANSFORM', `${transformName}: ${message || 'failed'}`, { cause: error });
 }

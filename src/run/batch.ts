@@ -3,7 +3,15 @@ import type { Entry } from '../discover.js';
 import type { PlannedFile } from '../plan/outputs.js';
 import type { FileResult } from '../types.js';
 import { admit, type Fields, isPlanned, type JobContext, result } from './job.js';
-import { copyFiles, makeDirs, readFiles, type Transformed, transformFile, writeFiles } from './steps.js';
+import {
+  copyFiles,
+  type Large,
+  makeDirs,
+  readFiles,
+  type Transformed,
+  transformFile,
+  writeFiles,
+} from './steps.js';
 import { isIdentityCopy } from './strategy.js';
 import { streamFile } from './stream.js';
 
@@ -77,16 +85,17 @@ export async function processBatch(
     return;
   }
   const streams: Promise<void>[] = [];
+  const stream = ({ job, meta }: Large) => {
+    const started = performance.now();
+    if (hooks.stopping()) return;
+    streams.push(
+      streamFile(job, meta, ctx).then((fields) => report(job, fields, performance.now() - started)),
+    );
+  };
   while (round.length > 0) {
     const { loaded, large, deferred } = await readFiles(round, ctx, report);
-    for (const { job, meta } of large) {
-      const started = performance.now();
-      if (!hooks.stopping())
-        streams.push(
-          streamFile(job, meta, ctx).then((fields) => report(job, fields, performance.now() - started)),
-        );
-    }
-    const transformed = await Promise.all(loaded.map((file) => transformFile(file, ctx, report)));
+    for (const file of large) stream(file);
+    const transformed = await Promise.all(loaded.map((file) => transformFile(file, ctx, report, stream)));
     const done = transformed.filter((file): file is Transformed => file !== undefined);
     if (done.length > 0) await writeFiles(done, ctx, report);
     round = hooks.stopping() ? [] : deferred;

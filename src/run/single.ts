@@ -3,7 +3,7 @@ import type { Entry } from '../discover.js';
 import type { PlannedFile } from '../plan/outputs.js';
 import type { FileResult } from '../types.js';
 import { admit, type Fields, isPlanned, type JobContext, result } from './job.js';
-import { copyFiles, makeDirs, readFiles, transformFile, writeFiles } from './steps.js';
+import { copyFiles, type Large, makeDirs, readFiles, transformFile, writeFiles } from './steps.js';
 import { isIdentityCopy } from './strategy.js';
 import { streamFile } from './stream.js';
 
@@ -30,8 +30,10 @@ async function runJob(job: PlannedFile, ctx: JobContext): Promise<Fields> {
   else if (ready !== undefined) {
     // A lone file is always read in one step: it is never deferred.
     const { loaded, large } = await readFiles([ready], ctx, report);
+    const stream = (file: Large) => large.push(file);
+    const transformed =
+      loaded[0] === undefined ? undefined : await transformFile(loaded[0], ctx, report, stream);
     if (large[0] !== undefined) return streamFile(ready, large[0].meta, ctx);
-    const transformed = loaded[0] === undefined ? undefined : await transformFile(loaded[0], ctx, report);
     if (transformed !== undefined) await writeFiles([transformed], ctx, report);
   }
   if (settled === undefined) throw new Error(`internal error: no step settled ${job.entry.path}`);

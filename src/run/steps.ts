@@ -6,7 +6,7 @@ import { tempPathFor } from '../io/atomic.js';
 import type { CopyItem, FileMeta, TempPair, WriteItem } from '../io/port.js';
 import type { PlannedFile } from '../plan/outputs.js';
 import { runBufferStages } from '../transforms/execute.js';
-import { notesOf } from '../transforms/skip.js';
+import { notesOf, StreamInstead } from '../transforms/skip.js';
 import type { FileInfo } from '../types.js';
 import { type Fields, failed, type JobContext, written } from './job.js';
 import { BATCH_BYTES, STREAM_THRESHOLD } from './strategy.js';
@@ -192,11 +192,16 @@ export interface Transformed {
   readonly ms: number;
 }
 
-/** Runs every chain over a file's whole content; each output gets a temp beside its target. */
+/**
+ * Runs every chain over a file's whole content; each output gets a temp beside its target.
+ * A transform that finds the file too big for memory (a decompressor's output) hands it to
+ * `stream` instead.
+ */
 export async function transformFile(
   file: Loaded,
   ctx: JobContext,
   report: Report,
+  stream: (large: Large) => void,
 ): Promise<Transformed | undefined> {
   const { job, data, meta } = file;
   const started = performance.now();
@@ -215,12 +220,13 @@ export async function transformFile(
     );
     ctx.signal.throwIfAborted();
   } catch (error) {
-    report(job, failed(job, error, ctx), file.ms + performance.now() - started);
+    if (error instanceof StreamInstead && !ctx.signal.aborted) stream({ job, meta });
+    else report(job, failed(job, error, ctx), file.ms + performance.now() - started);
     return undefined;
   }
   for (const output of outputs) ctx.temps.add(output.temp);
-  // In place, a result keeps its input's exact mode.
-  const item = { outputs, mode: ctx.settings.inPlace ? meta.mode : null };
+  // Every output keeps its input's permission bits, whatever the transform.
+  const item = { outputs, mode: meta.mode };
   return { job, item, bytesIn: data.length, notes, ms: file.ms + performance.now() - started };
 }
 

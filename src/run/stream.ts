@@ -4,7 +4,7 @@ import { fileError, transformError } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
 import type { FileMeta } from '../io/port.js';
 import type { OutputTarget, PlannedFile } from '../plan/outputs.js';
-import { tee, toStream } from '../transforms/execute.js';
+import { tee, tooLarge, toStream, WHOLE_FILE_LIMIT } from '../transforms/execute.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
 import { notesOf } from '../transforms/skip.js';
 import type { FileInfo } from '../types.js';
@@ -19,6 +19,10 @@ import { commitOutputs, fileInfo } from './steps.js';
 export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobContext): Promise<Fields> {
   const notes = {};
   const prepared: Prepared[] = [];
+  // A whole-file transform would hold the whole file: past the limit it fails before the read.
+  const whole = job.targets.flatMap((target) => target.chain).find((t) => t.stream === undefined);
+  if (whole !== undefined && meta.size > WHOLE_FILE_LIMIT)
+    return failed(job, tooLarge(whole, meta.size), ctx);
   try {
     const file = fileInfo(job.entry, meta, notes);
     const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared);
@@ -105,6 +109,8 @@ async function streamBranches(
   // Only our own file stream: a user's Duplex may never emit 'close' (emitClose: false).
   await closed(source);
   for (const outcome of outcomes) if (outcome.status === 'fulfilled') prepared.push(outcome.value);
+  if (outcomes.every((outcome) => outcome.status === 'fulfilled'))
+    await checkUnchanged(job, meta, source, ctx);
   for (const [i, outcome] of outcomes.entries()) {
     if (outcome.status === 'fulfilled') continue;
     const error: unknown = outcome.reason;
@@ -115,6 +121,36 @@ async function streamBranches(
     throw fileError(error, { input, output, side: 'write' });
   }
   return (source as Readable & { bytesRead?: number }).bytesRead ?? file.size;
+}
+
+/**
+ * The input must be what it was when the read step looked at it (size, mtime), and have
+ * given exactly that many bytes: else its outputs would mix two versions (a log appended
+ * to, a file rewritten in place), so they are not written.
+ */
+async function checkUnchanged(
+  job: PlannedFile,
+  meta: FileMeta,
+  source: Readable,
+  ctx: JobContext,
+): Promise<void> {
+  const read = (source as Readable & { bytesRead?: number }).bytesRead ?? meta.size;
+  const now = await ctx.port.stat(job.entry.absolutePath).catch(() => undefined);
+  if (now !== undefined && now.size === meta.size && now.mtimeMs === meta.mtimeMs && read === meta.size)
+    return;
+  const sizes =
+    now === undefined
+      ? 'removed meanwhile'
+      : now.size === meta.size
+        ? `${read} of ${meta.size} bytes read`
+        : `size ${meta.size} -> ${now.size} bytes`;
+  const mtime = now !== undefined && now.mtimeMs !== meta.mtimeMs ? ', modified meanwhile' : '';
+  const failure = {
+    code: 'ECHANGED',
+    message: `changed while it was read (${sizes}${mtime})`,
+    side: 'read' as const,
+  };
+  throw fileError(failure, { input: job.entry.path, output: job.entry.path, side: 'read' });
 }
 
 /**
@@ -132,10 +168,11 @@ async function toTemp(
   const { port, temps, settings } = ctx;
   const temp = tempPathFor(dest);
   temps.add(temp);
-  // In place, a result keeps its input's exact mode (through open's `mode` the umask would apply).
-  const mode = settings.inPlace ? meta.mode : undefined;
+  // Created readable by its owner at most, so that it is never more readable than its input
+  // while written; then its input's permission bits, exactly (open's `mode` meets the umask).
+  const { mode } = meta;
   try {
-    const sink = await port.openWriteStream(temp, { mode, flush: settings.fsync });
+    const sink = await port.openWriteStream(temp, { mode: mode & 0o600, flush: settings.fsync });
     onSink(sink);
     try {
       await pipeline([source, ...stages, sink], { signal: ctx.signal });
@@ -143,7 +180,7 @@ async function toTemp(
       // Its descriptor closes after the pipeline settles: wait for it, so no descriptor outlives the file.
       if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
     }
-    if (mode !== undefined) await port.chmod(temp, mode);
+    await port.chmod(temp, mode);
     ctx.signal.throwIfAborted();
     return { temp, dest, bytes: (sink as Writable & { bytesWritten: number }).bytesWritten };
   } catch (error) {

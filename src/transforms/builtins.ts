@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type * as Zlib from 'node:zlib';
 import { GlobpipeError } from '../errors.js';
 import type { ResolvedTransform } from './resolved.js';
+import { StreamInstead } from './skip.js';
 import {
   type Encoding,
   encodings,
@@ -63,10 +64,29 @@ const zlib = (): typeof Zlib => {
   return loaded;
 };
 const gzipAsync = (content: Buffer, options: Zlib.ZlibOptions) => promisify(zlib().gzip)(content, options);
-const gunzipAsync = (content: Buffer) => promisify(zlib().gunzip)(content);
+/**
+ * Output a decompressor's whole-buffer form may hold. Its input alone cannot tell (a 2 MB
+ * gzip can hold 2 GiB), so past this the file is streamed instead (StreamInstead).
+ */
+export const INFLATE_LIMIT = 32 * 1024 * 1024;
+
+/** Decompresses whole, or asks for the file to be streamed when its output passes INFLATE_LIMIT. */
+async function inflate(
+  content: Buffer,
+  decompress: (content: Buffer, options: Zlib.ZlibOptions) => Promise<Buffer>,
+): Promise<Buffer> {
+  try {
+    return await decompress(content, { maxOutputLength: INFLATE_LIMIT });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new StreamInstead('large output');
+    throw error;
+  }
+}
+const gunzipAsync = (content: Buffer) => inflate(content, promisify(zlib().gunzip));
 const brotliAsync = (content: Buffer, options: Zlib.BrotliOptions) =>
   promisify(zlib().brotliCompress)(content, options);
-const unbrotliAsync = (content: Buffer) => promisify(zlib().brotliDecompress)(content);
+const unbrotliAsync = (content: Buffer) => inflate(content, promisify(zlib().brotliDecompress));
 
 const appendExt = (ext: string) => (path: string) => path + ext;
 const stripExt = (ext: string) => (path: string) =>

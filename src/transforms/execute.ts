@@ -1,3 +1,5 @@
+import { constants } from 'node:buffer';
+import { totalmem } from 'node:os';
 import { Duplex, Transform as NodeTransform, PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GlobpipeError, transformError } from '../errors.js';
@@ -68,11 +70,37 @@ function makeStream(transform: ResolvedTransform, file: FileInfo): Duplex {
   return stream;
 }
 
-/** A buffer transform inside a stream chain: collects the whole input, then emits the result. */
+/**
+ * The most a whole-file (buffer) transform is given: what one Buffer can hold, within a
+ * quarter of the machine's memory. A larger file fails before it is read (stream.ts), and a
+ * stream that grows past it (a decompressor's output) fails when it does.
+ */
+export const WHOLE_FILE_LIMIT = Math.min(2 ** 31 - 1, constants.MAX_LENGTH, Math.floor(totalmem() / 4));
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+/** `3221225472 bytes (3.0 GiB) is more than the whole-file transform `upper` may hold in memory (…)`. */
+export function tooLarge(transform: ResolvedTransform, size: number | undefined): GlobpipeError {
+  const what = size === undefined ? 'its input grew past what' : `${size} bytes (${gib(size)}) is more than`;
+  return new GlobpipeError(
+    'ETOOLARGE',
+    `${what} the whole-file transform \`${transform.name}\` may hold in memory (${WHOLE_FILE_LIMIT} bytes): give it a stream(file) form to work at constant memory`,
+  );
+}
+
+/** A buffer transform inside a stream chain: collects the whole input (up to the limit), then emits the result. */
 function bufferingStream(transform: ResolvedTransform, file: FileInfo): Duplex {
   const chunks: Buffer[] = [];
+  let total = 0;
   return new NodeTransform({
     transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      if (total > WHOLE_FILE_LIMIT) {
+        callback(tooLarge(transform, undefined));
+        return;
+      }
       chunks.push(chunk);
       callback();
     },

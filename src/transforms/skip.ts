@@ -7,6 +7,15 @@ export class SkipFile extends Error {
   override readonly name = 'SkipFile';
 }
 
+/**
+ * Thrown by a transform's `buffer` form when the file is better handled by its `stream`
+ * form (a decompressor whose output passed what it may hold in memory): the pipeline then
+ * streams the file at constant memory instead.
+ */
+export class StreamInstead extends Error {
+  override readonly name = 'StreamInstead';
+}
+
 /** Per-file figures a transform reports (`replacements: 12`), shown in the file's result. */
 const notes = new WeakMap<object, Record<string, number>>();
 

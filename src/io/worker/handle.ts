@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type IoFailure, ioFailure } from '../../errors.js';
-import { arenaBytes, copyFile, type OutputData, readInto, renameAll, SidedError, writeTemps } from './ops.js';
+import { copyFile } from './copy.js';
+import { arenaBytes, type OutputData, readInto, renameAll, SidedError, writeTemps } from './ops.js';
 import { DEFERRED, FAILED, LARGE, NO_MODE, type Reply, type Request, splitNames } from './protocol.js';
 
 /** Per-file sizes, times and errors of one request, as the files go. */

@@ -9,11 +9,22 @@ import { retryOnFdExhaustionSync } from '../retry.js';
  * `side` of its own choosing left to the caller, except where noted.
  */
 
-const WRITE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
-/** Files up to this size are copied through one read and one write; larger ones by the kernel (copyfile). */
-const SMALL_COPY = 1024 * 1024;
+export const WRITE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
 // Reading the umask is all a worker may do with it (DEP0139 is documentation-only).
 const umask = process.umask();
+
+/**
+ * A temp is created readable by its owner at most (0600, or the final mode if stricter),
+ * so that while it is written it is never more readable than its input; it gets its final
+ * mode, exactly (not through the umask), once complete.
+ */
+export function tempMode(mode: number | null): number {
+  return (mode ?? 0o666 & ~umask) & 0o600;
+}
+
+export function finalMode(mode: number | null): number {
+  return mode ?? 0o666 & ~umask;
+}
 
 /** Which side a failure is on: the input or the output. Thrown errors carry it to the reply. */
 export class SidedError extends Error {
@@ -26,7 +37,7 @@ export class SidedError extends Error {
   }
 }
 
-function unlinkQuietly(path: string): void {
+export function unlinkQuietly(path: string): void {
   try {
     fs.unlinkSync(path);
   } catch {
@@ -34,7 +45,7 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-function fsyncPath(path: string): void {
+export function fsyncPath(path: string): void {
   const fd = retryOnFdExhaustionSync(() => fs.openSync(path, 'r'));
   try {
     fs.fsyncSync(fd);
@@ -43,71 +54,36 @@ function fsyncPath(path: string): void {
   }
 }
 
-function writeFully(fd: number, data: Uint8Array): void {
+export function writeFully(fd: number, data: Uint8Array): void {
   let offset = 0;
   while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
 }
 
-function readable(path: string): boolean {
-  try {
-    fs.accessSync(path, fs.constants.R_OK);
-    return fs.statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-export interface Copied {
+export interface FileMeta {
   readonly size: number;
   readonly mtimeMs: number;
   readonly mode: number;
 }
 
-let scratch: Buffer | undefined;
-
-/** Copies `src` to the new file `temp` with the source's exact mode, then renames it to `dest` (unless null). */
-export function copyFile(src: string, temp: string, dest: string | null, fsync: boolean): Copied {
-  // open + fstat tell the size and refuse anything but a regular file (never blocking on a FIFO).
-  let fd: number | undefined;
-  let stats: fs.Stats;
-  let small: Buffer | undefined;
-  try {
-    const opened = openRegularSync(src);
-    fd = opened.fd;
-    stats = opened.stats;
-    if (stats.size <= SMALL_COPY) {
-      scratch ??= Buffer.allocUnsafeSlow(SMALL_COPY + 1);
-      // A file that claims 0 bytes is read to its end, in case it is not what it claims.
-      const length = readUpToSync(fd, scratch, 0, stats.size > 0 ? stats.size : scratch.length);
-      if (length <= SMALL_COPY) small = scratch.subarray(0, length);
-    }
-  } catch (error) {
-    throw new SidedError('read', error);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-  const mode = stats.mode & 0o7777;
-  if (small !== undefined) {
-    writeTemps([{ temp, dest: dest ?? temp, data: small }], mode, fsync, dest !== null);
-    return { size: small.length, mtimeMs: stats.mtimeMs, mode };
-  }
-  try {
-    retryOnFdExhaustionSync(() => fs.copyFileSync(src, temp, fs.constants.COPYFILE_EXCL));
-  } catch (error) {
-    // EEXIST: the temp name is taken by a file that is not ours; anything else may have created it.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') unlinkQuietly(temp);
-    // copyfile names the source in every error; whether the source is still readable tells the side.
-    throw new SidedError(readable(src) ? 'write' : 'read', error);
-  }
-  try {
-    if (fsync) fsyncPath(temp);
-    if (dest !== null) rename(temp, dest, fsync);
-    // The size fstat gave when the copy began: no second stat of what copyfile just wrote.
-    return { size: stats.size, mtimeMs: stats.mtimeMs, mode };
-  } catch (error) {
-    unlinkQuietly(temp);
-    throw new SidedError('write', error);
-  }
+/**
+ * Refuses a read that may mix two versions of a file: its size or mtime changed between
+ * the fstat before the read and the one after, or it held fewer or more bytes than it said.
+ * (A file that claims 0 bytes, as /proc's do, is read to its end and may hold any number.)
+ */
+export function checkUnchanged(before: fs.Stats, after: fs.Stats, bytes: number): void {
+  const claimsNothing = before.size === 0 && after.size === 0;
+  if (
+    after.size === before.size &&
+    after.mtimeMs === before.mtimeMs &&
+    (bytes === before.size || claimsNothing)
+  )
+    return;
+  const sizes =
+    after.size === before.size
+      ? `${bytes} of ${before.size} bytes read`
+      : `size ${before.size} -> ${after.size} bytes`;
+  const mtime = after.mtimeMs === before.mtimeMs ? '' : ', modified meanwhile';
+  throw Object.assign(new Error(`changed while it was read (${sizes}${mtime})`), { code: 'ECHANGED' });
 }
 
 export interface OutputData {
@@ -117,7 +93,8 @@ export interface OutputData {
 }
 
 /**
- * Writes each output to its new temp (mode `mode`, exactly, when given), then, with `commit`,
+ * Writes each output to its new temp (see tempMode; then mode `mode`, exactly, when given, or
+ * the default), then, with `commit`,
  * renames them all once all are complete. On failure every temp written is removed and the
  * error names the output (`dest`) being written.
  */
@@ -134,12 +111,11 @@ export function writeTemps(
   try {
     for (; current < outputs.length; current += 1) {
       const output = outputs[current] as OutputData;
-      const fd = retryOnFdExhaustionSync(() => fs.openSync(output.temp, WRITE_FLAGS, mode ?? 0o666));
+      const fd = retryOnFdExhaustionSync(() => fs.openSync(output.temp, WRITE_FLAGS, tempMode(mode)));
       created += 1;
       try {
         writeFully(fd, output.data);
-        // open's mode passes through the umask; a mode asked for is kept exactly.
-        if (mode !== null && (mode & ~umask) !== mode) fs.fchmodSync(fd, mode);
+        fs.fchmodSync(fd, finalMode(mode));
         if (fsync) fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
@@ -159,7 +135,7 @@ export function writeTemps(
   }
 }
 
-function rename(temp: string, dest: string, fsync: boolean): void {
+export function rename(temp: string, dest: string, fsync: boolean): void {
   fs.renameSync(temp, dest);
   if (fsync) fsyncPath(dirname(dest));
 }
@@ -177,7 +153,7 @@ export function arenaBytes(length: number): Uint8Array {
   return arena.subarray(0, length);
 }
 
-export interface ReadInto extends Copied {
+export interface ReadInto extends FileMeta {
   /** Bytes read, or 'large' (at least `limit`: to be streamed) or 'deferred' (past `cap`: ask again). */
   readonly read: number | 'large' | 'deferred';
 }
@@ -197,7 +173,9 @@ export function readInto(path: string, at: number, limit: number, cap: number): 
       arena.copy(grown, 0, 0, at);
       arena = grown;
     }
-    return { read: readUpToSync(fd, arena, at, stats.size), ...meta };
+    const read = readUpToSync(fd, arena, at, stats.size);
+    checkUnchanged(stats, fs.fstatSync(fd), read);
+    return { read, ...meta };
   } catch (error) {
     throw new SidedError('read', error);
   } finally {
