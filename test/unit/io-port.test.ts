@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodePort } from '../../src/io/fs.js';
+import { checkUnchanged } from '../../src/io/worker/ops.js';
 import { WorkerPool } from '../../src/io/worker/pool.js';
 import { tempDir } from '../helpers.js';
 
@@ -199,5 +200,23 @@ describe('a worker that dies', () => {
     expect(crashed?.[0]).toMatchObject({ ok: false, error: { code: 'EWORKER', side: 'read' } });
     expect(x?.[0]).toMatchObject({ ok: true, state: 'read', size: 1 });
     expect(y?.[0]).toMatchObject({ ok: true, state: 'read', size: 1 });
+  });
+});
+
+describe('checkUnchanged', () => {
+  const stats = (size: number, mtimeMs: number) => ({ size, mtimeMs }) as Stats;
+  it('passes a file read as it was, and refuses one that changed or read short', () => {
+    expect(() => checkUnchanged(stats(10, 1), stats(10, 1), 10)).not.toThrow();
+    // A file that claims 0 bytes (as /proc's do) is read to its end.
+    expect(() => checkUnchanged(stats(0, 1), stats(0, 1), 4096)).not.toThrow();
+    expect(() => checkUnchanged(stats(10, 1), stats(15, 2), 10)).toThrow(
+      'changed while it was read (size 10 -> 15 bytes, modified meanwhile)',
+    );
+    expect(() => checkUnchanged(stats(10, 1), stats(10, 2), 10)).toThrow(
+      'changed while it was read (10 of 10 bytes read, modified meanwhile)',
+    );
+    expect(() => checkUnchanged(stats(10, 1), stats(10, 1), 7)).toThrow(
+      'changed while it was read (7 of 10 bytes read)',
+    );
   });
 });
