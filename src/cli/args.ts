@@ -144,7 +144,9 @@ function build(cli: Argv, version: string) {
       json: { type: 'boolean', describe: 'NDJSON on stdout: one object per file, then a summary' },
     })
     .example(examples)
-    .epilog('Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 130 interrupted.')
+    .epilog(
+      'Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 128+n interrupted by signal n (Ctrl-C 130, SIGTERM 143, SIGHUP 129).',
+    )
     .strict()
     .strictOptions()
     .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
 import { liveTemps } from '../io/atomic.js';
@@ -11,7 +12,16 @@ import { parseArgs } from './args.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
 export const EXIT_USAGE = 2;
+/** SIGINT's code; a run stopped by another signal exits with that signal's 128 + n. */
 export const EXIT_INTERRUPTED = 130;
+
+/** The signals that stop a run cleanly: Ctrl-C, `kill`/`timeout`/systemd, a terminal that closed. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** 128 + the signal's number, as a shell reports it: SIGHUP 129, SIGINT 130, SIGTERM 143. */
+export function exitCodeOf(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? constants.signals.SIGINT);
+}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -58,10 +68,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   const dryRunLines = runOptions.dryRun === true && !json && !quiet;
 
   const controller = new AbortController();
-  let interrupts = 0;
+  let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    interrupts += 1;
-    if (interrupts === 1) {
+    if (stoppedBy === undefined) {
+      stoppedBy = signal;
       controller.abort(new Error(`received ${signal}`));
       const line = `globpipe: ${signal}: stopping, cancelling files in flight (Ctrl-C again to quit at once)`;
       if (bar) bar.log(stderr, line);
@@ -73,10 +83,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     killAllChildrenSync();
     bar?.stop();
     stderr.write('globpipe: aborted\n');
-    process.exit(EXIT_INTERRUPTED);
+    process.exit(exitCodeOf(signal));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
   const onEvent = (event: GlobpipeEvent) => {
     bar?.onEvent(event);
@@ -103,8 +112,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = EXIT_FAILURES;
     return;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
   bar?.stop();
 
@@ -115,5 +123,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   } else {
     stderr.write(`${formatSummary(summary)}\n`);
   }
-  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failed > 0 ? EXIT_FAILURES : EXIT_OK;
+  process.exitCode = summary.interrupted
+    ? exitCodeOf(stoppedBy ?? 'SIGINT')
+    : summary.failed > 0
+      ? EXIT_FAILURES
+      : EXIT_OK;
 }

@@ -30,19 +30,25 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * A path as one argument of a command: shell-quoted, and never taken for an option,
+ * whatever the command: `-rf x` -> `'./-rf x'` (so `cat {rel}` reads a file named `-n`).
+ */
+export function pathArgument(path: string): string {
+  return shellQuote(path.startsWith('-') ? `./${path}` : path);
+}
+
 let outCounter = 0;
 
 /**
- * The command with its placeholders filled, each value shell-quoted:
+ * The command with its placeholders filled, each value a path argument:
  * `{in}` the input's absolute path, `{rel}` its path relative to cwd, `{out}`
  * a temp file the command writes its result to (instead of stdout).
  */
 export function expandCommand(command: string, file: FileInfo, outPath: string | undefined): string {
-  return command.replace(/\{(in|rel|out)\}/g, (_token, name: string) => {
-    if (name === 'in') return shellQuote(file.absolutePath);
-    if (name === 'rel') return shellQuote(file.path);
-    return shellQuote(outPath as string);
-  });
+  return command.replace(/\{(in|rel|out)\}/g, (_token, name: string) =>
+    pathArgument(name === 'in' ? file.absolutePath : name === 'rel' ? file.path : (outPath as string)),
+  );
 }
 
 function oneLine(text: string): string {
@@ -63,7 +69,7 @@ class ExecStream extends Duplex {
   #stderr = '';
   #exited = false;
 
-  constructor(command: string, file: FileInfo) {
+  constructor(command: string, file: FileInfo, cwd: string | undefined) {
     super();
     this.#command = command;
     const usesOut = /\{out\}/.test(command);
@@ -72,8 +78,10 @@ class ExecStream extends Duplex {
       ? join(tmpdir(), `globpipe-exec-${process.pid}-${outCounter}${extname(file.path)}`)
       : undefined;
     // Its own process group: the shell's children die with it, and a terminal's Ctrl-C reaches us first.
+    // It runs in --cwd, where `{rel}` is a path to the input.
     const { spawn } = load('node:child_process') as typeof import('node:child_process');
     this.#child = spawn('/bin/sh', ['-c', expandCommand(command, file, this.#outPath)], {
+      cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -169,13 +177,16 @@ class ExecStream extends Duplex {
   }
 }
 
-/** `--exec <command>`: the file on stdin, the result from stdout (or `{out}`), a non-zero exit fails the file. */
-export function execTransform(command: string): ResolvedTransform {
+/**
+ * `--exec <command>`: run in `cwd` (the run's --cwd; without it, the process's own), the
+ * file on stdin, the result from stdout (or `{out}`), a non-zero exit fails the file.
+ */
+export function execTransform(command: string, cwd?: string): ResolvedTransform {
   return {
     name: 'exec',
     // A process per file costs CPU to start: on a small machine, fewer in flight by default.
     cpuBound: true,
     spawnsChild: true,
-    stream: (file) => new ExecStream(command, file),
+    stream: (file) => new ExecStream(command, file, cwd),
   };
 }

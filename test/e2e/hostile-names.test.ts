@@ -1,0 +1,148 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { bin, readTree, runCli, tempDir, writeTree } from '../helpers.js';
+
+function pgrep(pattern: string): string[] {
+  const found = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
+  return found.stdout.split('\n').filter(Boolean);
+}
+
+function tempFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((path) => path.endsWith('.globpipe-tmp'));
+}
+
+/** Names a command would read as options. */
+const dashed = { '-n': 'one\ntwo\n', '--help': 'help me\n', '-rf x': 'not an option\n' };
+
+describe('--exec: a file name is never an option', () => {
+  it("`cat {rel}` copies files named -n, --help and '-rf x'", async () => {
+    const cwd = writeTree(dashed);
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '--exec', 'cat {rel}', '-o', out]);
+    expect(result.stderr).toMatch(/^globpipe: 3 matched, 3 written, 0 skipped, 0 failed/);
+    expect(result.code).toBe(0);
+    expect(readTree(out)).toEqual(readTree(cwd));
+  });
+
+  it('`wc -c {rel}` sees each name as a file, as ./-name', async () => {
+    const cwd = writeTree(dashed);
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '--exec', 'wc -c {rel}', '-o', out]);
+    expect(result.code).toBe(0);
+    for (const [name, content] of Object.entries(dashed)) {
+      expect(readFileSync(join(out, name), 'utf8')).toBe(`${Buffer.byteLength(content)} ./${name}\n`);
+    }
+  });
+
+  it('{in} and {out} stay absolute paths and work with the same names', async () => {
+    const cwd = writeTree(dashed);
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '--exec', 'cat {in} > {out}', '-o', out]);
+    expect(result.code).toBe(0);
+    expect(readTree(out)).toEqual(readTree(cwd));
+  });
+});
+
+describe('--exec runs in --cwd', () => {
+  it('`cat {rel}` works from another working directory, with a relative --cwd', async () => {
+    const cwd = writeTree({ 'a.txt': 'alpha\n', 'sub/b.txt': 'beta\n', '-n': 'dash\n' });
+    const out = tempDir();
+    // The CLI starts in the parent of the tree; -C names the tree relatively.
+    const result = await runCli(['-C', basename(cwd), '--exec', 'cat {rel}', '-o', out], {
+      cwd: dirname(cwd),
+    });
+    expect(result.code).toBe(0);
+    expect(readTree(out)).toEqual(readTree(cwd));
+    // And from somewhere unrelated, with an absolute --cwd.
+    const out2 = tempDir();
+    const elsewhere = await runCli(['-C', cwd, '--exec', 'cat {rel}', '-o', out2], { cwd: tempDir() });
+    expect(elsewhere.code).toBe(0);
+    expect(readTree(out2)).toEqual(readTree(cwd));
+  });
+
+  it('`pwd` in the command prints --cwd', async () => {
+    const cwd = writeTree({ 'a.txt': 'a', 'deep/b.txt': 'b' });
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '--exec', 'pwd', '-o', out], { cwd: tempDir() });
+    expect(result.code).toBe(0);
+    const real = realpathSync(cwd);
+    expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe(`${real}\n`);
+    expect(readFileSync(join(out, 'deep/b.txt'), 'utf8')).toBe(`${real}\n`);
+  });
+});
+
+describe('SIGTERM and SIGHUP stop a run like Ctrl-C', () => {
+  /** Starts a run of 16 files whose --exec children sleep; resolves once 4 children run. */
+  async function startSleeping() {
+    const cwd = writeTree(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
+    const out = tempDir();
+    const marker = `4${Math.floor(Math.random() * 1e6)}`;
+    const child = spawn(
+      process.execPath,
+      [bin, '-C', cwd, '--exec', `sleep ${marker}; cat`, '-j', '4', '-o', out],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const closed = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stderr })),
+    );
+    for (let i = 0; i < 150 && pgrep(`^sleep ${marker}`).length < 4; i += 1) await sleep(20);
+    expect(pgrep(`^sleep ${marker}`)).toHaveLength(4);
+    return { child, closed, marker, out };
+  }
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+  ] as const)('%s: children ended, no temp file, summary printed, exit %i', async (signal, code) => {
+    const { child, closed, marker, out } = await startSleeping();
+    child.kill(signal);
+    const result = await closed;
+    expect(result.code).toBe(code);
+    expect(result.stderr).toContain(`globpipe: ${signal}: stopping`);
+    expect(result.stderr).toMatch(/globpipe: interrupted: 16 matched, 0 written/);
+    for (let i = 0; i < 50 && pgrep(marker).length > 0; i += 1) await sleep(20);
+    expect(pgrep(marker)).toEqual([]);
+    expect(readTree(out).size).toBe(0);
+    expect(tempFiles(out)).toEqual([]);
+  });
+
+  it('a second signal quits at once, with its own code', async () => {
+    // A buffer transform cannot be cancelled: with 5 s per file, the first stop would wait.
+    const slow = join(tempDir(), 'slow.mjs');
+    writeFileSync(
+      slow,
+      "export default { name: 'slow', async buffer(c) { await new Promise((r) => setTimeout(r, 5000)); return c; } };\n",
+    );
+    const cwd = writeTree(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
+    const out = tempDir();
+    const child = spawn(process.execPath, [bin, '-C', cwd, '-t', slow, '-j', '4', '-o', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await sleep(600);
+    child.kill('SIGTERM');
+    await sleep(100);
+    const sent = Date.now();
+    child.kill('SIGHUP');
+    expect(await closed).toBe(129);
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(stderr).toContain('globpipe: SIGTERM: stopping');
+    expect(stderr).toContain('globpipe: aborted');
+    expect(readTree(out).size).toBe(0);
+    expect(tempFiles(out)).toEqual([]);
+  });
+});
