@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
 import { liveTemps } from '../io/atomic.js';
-import { formatFailures, formatSummary } from '../report/format.js';
+import { escapeName, formatFailures, formatPlanned, formatSummary } from '../report/format.js';
 import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
@@ -30,6 +30,13 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** The message on one line (it may name a path), then the stack's frames, each escaped. */
+function internalError(error: unknown): string {
+  if (!(error instanceof Error)) return escapeName(String(error));
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  return [escapeName(`${error.name}: ${error.message}`), ...frames.map(escapeName)].join('\n');
+}
+
 function fileLine(result: FileResult): Record<string, unknown> {
   return { type: 'file', ...result };
 }
@@ -41,7 +48,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     parsed = await parseArgs(argv, packageVersion());
   } catch (error) {
-    stderr.write(`globpipe: ${(error as Error).message}\nRun 'globpipe --help' for usage.\n`);
+    stderr.write(`globpipe: ${escapeName((error as Error).message)}\nRun 'globpipe --help' for usage.\n`);
     process.exitCode = EXIT_USAGE;
     return;
   }
@@ -92,7 +99,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (event.type !== 'file') return;
     if (json) print(JSON.stringify(fileLine(event.result)));
     else if (dryRunLines && event.result.status === 'planned') {
-      const line = `${event.result.input} -> ${event.result.outputs.join(', ')}`;
+      const line = formatPlanned(event.result);
       if (bar && stdout.isTTY) bar.log(stdout, line);
       else print(line);
     }
@@ -104,11 +111,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     bar?.stop();
     if (error instanceof GlobpipeError && error.isUsageError) {
-      stderr.write(`globpipe: ${error.message}\n`);
+      stderr.write(`globpipe: ${escapeName(error.message)}\n`);
       process.exitCode = EXIT_USAGE;
       return;
     }
-    stderr.write(`globpipe: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    stderr.write(`globpipe: internal error: ${internalError(error)}\n`);
     process.exitCode = EXIT_FAILURES;
     return;
   } finally {

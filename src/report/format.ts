@@ -1,4 +1,39 @@
-import type { Summary } from '../types.js';
+import type { FileResult, Summary } from '../types.js';
+
+const cEscapes: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r' };
+
+function octal(byte: number): string {
+  return `\\${byte.toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * A file name (or a message that holds one) made safe for one line of a terminal, as
+ * `ls -b` shows it: `a<LF>b` -> `a\nb`, `<ESC>[31m` -> `\033[31m`, `a\b` -> `a\\b`.
+ * C0 controls and DEL are escaped, C1 controls (U+0080–U+009F) as their UTF-8 bytes
+ * (U+0085 -> `\302\205`), and a lone surrogate U+DC80–U+DCFF, which stands for the raw
+ * byte 0x80–0xFF of a name that is not UTF-8, as that byte (U+DCFF -> `\377`): so a
+ * raw byte and a C1 character never look alike. `--json` output is not escaped this way.
+ */
+export function escapeName(name: string): string {
+  let escaped = '';
+  let from = 0;
+  for (let i = 0; i < name.length; i += 1) {
+    const unit = name.charCodeAt(i);
+    let replacement: string | undefined;
+    if (unit < 0x20 || unit === 0x7f) replacement = cEscapes[unit] ?? octal(unit);
+    else if (unit === 0x5c) replacement = '\\\\';
+    else if (unit >= 0x80 && unit <= 0x9f) replacement = octal(0xc2) + octal(unit);
+    else if (unit >= 0xdc80 && unit <= 0xdcff) {
+      // A low surrogate after a high one is half of a real character, not a raw byte.
+      const before = i > 0 ? name.charCodeAt(i - 1) : 0;
+      if (before < 0xd800 || before > 0xdbff) replacement = octal(unit - 0xdc00);
+    }
+    if (replacement === undefined) continue;
+    escaped += name.slice(from, i) + replacement;
+    from = i + 1;
+  }
+  return from === 0 ? name : escaped + name.slice(from);
+}
 
 /** `1.5 MB`, `980 kB`, `12 B`: decimal units, as disk and network speeds are quoted. */
 export function formatBytes(bytes: number): string {
@@ -37,11 +72,19 @@ export function formatSummary(summary: Summary): string {
 export function formatSkips(summary: Summary): string[] {
   return summary.skips.map((skip) =>
     skip.count === 1
-      ? `  skipped: ${skip.paths[0]}: ${skip.reason}`
-      : `  skipped ${skip.count} files: ${skip.reason} (e.g. ${skip.paths.join(', ')})`,
+      ? `  skipped: ${escapeName(skip.paths[0] ?? '')}: ${escapeName(skip.reason)}`
+      : `  skipped ${skip.count} files: ${escapeName(skip.reason)} (e.g. ${skip.paths.map(escapeName).join(', ')})`,
   );
 }
 
+/** `  failed: docs/bad.gz: gunzip: incorrect header check`, one line per failure whatever the names hold. */
 export function formatFailures(summary: Summary): string[] {
-  return summary.failures.map((failure) => `  failed: ${failure.path}: ${failure.message}`);
+  return summary.failures.map(
+    (failure) => `  failed: ${escapeName(failure.path)}: ${escapeName(failure.message)}`,
+  );
+}
+
+/** A dry run's line for one file: `docs/a.md -> /site/docs/a.html, /site/docs/a.html.gz`. */
+export function formatPlanned(result: FileResult): string {
+  return `${escapeName(result.input)} -> ${result.outputs.map(escapeName).join(', ')}`;
 }

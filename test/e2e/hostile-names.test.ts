@@ -1,9 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { bin, readTree, runCli, tempDir, writeTree } from '../helpers.js';
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 function pgrep(pattern: string): string[] {
   const found = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
@@ -145,4 +148,96 @@ describe('SIGTERM and SIGHUP stop a run like Ctrl-C', () => {
     expect(readTree(out).size).toBe(0);
     expect(tempFiles(out)).toEqual([]);
   });
+});
+
+describe('a file name cannot forge output', () => {
+  const forged = 'a\nglobpipe: 0 matched, 0 failed';
+  const red = 'red\x1b[31mX';
+  /** Two hostile names that fail to gunzip, one good file. */
+  function hostileTree(): string {
+    return writeTree({ [forged]: 'not gzip', [red]: 'not gzip either', 'ok.txt.gz': gzipSync('ok\n') });
+  }
+
+  it('the summary: one line per failure, names escaped, the real summary line alone', async () => {
+    const result = await runCli(['-C', hostileTree(), '-t', 'gunzip', '-o', tempDir()]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^globpipe: 3 matched, 1 written, 0 skipped, 2 failed \|/),
+      expect.stringMatching(/^ {2}failed: a\\nglobpipe: 0 matched, 0 failed: gunzip: [^\\]+$/),
+      expect.stringMatching(/^ {2}failed: red\\033\[31mX: gunzip: [^\\]+$/),
+    ]);
+    expect(result.stderr).not.toContain('\x1b');
+  });
+
+  it('--quiet: exactly one line per failure', async () => {
+    const result = await runCli(['-C', hostileTree(), '-t', 'gunzip', '-o', tempDir(), '-q']);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.every((line) => line.startsWith('  failed: '))).toBe(true);
+    expect(result.stderr).not.toContain('\x1b');
+  });
+
+  it('an --exec failure whose stderr repeats the name is escaped too', async () => {
+    const result = await runCli(['-C', hostileTree(), '--exec', 'cat -- {rel} >&2; exit 3', '-o', tempDir()]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines.filter((line) => line.startsWith('globpipe:'))).toHaveLength(1);
+    expect(lines.filter((line) => line.startsWith('  failed: '))).toHaveLength(3);
+    expect(lines).toHaveLength(4);
+    expect(result.stderr).not.toContain('\x1b');
+  });
+
+  it('--dry-run: one escaped `input -> output` line per file', async () => {
+    const out = tempDir();
+    const result = await runCli(['-C', hostileTree(), '-t', 'gzip', '-o', out, '--dry-run']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(
+      [
+        'a\\nglobpipe: 0 matched, 0 failed -> a\\nglobpipe: 0 matched, 0 failed.gz',
+        'ok.txt.gz -> ok.txt.gz.gz',
+        'red\\033[31mX -> red\\033[31mX.gz',
+      ].sort(),
+    );
+  });
+
+  it('a usage error naming a hostile file is escaped', async () => {
+    const cwd = writeTree({ [forged]: 'x' });
+    const result = await runCli(['-C', cwd, '-o', cwd]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('a\\nglobpipe: 0 matched, 0 failed');
+  });
+
+  it('--json stays exact: the names come back byte for byte', async () => {
+    const result = await runCli(['-C', hostileTree(), '-t', 'gunzip', '-o', tempDir(), '--json']);
+    expect(result.code).toBe(1);
+    const events = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; input?: string });
+    expect(events).toHaveLength(4);
+    expect(
+      events
+        .filter((e) => e.type === 'file')
+        .map((e) => e.input)
+        .sort(),
+    ).toEqual([forged, 'ok.txt.gz', red].sort());
+  });
+
+  it.runIf(spawnSync('script', ['--version']).status === 0)(
+    'in a terminal with a progress bar, dry-run lines are escaped',
+    () => {
+      const out = tempDir();
+      const command = `${quote(process.execPath)} ${quote(bin)} -C ${quote(hostileTree())} -o ${quote(out)} --dry-run --progress`;
+      const screen = execFileSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, COLUMNS: '120' },
+      });
+      expect(screen).toContain('a\\nglobpipe: 0 matched, 0 failed -> ');
+      expect(screen).toContain('red\\033[31mX -> ');
+      expect(screen).not.toContain('\x1b[31m');
+    },
+  );
 });
