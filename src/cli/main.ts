@@ -44,30 +44,38 @@ function fileLine(result: FileResult): Record<string, unknown> {
 /** The CLI: parses argv, runs, draws, and sets the exit code. The only layer that knows about the process. */
 export async function main(argv: readonly string[]): Promise<void> {
   const { stdout, stderr } = process;
-  let parsed: Awaited<ReturnType<typeof parseArgs>>;
-  try {
-    parsed = await parseArgs(argv, packageVersion());
-  } catch (error) {
-    stderr.write(`globpipe: ${escapeName((error as Error).message)}\nRun 'globpipe --help' for usage.\n`);
-    process.exitCode = EXIT_USAGE;
-    return;
-  }
-  if (parsed.kind === 'exit') {
-    if (parsed.output !== '') stdout.write(`${parsed.output}\n`);
-    process.exitCode = parsed.code;
-    return;
-  }
-
-  // A reader that goes away (`globpipe --json | head`) ends our output, not the work:
-  // files keep being written atomically and the exit code still tells the outcome.
+  // A reader that goes away (`globpipe --json | head`, `2>&1 | head`) or a terminal that hung
+  // up ends our output, not the work: files keep being written atomically and the exit code
+  // still tells the outcome. Diagnostics that cannot be written have nowhere else to go.
   let stdoutOpen = true;
+  let stderrOpen = true;
   stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
     stdoutOpen = false;
+  });
+  stderr.on('error', () => {
+    stderrOpen = false;
   });
   const print = (line: string) => {
     if (stdoutOpen) stdout.write(`${line}\n`);
   };
+  const warn = (line: string) => {
+    if (stderrOpen) stderr.write(`${line}\n`);
+  };
+
+  let parsed: Awaited<ReturnType<typeof parseArgs>>;
+  try {
+    parsed = await parseArgs(argv, packageVersion());
+  } catch (error) {
+    warn(`globpipe: ${escapeName((error as Error).message)}\nRun 'globpipe --help' for usage.`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (parsed.kind === 'exit') {
+    if (parsed.output !== '') print(parsed.output);
+    process.exitCode = parsed.code;
+    return;
+  }
 
   const { run: runOptions, json, quiet } = parsed.options;
   const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
@@ -81,15 +89,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       stoppedBy = signal;
       controller.abort(new Error(`received ${signal}`));
       const line = `globpipe: ${signal}: stopping, cancelling files in flight (Ctrl-C again to quit at once)`;
-      if (bar) bar.log(stderr, line);
-      else if (!json) stderr.write(`${line}\n`);
+      if (bar && stderrOpen) bar.log(stderr, line);
+      else if (!json) warn(line);
       return;
     }
     // Second signal: no more waiting, but still no partial file at a final path.
     liveTemps.removeAllSync();
     killAllChildrenSync();
     bar?.stop();
-    stderr.write('globpipe: aborted\n');
+    warn('globpipe: aborted');
     process.exit(exitCodeOf(signal));
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
@@ -100,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (json) print(JSON.stringify(fileLine(event.result)));
     else if (dryRunLines && event.result.status === 'planned') {
       const line = formatPlanned(event.result);
-      if (bar && stdout.isTTY) bar.log(stdout, line);
+      if (bar && stdout.isTTY && stdoutOpen && stderrOpen) bar.log(stdout, line);
       else print(line);
     }
   };
@@ -111,11 +119,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     bar?.stop();
     if (error instanceof GlobpipeError && error.isUsageError) {
-      stderr.write(`globpipe: ${escapeName(error.message)}\n`);
+      warn(`globpipe: ${escapeName(error.message)}`);
       process.exitCode = EXIT_USAGE;
       return;
     }
-    stderr.write(`globpipe: internal error: ${internalError(error)}\n`);
+    warn(`globpipe: internal error: ${internalError(error)}`);
     process.exitCode = EXIT_FAILURES;
     return;
   } finally {
@@ -126,9 +134,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (json) print(JSON.stringify({ type: 'summary', ...summary }));
   if (quiet) {
     const failures = formatFailures(summary);
-    if (failures.length > 0) stderr.write(`${failures.join('\n')}\n`);
+    if (failures.length > 0) warn(failures.join('\n'));
   } else {
-    stderr.write(`${formatSummary(summary)}\n`);
+    warn(formatSummary(summary));
   }
   process.exitCode = summary.interrupted
     ? exitCodeOf(stoppedBy ?? 'SIGINT')

@@ -241,3 +241,100 @@ describe('a file name cannot forge output', () => {
     },
   );
 });
+
+describe('a closed stdout or stderr never changes the outcome', () => {
+  /** 200 gzipped files, and with `bad`, one that is not gzip. */
+  function gzTree(bad: boolean): { cwd: string; expected: Map<string, Buffer> } {
+    const files: Record<string, Buffer> = {};
+    const expected = new Map<string, Buffer>();
+    for (let i = 0; i < 200; i += 1) {
+      const content = Buffer.from(`file ${i}\n`.repeat(i + 1));
+      files[`d${i % 5}/f${i}.txt.gz`] = gzipSync(content);
+      expected.set(`d${i % 5}/f${i}.txt`, content);
+    }
+    if (bad) files['bad.txt.gz'] = Buffer.from('not gzip');
+    return { cwd: writeTree(files), expected };
+  }
+
+  /** Runs the CLI with both its stdout and stderr pipes closed by the reader at once. */
+  function runClosed(args: string[]): Promise<{ code: number | null; signal: string | null }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  it.each([
+    [false, 0],
+    [true, 1],
+  ])('readers gone at once (one failing file: %s): outputs complete, exit %i', async (bad, code) => {
+    const { cwd, expected } = gzTree(bad);
+    for (const extra of [[], ['--json'], ['-q'], ['--progress']]) {
+      const out = tempDir();
+      const result = await runClosed(['-C', cwd, '-t', 'gunzip', '-o', out, ...extra]);
+      expect({ extra, ...result }).toEqual({ extra, code, signal: null });
+      expect(readTree(out)).toEqual(expected);
+    }
+  });
+
+  it.each([
+    [false, 0],
+    [true, 1],
+  ])('`globpipe --json 2>&1 | head -c 1` (one failing file: %s): outputs complete, exit %i', (bad, code) => {
+    const { cwd, expected } = gzTree(bad);
+    const out = tempDir();
+    const rc = join(tempDir(), 'rc');
+    const command = `{ ${quote(process.execPath)} ${quote(bin)} -C ${quote(cwd)} -t gunzip -o ${quote(out)} --json -j 1; echo $? > ${quote(rc)}; } 2>&1 | head -c 1`;
+    const shown = execFileSync('sh', ['-c', command], { encoding: 'utf8' });
+    expect(shown).toBe('{');
+    expect(readFileSync(rc, 'utf8').trim()).toBe(String(code));
+    expect(readTree(out)).toEqual(expected);
+  });
+
+  it('stderr alone closed: the summary is lost, the run is not', async () => {
+    const { cwd, expected } = gzTree(false);
+    const out = tempDir();
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, '-C', cwd, '-t', 'gunzip', '-o', out, '--json'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stderr.destroy();
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    expect(result.code).toBe(0);
+    const last = JSON.parse(result.stdout.trimEnd().split('\n').at(-1) as string) as { written: number };
+    expect(last.written).toBe(200);
+    expect(readTree(out)).toEqual(expected);
+  });
+
+  it('interrupted with both readers gone: still 143, every output complete, no temp file', async () => {
+    const slow = join(tempDir(), 'slow.mjs');
+    writeFileSync(
+      slow,
+      "export default { name: 'slow', async buffer(c) { await new Promise((r) => setTimeout(r, 20)); return Buffer.concat([c, Buffer.from('!')]); } };\n",
+    );
+    const cwd = writeTree(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
+    const out = tempDir();
+    const child = spawn(process.execPath, [bin, '-C', cwd, '-t', slow, '-j', '4', '-o', out, '--progress'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    child.stderr.destroy();
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await sleep(800);
+    child.kill('SIGTERM');
+    expect(await closed).toBe(143);
+    const written = readTree(out);
+    expect(written.size).toBeGreaterThan(0);
+    expect(written.size).toBeLessThan(300);
+    for (const [path, content] of written) expect(content.toString()).toBe(`${path.slice(1, -4)}\n!`);
+    expect(tempFiles(out)).toEqual([]);
+  });
+});
