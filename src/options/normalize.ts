@@ -3,6 +3,7 @@ import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
 import { isInside, toPosix } from '../paths.js';
 import { JOURNAL_NAME } from '../run/journal.js';
+import { LOCK_NAME } from '../run/lock.js';
 import { levelRanges } from '../transforms/builtins.js';
 import { execTransform } from '../transforms/exec.js';
 import { resolveStages } from '../transforms/resolve.js';
@@ -161,8 +162,8 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
   const resume = checkBoolean('resume', options.resume);
   if (resume && !inPlace)
     throw usage('`resume` continues an interrupted in-place run: it needs `inPlace` (--in-place)');
-  // Never glob the in-place journal, even with --dot.
-  if (inPlace) ignore.push(fg.escapePath(JOURNAL_NAME));
+  // Never glob the in-place journal or lock (nor a lock's takeover temp beside it), even with --dot.
+  if (inPlace) ignore.push(fg.escapePath(JOURNAL_NAME), `${fg.escapePath(LOCK_NAME)}*`);
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw usage(`Expected \`onEvent\` to be a function, got ${show(options.onEvent)}`);
   }

@@ -3,6 +3,7 @@ import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GlobpipeError } from '../errors.js';
 import type { TempPair } from '../io/port.js';
+import { RunLock } from './lock.js';
 
 /** Lives in cwd while an in-place run goes; never globbed. */
 export const JOURNAL_NAME = '.globpipe-journal.jsonl';
@@ -10,6 +11,14 @@ export const JOURNAL_NAME = '.globpipe-journal.jsonl';
 interface Header {
   readonly globpipe: 1;
   readonly transforms: string;
+}
+
+export interface JournalOptions {
+  readonly cwd: string;
+  readonly transforms: string;
+  readonly resume: boolean;
+  readonly dryRun: boolean;
+  readonly fsync: boolean;
 }
 
 interface Record {
@@ -26,37 +35,51 @@ interface Record {
  * did not happen yet; one whose temp is gone is a rename that did. So a rerun
  * with `--resume` finishes those renames and skips those files: no transform is
  * ever applied twice to one file. The journal is removed when a run completes.
+ * While the journal is open, the run holds the tree's lock (lock.ts): a live
+ * run's journal is never taken for an interrupted one.
  */
 export class Journal {
   readonly path: string;
   readonly #done: ReadonlySet<string>;
   readonly #handle: FileHandle | undefined;
   readonly #fsync: boolean;
+  readonly #lock: RunLock | undefined;
 
   private constructor(
     path: string,
     done: ReadonlySet<string>,
     handle: FileHandle | undefined,
     fsync: boolean,
+    lock?: RunLock,
   ) {
     this.path = path;
     this.#done = done;
     this.#handle = handle;
     this.#fsync = fsync;
+    this.#lock = lock;
   }
 
   /**
-   * Opens the journal of `cwd`. An existing one means an interrupted run: without
-   * `resume` that is a usage error (nothing is written); with it, its pending
-   * renames are finished and its files will be skipped.
+   * Takes the tree's lock, then opens the journal of `cwd`. An existing one means
+   * an interrupted run: without `resume` that is a usage error (nothing is
+   * written); with it, its pending renames are finished and its files will be
+   * skipped. A dry run only checks that no run is live, and writes nothing.
    */
-  static async open(options: {
-    cwd: string;
-    transforms: string;
-    resume: boolean;
-    dryRun: boolean;
-    fsync: boolean;
-  }): Promise<Journal> {
+  static async open(options: JournalOptions): Promise<Journal> {
+    if (options.dryRun) {
+      RunLock.check(options.cwd);
+      return await Journal.#open(options, undefined);
+    }
+    const lock = await RunLock.acquire(options.cwd);
+    try {
+      return await Journal.#open(options, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  static async #open(options: JournalOptions, lock: RunLock | undefined): Promise<Journal> {
     const path = join(options.cwd, JOURNAL_NAME);
     const done = new Set<string>();
     if (existsSync(path)) {
@@ -107,7 +130,7 @@ export class Journal {
     if (done.size === 0)
       await handle.write(`${JSON.stringify({ globpipe: 1, transforms: options.transforms })}\n`);
     if (options.fsync) await handle.sync();
-    return new Journal(path, done, handle, options.fsync);
+    return new Journal(path, done, handle, options.fsync, lock);
   }
 
   /** Done by the interrupted run this one resumes. */
@@ -134,10 +157,17 @@ export class Journal {
     if (this.#fsync) await this.#handle.datasync();
   }
 
-  /** Closes the journal; removes it when the run completed, keeps it for `--resume` when it was interrupted. */
+  /**
+   * Closes the journal; removes it when the run completed, keeps it for `--resume` when
+   * it was interrupted. Then releases the lock, whatever happened.
+   */
   async close(completed: boolean): Promise<void> {
-    await this.#handle?.close();
-    if (completed && this.#handle !== undefined) await unlink(this.path).catch(() => {});
+    try {
+      await this.#handle?.close();
+      if (completed && this.#handle !== undefined) await unlink(this.path).catch(() => {});
+    } finally {
+      this.#lock?.release();
+    }
   }
 }
 

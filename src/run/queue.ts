@@ -109,7 +109,8 @@ export class FileQueue {
   async #addFile(entry: Entry): Promise<void> {
     const settings = this.#settings;
     if (settings.inPlace && this.#ctx.journal === undefined) {
-      // Opened once the plan is checked, just before the first file: a bad plan leaves no journal behind.
+      // Opened (after the tree's lock is taken) once the plan is checked, just before the first
+      // file: a bad plan leaves no journal behind, and a live run elsewhere stops this one here.
       const journal = await Journal.open({
         cwd: settings.cwd,
         transforms: settings.stages.map((stage) => stage.map((t) => t.name).join(',')).join(' | '),
