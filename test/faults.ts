@@ -10,21 +10,13 @@ import type { IoPort, Outcome } from '../src/io/port.js';
  * through the port, so the same faults reach the batched and the single-file
  * paths alike.
  */
-export type Op =
-  | 'read'
-  | 'copy'
-  | 'write'
-  | 'rename'
-  | 'openReadStream'
-  | 'openWriteStream'
-  | 'mkdir'
-  | 'fsync';
+export type Op = 'read' | 'copy' | 'write' | 'rename' | 'openReadStream' | 'openWriteStream' | 'mkdir';
 
 export interface Fault {
   readonly op: Op;
   /**
    * The file the call is about, by base name of its input (read, copy, openReadStream) or of
-   * its output (write, rename, openWriteStream, mkdir, fsync); every file when absent.
+   * its output (write, rename, openWriteStream, mkdir); every file when absent.
    */
   readonly name?: string | RegExp;
   /** The file fails with this errno code (ENOSPC, EMFILE, ENOENT…). */
@@ -59,7 +51,6 @@ const sides: Record<Op, 'read' | 'write'> = {
   rename: 'write',
   openWriteStream: 'write',
   mkdir: 'write',
-  fsync: 'write',
 };
 
 /** Every call the port saw: op, the file's base name, and the options that matter (fsync, flush). */
@@ -165,8 +156,7 @@ export function faultyPort(faults: Fault[], inner: IoPort = nodePort()): IoPort 
         },
         { flush: options.flush },
       ),
-    mkdir: (path) => single('mkdir', path, () => inner.mkdir(path)),
-    fsync: (path) => single('fsync', path, () => inner.fsync(path)),
+    mkdir: (path, root) => single('mkdir', path, () => inner.mkdir(path, root)),
   };
 }
 

@@ -11,12 +11,17 @@ import type { IoPort } from './port.js';
  */
 export class DirMaker {
   readonly #port: IoPort;
+  readonly #root: string;
   readonly #check: (dir: string, realDir: string) => void;
   readonly #made = new Map<string, Promise<void>>();
 
-  /** `check` sees each directory with its real path, and throws to refuse writing there. */
-  constructor(port: IoPort, check: (dir: string, realDir: string) => void = () => {}) {
+  /**
+   * Directories beneath `root` (made without following a symlink under it); `check` sees
+   * each with its real path, and throws to refuse writing there.
+   */
+  constructor(port: IoPort, root: string, check: (dir: string, realDir: string) => void = () => {}) {
     this.#port = port;
+    this.#root = root;
     this.#check = check;
   }
 
@@ -24,7 +29,7 @@ export class DirMaker {
     let pending = this.#made.get(dir);
     if (pending === undefined) {
       pending = this.#port
-        .mkdir(dir)
+        .mkdir(dir, this.#root)
         .then(() => this.#port.realpath(dir))
         .then((real) => this.#check(dir, real))
         .then(() => this.#sweep(dir));
@@ -40,7 +45,7 @@ export class DirMaker {
   async #sweep(dir: string): Promise<void> {
     const names = await this.#port.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      if (isStaleTempName(name)) await this.#port.unlink(join(dir, name)).catch(() => {});
+      if (isStaleTempName(name)) await this.#port.unlink(join(dir, name), this.#root).catch(() => {});
     }
   }
 }

@@ -1,9 +1,17 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { workerFailure } from '../errors.js';
 import { openRegular } from './open.js';
-import type { CopyItem, FileMeta, IoPort, Outcome, ReadOutcome, WriteItem } from './port.js';
+import type {
+  CopyItem,
+  FileMeta,
+  IoPort,
+  Outcome,
+  ReadOutcome,
+  TempPair,
+  WriteFlags,
+  WriteItem,
+} from './port.js';
 import { retryOnFdExhaustion } from './retry.js';
 import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
 import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request } from './worker/protocol.js';
@@ -16,7 +24,12 @@ import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request }
 export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
   const send = (body: Request, count: number, transfer: ArrayBuffer[] = []) =>
     pool.call<Reply>(body, { transfer, weight: count });
-  const openFd = promisify(fs.open);
+  /** One path's call: throws its failure, as fs/promises would (a NUL byte in it is refused as such). */
+  const single = async (body: Request) => {
+    const reply = await send(body, 1).catch((error: Error) => died(error, 1));
+    const result = outcome(reply, 0, {});
+    if (!result.ok) throw Object.assign(new Error(result.error.message), result.error);
+  };
 
   const port: IoPort = {
     read: (paths, { limit, cap }) =>
@@ -32,14 +45,14 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
         () => [],
         'read',
       ),
-    copy: (items, { fsync, commit }) =>
+    copy: (items, { fsync, commit, root }) =>
       isolating(
         items,
         async (some) => {
           const names: string[] = [];
           for (const item of some) names.push(item.src, item.temp, item.dest);
           const reply = await send(
-            { op: 'copy', names: joinNames(names), count: some.length, fsync, commit },
+            { op: 'copy', root, names: joinNames(names), count: some.length, fsync, commit },
             some.length,
           );
           return some.map((_, i) => metaOutcome(reply, i));
@@ -47,54 +60,54 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
         (item) => [item.temp],
         'write',
       ),
-    write: (items, { fsync, commit }) =>
+    write: (items, flags) =>
       isolating(
         items,
         async (some) => {
-          const { request, transfer } = writeRequest(some, fsync, commit);
+          const { request, transfer } = writeRequest(some, flags);
           const reply = await send(request, some.length, transfer);
           return some.map((_, i) => outcome(reply, i, { size: reply.sizes[i] as number }));
         },
         (item) => item.outputs.map((output) => output.temp),
         'write',
       ),
-    rename: async (items, { fsync }) => {
-      const names = joinNames(items.flatMap((pairs) => pairs.flatMap((pair) => [...pair])));
-      const counts = Uint32Array.from(items, (pairs) => pairs.length);
-      // Never retried: a rename the dead worker made would fail the second time.
-      const reply = await send({ op: 'rename', names, counts, fsync }, items.length).catch((error: Error) =>
-        died(error, items.length),
-      );
-      return items.map((_, i) => outcome(reply, i, {}));
-    },
+    rename: (items, { fsync, root }) =>
+      renaming(items, async (some) => {
+        const names = joinNames(some.flatMap((pairs) => pairs.flatMap((pair) => [...pair])));
+        const counts = Uint32Array.from(some, (pairs) => pairs.length);
+        const reply = await send({ op: 'rename', root, names, counts, fsync }, some.length);
+        return some.map((_, i) => outcome(reply, i, {}));
+      }),
 
     openReadStream: async (path) => {
       const { handle } = await openRegular(path);
       return handle.createReadStream({ highWaterMark: 256 * 1024, autoClose: true });
     },
-    openWriteStream: async (path, { mode, flush }) => {
-      // A plain descriptor, owned and closed by the stream (a FileHandle would also try to close it on GC).
-      const fd = await retryOnFdExhaustion(() => openFd(path, 'wx', mode));
-      return fs.createWriteStream(path, { fd, flush, highWaterMark: 256 * 1024, autoClose: true });
+    openWriteStream: async (path, { mode, flush, root }) => {
+      const reply = await send({ op: 'create', root, path, mode }, 1).catch((error: Error) => died(error, 1));
+      const created = outcome(reply, 0, { fd: reply.sizes[0] as number });
+      if (!created.ok) throw Object.assign(new Error(created.error.message), created.error);
+      // The descriptor is the stream's: before closing it, the temp gets its final mode (and is flushed).
+      const close = (fd: number, callback: (error?: NodeJS.ErrnoException | null) => void) =>
+        fs.fchmod(fd, mode, (chmodError) => {
+          const closeIt = (error?: NodeJS.ErrnoException | null) =>
+            fs.close(fd, (closeError) => callback(error ?? chmodError ?? closeError));
+          if (flush && chmodError === null) fs.fsync(fd, closeIt);
+          else closeIt();
+        });
+      return fs.createWriteStream(path, {
+        fd: created.fd,
+        highWaterMark: 256 * 1024,
+        autoClose: true,
+        fs: { write: fs.write, writev: fs.writev, open: fs.open, close },
+      });
     },
-    mkdir: async (path) => {
-      await fsp.mkdir(path, { recursive: true });
-    },
+    mkdir: (path, root) => single({ op: 'mkdir', root, paths: path, count: 1 }),
+    unlink: (path, root) => single({ op: 'unlink', root, paths: path, count: 1 }),
     readdir: (path) => retryOnFdExhaustion(() => fsp.readdir(path)),
     stat: (path) => fsp.stat(path),
     readlink: (path) => fsp.readlink(path),
     realpath: (path) => fsp.realpath(path),
-    unlink: (path) => fsp.unlink(path),
-    chmod: (path, mode) => fsp.chmod(path, mode),
-    fsync: (path) =>
-      retryOnFdExhaustion(async () => {
-        const handle = await fsp.open(path, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      }),
     warm: (files) => pool.warm(files),
   };
   return port;
@@ -116,11 +129,47 @@ async function isolating<I, O>(
   try {
     return await call(items);
   } catch (error) {
-    if (!(error instanceof WorkerExit)) throw error;
+    const failAll = () =>
+      items.map(() => ({ ok: false, ms: 0, error: workerFailure(error as Error, side) }) as O);
+    // No worker could take it (one that cannot start, say): each file fails with that, none is lost.
+    if (!(error instanceof WorkerExit)) return failAll();
     await Promise.all(items.flatMap(temps).map((temp) => fsp.unlink(temp).catch(() => {})));
     if (!error.started && retries > 0) return isolating(items, call, temps, side, retries - 1);
-    if (items.length === 1) return [{ ok: false, ms: 0, error: workerFailure(error, side) } as O];
+    if (items.length === 1) return failAll();
     return (await Promise.all(items.map((item) => isolating([item], call, temps, side, retries)))).flat();
+  }
+}
+
+/**
+ * Renames, sent again like the other calls when they only waited behind a worker's death.
+ * One the dead worker may have run is not repeated (a rename done twice would fail): a
+ * file whose temps are all gone and whose destinations all exist was renamed.
+ */
+async function renaming(
+  items: readonly (readonly TempPair[])[],
+  call: (items: readonly (readonly TempPair[])[]) => Promise<Outcome<object>[]>,
+  retries = 3,
+): Promise<Outcome<object>[]> {
+  try {
+    return await call(items);
+  } catch (error) {
+    if (error instanceof WorkerExit && !error.started && retries > 0)
+      return renaming(items, call, retries - 1);
+    const exists = (path: string) =>
+      fsp.lstat(path).then(
+        () => true,
+        () => false,
+      );
+    return Promise.all(
+      items.map(async (pairs): Promise<Outcome<object>> => {
+        const done = await Promise.all(
+          pairs.map(async ([temp, dest]) => !(await exists(temp)) && (await exists(dest))),
+        );
+        return done.every(Boolean)
+          ? { ok: true, ms: 0 }
+          : { ok: false, ms: 0, error: workerFailure(error as Error, 'write') };
+      }),
+    );
   }
 }
 
@@ -173,7 +222,7 @@ function readOutcome(reply: Reply, i: number): ReadOutcome {
 }
 
 /** Every output of every file, back to back in one buffer that moves to the worker (not copied again). */
-function writeRequest(items: readonly WriteItem[], fsync: boolean, commit: boolean) {
+function writeRequest(items: readonly WriteItem[], { fsync, commit, root }: WriteFlags) {
   let total = 0;
   let count = 0;
   for (const item of items) {
@@ -201,6 +250,7 @@ function writeRequest(items: readonly WriteItem[], fsync: boolean, commit: boole
   }
   const request: Request = {
     op: 'write',
+    root,
     names: joinNames(names),
     counts,
     modes,

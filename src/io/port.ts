@@ -11,6 +11,10 @@ import type { IoFailure } from '../errors.js';
  *
  * The whole-file steps take a list of files and answer each file on its own: a
  * failure of one never fails the others, and the list is in the same order.
+ *
+ * Every call that writes names its `root` (the output directory; the input tree in
+ * place): what it writes is reached beneath it without following any symlink under
+ * it (io/worker/beneath.ts), so nothing is ever written outside it.
  */
 export interface IoPort {
   /**
@@ -30,26 +34,29 @@ export interface IoPort {
   /** Renames each file's complete temps into place. */
   rename(
     items: readonly (readonly TempPair[])[],
-    options: { readonly fsync: boolean },
+    options: { readonly fsync: boolean; readonly root: string },
   ): Promise<Outcome<object>[]>;
 
   /** Opens a regular file for streaming (the same refusal of anything else as `read`). */
   openReadStream(path: string): Promise<Readable>;
-  /** Creates `path`, which must not exist, and streams into it. */
+  /**
+   * Creates the temp `path` (it must not exist), readable by its owner at most while it is
+   * written, and streams into it; once complete (before its descriptor closes) it gets `mode`
+   * exactly, and with `flush` is flushed to disk.
+   */
   openWriteStream(
     path: string,
-    options: { readonly mode?: number | undefined; readonly flush: boolean },
+    options: { readonly mode: number; readonly flush: boolean; readonly root: string },
   ): Promise<Writable>;
+  /** Makes the directory `path` (and its parents) beneath `root`. */
+  mkdir(path: string, root: string): Promise<void>;
+  /** Removes the file `path` (a temp) beneath `root`. */
+  unlink(path: string, root: string): Promise<void>;
 
-  mkdir(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
   stat(path: string): Promise<Stats>;
   readlink(path: string): Promise<string>;
   realpath(path: string): Promise<string>;
-  unlink(path: string): Promise<void>;
-  chmod(path: string, mode: number): Promise<void>;
-  /** Flushes a file or directory to stable storage. */
-  fsync(path: string): Promise<void>;
 
   /** A hint: `files` will soon be in flight at once (boot what serves them now). */
   warm(files: number): void;
@@ -87,6 +94,8 @@ export interface WriteItem {
 }
 
 export interface WriteFlags {
+  /** What the outputs lie beneath. */
+  readonly root: string;
   /** Flush each file, and each directory a rename changed. */
   readonly fsync: boolean;
   /** Rename each temp into place once complete; false leaves that to `rename` (in-place runs journal first). */

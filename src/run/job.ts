@@ -102,7 +102,8 @@ function dryRun(job: PlannedFile): Fields {
 }
 
 async function admitWithIo(entry: Entry, ctx: JobContext): Promise<PlannedFile | Fields> {
-  const job: PlannedFile = { entry, targets: [] };
+  // A failure once the outputs are planned names them, as every later failure does.
+  let job: PlannedFile = { entry, targets: [] };
   try {
     if (entry.kind === 'symlink') {
       if (!ctx.settings.followSymlinks)
@@ -118,6 +119,7 @@ async function admitWithIo(entry: Entry, ctx: JobContext): Promise<PlannedFile |
     }
     const planned = plan(entry, ctx);
     if (!isPlanned(planned)) return planned;
+    job = planned;
     const skipReason = await whySkip(entry, planned.targets, ctx);
     if (skipReason !== undefined)
       return skipped(

@@ -67,14 +67,14 @@ export async function commitOutputs(
   try {
     await journal?.record(job.entry.path, pairs);
     if (journal !== undefined) for (const [temp, dest] of pairs) temps.complete(temp, dest);
-    const [renamed] = await ctx.port.rename([pairs], { fsync: ctx.settings.fsync });
+    const [renamed] = await ctx.port.rename([pairs], { fsync: ctx.settings.fsync, root: ctx.settings.out });
     if (renamed?.ok === false) throw renamed.error;
     for (const [temp] of pairs) temps.delete(temp);
   } catch (error) {
     // The journal said "complete, about to be renamed": take it back, or a resume would skip this file.
     await journal?.undo(job.entry.path);
     for (const [temp] of pairs) {
-      await ctx.port.unlink(temp).catch(() => {});
+      await ctx.port.unlink(temp, ctx.settings.out).catch(() => {});
       temps.delete(temp);
     }
     throw fileError(error, {
@@ -122,7 +122,11 @@ export async function copyFiles(
     ctx.temps.add(temp);
     items.push({ src: entry.absolutePath, temp, dest });
   }
-  const copied = await ctx.port.copy(items, { fsync: ctx.settings.fsync, commit: ctx.journal === undefined });
+  const copied = await ctx.port.copy(items, {
+    fsync: ctx.settings.fsync,
+    commit: ctx.journal === undefined,
+    root: ctx.settings.out,
+  });
   const journaled: Promise<void>[] = [];
   for (const [i, job] of jobs.entries()) {
     const { temp, dest } = items[i] as CopyItem;
@@ -238,7 +242,7 @@ export async function writeFiles(
 ): Promise<void> {
   const outcomes = await ctx.port.write(
     files.map((file) => file.item),
-    { fsync: ctx.settings.fsync, commit: ctx.journal === undefined },
+    { fsync: ctx.settings.fsync, commit: ctx.journal === undefined, root: ctx.settings.out },
   );
   const journaled: Promise<void>[] = [];
   for (const [i, file] of files.entries()) {

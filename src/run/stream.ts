@@ -35,7 +35,7 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
     return written(job, bytesIn, bytesOut, notesOf(notes));
   } catch (error) {
     for (const { temp } of prepared) {
-      await ctx.port.unlink(temp).catch(() => {});
+      await ctx.port.unlink(temp, ctx.settings.out).catch(() => {});
       ctx.temps.delete(temp);
     }
     return failed(job, error, ctx);
@@ -168,11 +168,10 @@ async function toTemp(
   const { port, temps, settings } = ctx;
   const temp = tempPathFor(dest);
   temps.add(temp);
-  // Created readable by its owner at most, so that it is never more readable than its input
-  // while written; then its input's permission bits, exactly (open's `mode` meets the umask).
+  // Every output keeps its input's permission bits (the port creates it private meanwhile).
   const { mode } = meta;
   try {
-    const sink = await port.openWriteStream(temp, { mode: mode & 0o600, flush: settings.fsync });
+    const sink = await port.openWriteStream(temp, { mode, flush: settings.fsync, root: settings.out });
     onSink(sink);
     try {
       await pipeline([source, ...stages, sink], { signal: ctx.signal });
@@ -180,11 +179,10 @@ async function toTemp(
       // Its descriptor closes after the pipeline settles: wait for it, so no descriptor outlives the file.
       if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
     }
-    await port.chmod(temp, mode);
     ctx.signal.throwIfAborted();
     return { temp, dest, bytes: (sink as Writable & { bytesWritten: number }).bytesWritten };
   } catch (error) {
-    await port.unlink(temp).catch(() => {});
+    await port.unlink(temp, settings.out).catch(() => {});
     temps.delete(temp);
     throw error;
   }

@@ -6,9 +6,11 @@ import {
   createReadStream,
   createWriteStream,
   existsSync,
+  lstatSync,
   openSync,
   readdirSync,
   statSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -162,7 +164,7 @@ describe('modes and privacy', () => {
     }
   });
 
-  it('a temp file being written is never more readable than 0600', async () => {
+  it('a temp file being written is never more readable than 0600, nor than its input', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'big.log'), Buffer.alloc(9 * 1024 * 1024, 'a'), { mode: 0o644 });
     // A stream transform slow enough to catch its temp file while it is written.
@@ -185,7 +187,10 @@ export default { name: 'slow', stream: () => new Transform({ transform(chunk, _e
     }
     expect((await pending).code).toBe(0);
     modes.delete(0);
-    expect([...modes].map((mode) => (mode & 0o777).toString(8))).toEqual(['600']);
+    // 0600 while it is written; its input's mode only once complete, just before its rename.
+    const seen = [...modes].map((mode) => (mode & 0o777).toString(8));
+    expect(seen).toContain('600');
+    for (const mode of seen) expect(['600', '644']).toContain(mode);
     expect(statSync(join(out, 'big.log')).mode & 0o777).toBe(0o644);
   });
 });
@@ -244,5 +249,61 @@ export default { name: 'grow', stream: (file) => { let first = true; return new 
     ]);
     expect([...readTree(out).keys()]).toEqual(['calm.txt']);
     noTemps(out);
+  });
+});
+
+describe('symlinks at the destination are never followed', () => {
+  it('a symlinked directory under --out: its files fail, nothing lands where it points', async () => {
+    const cwd = writeTree({ 'a.txt': 'a\n', 'sub/b.txt': 'b\n', 'sub/deep/c.txt': 'c\n' });
+    const out = tempDir();
+    const outside = tempDir();
+    symlinkSync(outside, join(out, 'sub'));
+    for (const transform of ['copy', 'gzip']) {
+      const result = await runCli(['-C', cwd, '-t', transform, '-o', out]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/failed: sub\/b\.txt: cannot write \/.*\/sub: it is a symbolic link/);
+      expect(result.stderr).toMatch(
+        /failed: sub\/deep\/c\.txt: cannot write \/.*\/sub: it is a symbolic link/,
+      );
+      expect(readdirSync(outside)).toEqual([]);
+    }
+  });
+
+  it('a directory swapped for a symlink while the run goes is not followed', async () => {
+    const cwd = writeTree({ 'sub/a.txt': 'a\n', 'sub/z.txt': 'z\n' });
+    writeFileSync(join(cwd, 'sub', 'big.bin'), Buffer.alloc(9 * 1024 * 1024, 'b'));
+    const out = tempDir();
+    const outside = tempDir();
+    // Between its read and its write, each file finds out/sub swapped for a link to `outside`.
+    const module = join(tempDir(), 'swap.mjs');
+    writeFileSync(
+      module,
+      `import { existsSync, lstatSync, renameSync, symlinkSync } from 'node:fs';
+const swap = () => {
+  const sub = ${JSON.stringify(join(out, 'sub'))};
+  if (existsSync(sub) && !lstatSync(sub).isSymbolicLink()) renameSync(sub, sub + '-moved');
+  if (!existsSync(sub)) symlinkSync(${JSON.stringify(outside)}, sub);
+};
+export default { name: 'swap', buffer: (c) => { swap(); return c; } };\n`,
+    );
+    const result = await runCli(['-C', cwd, '-t', module, '-o', out, '-j', '1']);
+    expect(result.code).toBe(1);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(result.stderr).toMatch(/failed: sub\/a\.txt: cannot write \/.*\/sub: it is a symbolic link/);
+  });
+
+  it('an output that is a symlink to an input is replaced, never written through', async () => {
+    const cwd = writeTree({ 'a.txt': 'input a\n' });
+    const out = tempDir();
+    symlinkSync(join(cwd, 'a.txt'), join(out, 'a.txt'));
+    const module = join(tempDir(), 'upper.mjs');
+    writeFileSync(module, "export default { name: 'upper', buffer: (c) => c.toString().toUpperCase() };\n");
+    for (const args of [[], ['-t', module]]) {
+      const result = await runCli(['-C', cwd, ...args, '-o', out]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(readTree(cwd).get('a.txt')?.toString()).toBe('input a\n');
+      expect(lstatSync(join(out, 'a.txt')).isSymbolicLink()).toBe(false);
+    }
+    expect(readTree(out).get('a.txt')?.toString()).toBe('INPUT A\n');
   });
 });

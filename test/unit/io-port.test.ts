@@ -70,7 +70,7 @@ describe('copy', () => {
     });
     const copied = await port.copy(
       [item('a', '', 'a'), item('gone', '', 'gone'), item('b', 'no-such-dir', 'b'), item('b', '', 'b')],
-      { fsync: false, commit: true },
+      { fsync: false, commit: true, root: out },
     );
     expect(copied.map((c) => c.ok && c.size)).toEqual([3, false, false, 3]);
     expect(copied[1]).toMatchObject({ error: { code: 'ENOENT', side: 'read' } });
@@ -90,7 +90,7 @@ describe('copy', () => {
         { src: input, temp: join(dir, '.t1'), dest: `${join(dir, 'out1')}\0x` },
         { src: input, temp: input, dest: join(dir, 'out2') },
       ],
-      { fsync: false, commit: true },
+      { fsync: false, commit: true, root: dir },
     );
     expect(copied.map((c) => c.ok)).toEqual([false, false]);
     expect(copied[0]).toMatchObject({
@@ -109,6 +109,7 @@ describe('copy', () => {
       {
         fsync: false,
         commit: true,
+        root: dir,
       },
     );
     expect(copied).toMatchObject({ ok: false, error: { code: 'EEXIST' } });
@@ -129,7 +130,7 @@ describe('write and rename', () => {
           mode: null,
         },
       ],
-      { fsync: false, commit: true },
+      { fsync: false, commit: true, root: out },
     );
     expect(written.map((w) => w.ok && w.size)).toEqual([11, false]);
     expect(written[1]).toMatchObject({
@@ -148,14 +149,14 @@ describe('write and rename', () => {
           mode: 0o604,
         },
       ],
-      { fsync: true, commit: false },
+      { fsync: true, commit: false, root: out },
     );
     expect(written?.ok).toBe(true);
     expect(readdirSync(out)).toEqual(['.a.tmp']);
     expect(statSync(join(out, '.a.tmp')).mode & 0o777).toBe(0o604);
     const renamed = await port.rename(
       [[[join(out, '.a.tmp'), join(out, 'a')]], [[join(out, '.gone.tmp'), join(out, 'b')]]],
-      { fsync: true },
+      { fsync: true, root: out },
     );
     expect(renamed.map((r) => r.ok)).toEqual([true, false]);
     expect(readdirSync(out)).toEqual(['a']);
@@ -176,7 +177,7 @@ describe('a worker that dies', () => {
         temp: join(out, `.${name}.tmp`),
         dest: join(out, name),
       })),
-      { fsync: false, commit: true },
+      { fsync: false, commit: true, root: out },
     );
     expect(copied.map((c) => c.ok)).toEqual([true, false, true]);
     expect(copied[1]).toMatchObject({ error: { code: 'EWORKER', message: 'IO worker exited (code 7)' } });

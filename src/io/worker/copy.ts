@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import { openRegularSync, readUpToSync } from '../open.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
+import type { Tree } from './beneath.js';
 import {
   checkUnchanged,
   type FileMeta,
   fsyncPath,
-  rename,
+  renameAll,
   SidedError,
   tempMode,
   unlinkQuietly,
@@ -40,8 +41,15 @@ function readable(path: string): boolean {
   }
 }
 
-/** Copies `src` to the new file `temp` with the source's exact mode, then renames it to `dest` (unless null). */
-export function copyFile(src: string, temp: string, dest: string | null, fsync: boolean): FileMeta {
+/** Copies `src` to the new file `temp` with the source's exact mode, then (with `commit`) renames it to `dest`. */
+export function copyFile(
+  tree: Tree,
+  src: string,
+  temp: string,
+  dest: string,
+  commit: boolean,
+  fsync: boolean,
+): FileMeta {
   // open + fstat tell the size and refuse anything but a regular file (never blocking on a FIFO).
   let fd: number | undefined;
   let stats: fs.Stats;
@@ -60,7 +68,7 @@ export function copyFile(src: string, temp: string, dest: string | null, fsync: 
     }
     sparse = small === undefined && stats.blocks * 512 < stats.size;
     if (sparse) {
-      copySparse(fd, stats, temp, fsync);
+      copySparse(fd, stats, tree, temp, fsync);
       fs.closeSync(fd);
       fd = undefined;
     }
@@ -71,28 +79,30 @@ export function copyFile(src: string, temp: string, dest: string | null, fsync: 
   }
   const meta = { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
   if (small !== undefined) {
-    writeTemps([{ temp, dest: dest ?? temp, data: small }], meta.mode, fsync, dest !== null);
+    writeTemps(tree, [{ temp, dest, data: small }], meta.mode, fsync, commit);
     return { ...meta, size: small.length };
   }
-  if (!sparse) kernelCopy(src, temp, stats);
+  const safeTemp = tree.resolve(temp, false);
+  if (!sparse) kernelCopy(src, safeTemp, dest, stats);
   try {
-    if (fsync && !sparse) fsyncPath(temp);
-    if (dest !== null) rename(temp, dest, fsync);
+    if (fsync && !sparse) fsyncPath(safeTemp);
+    if (commit) renameAll(tree, [[temp, dest]], fsync);
     return meta;
   } catch (error) {
-    unlinkQuietly(temp);
-    throw new SidedError('write', error);
+    unlinkQuietly(safeTemp);
+    throw new SidedError('write', Object.assign(error as Error, { dest }));
   }
 }
 
-function kernelCopy(src: string, temp: string, stats: fs.Stats): void {
+function kernelCopy(src: string, temp: string, dest: string, stats: fs.Stats): void {
   try {
     retryOnFdExhaustionSync(() => fs.copyFileSync(src, temp, fs.constants.COPYFILE_EXCL));
   } catch (error) {
     // EEXIST: the temp name is taken by a file that is not ours; anything else may have created it.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') unlinkQuietly(temp);
     // copyfile names the source in every error; whether the source is still readable tells the side.
-    throw new SidedError(readable(src) ? 'write' : 'read', error);
+    // An error on the output names the output, not its temp.
+    throw new SidedError(readable(src) ? 'write' : 'read', Object.assign(error as Error, { dest }));
   }
   try {
     // copyfile read by path: what it copied must be what was opened, unchanged since.
@@ -117,7 +127,13 @@ function writeNonZeroBlocks(out: number, data: Buffer, n: number, offset: number
       try {
         let written = 0;
         while (written < stop - start) {
-          written += fs.writeSync(out, data, start + written, stop - start - written, offset + start + written);
+          written += fs.writeSync(
+            out,
+            data,
+            start + written,
+            stop - start - written,
+            offset + start + written,
+          );
         }
       } catch (error) {
         throw new SidedError('write', error);
@@ -128,12 +144,14 @@ function writeNonZeroBlocks(out: number, data: Buffer, n: number, offset: number
 }
 
 /** Chunk by chunk from `fd`: chunks of zeros are skipped (holes), the size set at the end. */
-function copySparse(fd: number, stats: fs.Stats, temp: string, fsync: boolean): void {
+function copySparse(fd: number, stats: fs.Stats, tree: Tree, path: string, fsync: boolean): void {
   scratch ??= Buffer.allocUnsafeSlow(SMALL_COPY + 1);
   zeros ??= Buffer.alloc(CHUNK);
   const mode = stats.mode & 0o7777;
   let out: number;
+  let temp: string;
   try {
+    temp = tree.resolve(path, false);
     out = retryOnFdExhaustionSync(() => fs.openSync(temp, WRITE_FLAGS, tempMode(mode)));
   } catch (error) {
     throw new SidedError('write', error);

@@ -1,7 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { type IoFailure, ioFailure } from '../../errors.js';
+import { type Tree, withTree } from './beneath.js';
 import { copyFile } from './copy.js';
-import { arenaBytes, type OutputData, readInto, renameAll, SidedError, writeTemps } from './ops.js';
+import {
+  arenaBytes,
+  createTemp,
+  type OutputData,
+  readInto,
+  renameAll,
+  SidedError,
+  unlinkBeneath,
+  writeTemps,
+} from './ops.js';
 import { DEFERRED, FAILED, LARGE, NO_MODE, type Reply, type Request, splitNames } from './protocol.js';
 
 /** Per-file sizes, times and errors of one request, as the files go. */
@@ -30,15 +40,17 @@ class Tally {
 
   /** Names that do not split into what the request says it holds: every file fails. */
   refuse(): Reply {
+    return this.failAll({ code: 'EINVAL', message: 'a path in the request holds a NUL byte', side: 'write' });
+  }
+
+  failAll(error: IoFailure): Reply {
     this.sizes.fill(FAILED);
-    for (let i = 0; i < this.sizes.length; i += 1) {
-      this.errors[i] = { code: 'EINVAL', message: 'a path in the request holds a NUL byte', side: 'write' };
-    }
+    for (let i = 0; i < this.sizes.length; i += 1) this.errors[i] = error;
     return this;
   }
 }
 
-function copy(request: Extract<Request, { op: 'copy' }>): Reply {
+function copy(request: Extract<Request, { op: 'copy' }>, tree: Tree): Reply {
   const tally = new Tally(request.count);
   const names = splitNames(request.names, 3 * request.count);
   if (names === undefined) return tally.refuse();
@@ -46,8 +58,12 @@ function copy(request: Extract<Request, { op: 'copy' }>): Reply {
   const modes = new Float64Array(request.count);
   for (let i = 0; i < request.count; i += 1) {
     tally.step(i, () => {
-      const dest = request.commit ? (names[3 * i + 2] as string) : null;
-      const copied = copyFile(names[3 * i] as string, names[3 * i + 1] as string, dest, request.fsync);
+      const [src, temp, dest] = [names[3 * i], names[3 * i + 1], names[3 * i + 2]] as [
+        string,
+        string,
+        string,
+      ];
+      const copied = copyFile(tree, src, temp, dest, request.commit, request.fsync);
       mtimes[i] = copied.mtimeMs;
       modes[i] = copied.mode;
       return copied.size;
@@ -107,7 +123,7 @@ function pairsByFile(names: string, counts: Uint32Array): (readonly [string, str
   );
 }
 
-function write(request: Extract<Request, { op: 'write' }>): Reply {
+function write(request: Extract<Request, { op: 'write' }>, tree: Tree): Reply {
   const tally = new Tally(request.counts.length);
   const files = pairsByFile(request.names, request.counts);
   if (files === undefined) return tally.refuse();
@@ -119,34 +135,71 @@ function write(request: Extract<Request, { op: 'write' }>): Reply {
       return { temp, dest, data: new Uint8Array(request.data, start, end - start) };
     });
     const mode = request.modes[i] as number;
-    tally.step(i, () => writeTemps(outputs, mode === NO_MODE ? null : mode, request.fsync, request.commit));
+    tally.step(i, () =>
+      writeTemps(tree, outputs, mode === NO_MODE ? null : mode, request.fsync, request.commit),
+    );
   }
   return tally;
 }
 
-function rename(request: Extract<Request, { op: 'rename' }>): Reply {
+function rename(request: Extract<Request, { op: 'rename' }>, tree: Tree): Reply {
   const tally = new Tally(request.counts.length);
   const files = pairsByFile(request.names, request.counts);
   if (files === undefined) return tally.refuse();
   for (const [i, pairs] of files.entries()) {
     tally.step(i, () => {
-      renameAll(pairs, request.fsync);
+      renameAll(tree, pairs, request.fsync);
       return 0;
     });
   }
   return tally;
 }
 
-/** Runs a request in an IO worker, file after file, with synchronous calls. */
-export function handle(request: Request): Reply {
+/** mkdir and unlink: each path on its own. */
+function eachPath(request: Extract<Request, { op: 'mkdir' | 'unlink' }>, run: (path: string) => void): Reply {
+  const tally = new Tally(request.count);
+  const paths = splitNames(request.paths, request.count);
+  if (paths === undefined) return tally.refuse();
+  for (const [i, path] of paths.entries()) {
+    tally.step(i, () => {
+      run(path);
+      return 0;
+    });
+  }
+  return tally;
+}
+
+function beneathRoot(request: Exclude<Request, { op: 'read' }>, tree: Tree): Reply {
   switch (request.op) {
     case 'copy':
-      return copy(request);
-    case 'read':
-      return read(request);
+      return copy(request, tree);
     case 'write':
-      return write(request);
+      return write(request, tree);
     case 'rename':
-      return rename(request);
+      return rename(request, tree);
+    case 'create': {
+      const tally = new Tally(1);
+      tally.step(0, () => createTemp(tree, request.path, request.mode));
+      return tally;
+    }
+    case 'mkdir':
+      return eachPath(request, (path) => tree.dirFd(path, true));
+    case 'unlink':
+      return eachPath(request, (path) => unlinkBeneath(tree, path));
+  }
+}
+
+function count(request: Request): number {
+  return 'counts' in request ? request.counts.length : 'count' in request ? request.count : 1;
+}
+
+/** Runs a request in an IO worker, file after file, with synchronous calls. */
+export function handle(request: Request): Reply {
+  if (request.op === 'read') return read(request);
+  try {
+    return withTree(request.root, (tree) => beneathRoot(request, tree));
+  } catch (error) {
+    // The root itself could not be opened (or made): every file of the request fails with it.
+    return new Tally(count(request)).failAll(ioFailure(error, 'write'));
   }
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { openRegularSync, readUpToSync } from '../open.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
+import type { Tree } from './beneath.js';
 
 /**
  * One file's steps, with synchronous system calls, as an IO worker runs them
@@ -94,11 +95,12 @@ export interface OutputData {
 
 /**
  * Writes each output to its new temp (see tempMode; then mode `mode`, exactly, when given, or
- * the default), then, with `commit`,
- * renames them all once all are complete. On failure every temp written is removed and the
- * error names the output (`dest`) being written.
+ * the default), then, with `commit`, renames them all once all are complete: every name
+ * resolved beneath the tree's root (beneath.ts). On failure every temp written is removed and
+ * the error names the output (`dest`) being written.
  */
 export function writeTemps(
+  tree: Tree,
   outputs: readonly OutputData[],
   mode: number | null,
   fsync: boolean,
@@ -107,12 +109,13 @@ export function writeTemps(
   // Plain loops, no iterators: a small file's whole copy runs through here.
   let size = 0;
   let current = 0; // the output being written
-  let created = 0; // temps that exist
+  const created: string[] = []; // temps that exist, by their safe path
   try {
     for (; current < outputs.length; current += 1) {
       const output = outputs[current] as OutputData;
-      const fd = retryOnFdExhaustionSync(() => fs.openSync(output.temp, WRITE_FLAGS, tempMode(mode)));
-      created += 1;
+      const temp = tree.resolve(output.temp, false);
+      const fd = retryOnFdExhaustionSync(() => fs.openSync(temp, WRITE_FLAGS, tempMode(mode)));
+      created.push(temp);
       try {
         writeFully(fd, output.data);
         fs.fchmodSync(fd, finalMode(mode));
@@ -122,12 +125,15 @@ export function writeTemps(
       }
       size += output.data.length;
     }
-    if (commit) for (const output of outputs) rename(output.temp, output.dest, false);
-    if (commit && fsync)
-      for (const dir of new Set(outputs.map((output) => dirname(output.dest)))) fsyncPath(dir);
+    if (commit)
+      renameAll(
+        tree,
+        outputs.map((output) => [output.temp, output.dest] as const),
+        fsync,
+      );
     return size;
   } catch (error) {
-    for (let i = 0; i < created; i += 1) unlinkQuietly((outputs[i] as OutputData).temp);
+    for (const temp of created) unlinkQuietly(temp);
     // Name the output being written (not its temp); a rename's error already names its own.
     const e = error as NodeJS.ErrnoException & { dest?: string };
     e.dest ??= outputs[Math.min(current, outputs.length - 1)]?.dest;
@@ -135,15 +141,30 @@ export function writeTemps(
   }
 }
 
-export function rename(temp: string, dest: string, fsync: boolean): void {
-  fs.renameSync(temp, dest);
-  if (fsync) fsyncPath(dirname(dest));
+/**
+ * Renames complete temps into place, each within its own directory's descriptor (a symlink at
+ * the destination is replaced, never followed), then (with `fsync`) flushes those directories.
+ */
+export function renameAll(tree: Tree, pairs: readonly (readonly [string, string])[], fsync: boolean): void {
+  for (const [temp, dest] of pairs) {
+    try {
+      fs.renameSync(tree.resolve(temp, false), tree.resolve(dest, false));
+    } catch (error) {
+      // Named by the caller's path, not the descriptor path the rename went through.
+      throw Object.assign(error as Error, { dest });
+    }
+  }
+  if (fsync) for (const dir of new Set(pairs.map(([, dest]) => dirname(dest)))) fs.fsyncSync(tree.dirFd(dir));
 }
 
-/** Renames complete temps into place, then (with `fsync`) flushes their directories. */
-export function renameAll(pairs: readonly (readonly [string, string])[], fsync: boolean): void {
-  for (const [temp, dest] of pairs) fs.renameSync(temp, dest);
-  if (fsync) for (const dir of new Set(pairs.map(([, dest]) => dirname(dest)))) fsyncPath(dir);
+/** Creates the temp `path` (it must not exist) for a stream to write, and hands over its descriptor. */
+export function createTemp(tree: Tree, path: string, mode: number): number {
+  return retryOnFdExhaustionSync(() => fs.openSync(tree.resolve(path, false), WRITE_FLAGS, tempMode(mode)));
+}
+
+/** Removes `path` (a temp of ours) through its directory's descriptor. */
+export function unlinkBeneath(tree: Tree, path: string): void {
+  fs.unlinkSync(tree.resolve(path, false));
 }
 
 /** Where reads gather a request's bytes; grows as needed, and is reused request after request. */

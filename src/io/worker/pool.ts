@@ -126,6 +126,8 @@ export class WorkerPool {
   #fail(slot: Slot, error: Error): void {
     const index = this.#slots.indexOf(slot);
     if (index >= 0) this.#slots.splice(index, 1);
+    // A worker given up on (a message it could not read) must not go on with what it holds.
+    void slot.worker.terminate();
     // A worker answers in order: the first call it still holds is the one it was running.
     let started = true;
     for (const [id, waiting] of this.#waiting) {

@@ -8,6 +8,10 @@ import type { IoFailure } from '../../errors.js';
  * per-file figures as typed arrays: cloning them costs a fraction of cloning an
  * object per file, on both sides.
  */
+/**
+ * Every request that writes names the root its outputs lie beneath (the output directory,
+ * or the input tree in place): they are reached without following a symlink under it.
+ */
 export type Request =
   /**
    * Copies each `src` to its new `temp`, then (with `commit`) renames it to `dest`:
@@ -15,6 +19,7 @@ export type Request =
    */
   | {
       readonly op: 'copy';
+      readonly root: string;
       readonly names: string;
       readonly count: number;
       readonly fsync: boolean;
@@ -39,6 +44,7 @@ export type Request =
    */
   | {
       readonly op: 'write';
+      readonly root: string;
       readonly names: string;
       readonly counts: Uint32Array;
       readonly modes: Float64Array;
@@ -48,7 +54,19 @@ export type Request =
       readonly commit: boolean;
     }
   /** Renames each file's complete temps into place (`counts[i]` temp, dest pairs for file i). */
-  | { readonly op: 'rename'; readonly names: string; readonly counts: Uint32Array; readonly fsync: boolean };
+  | {
+      readonly op: 'rename';
+      readonly root: string;
+      readonly names: string;
+      readonly counts: Uint32Array;
+      readonly fsync: boolean;
+    }
+  /** Creates a temp for a stream to write (mode at most 0600 until its final `mode`): its descriptor is the size. */
+  | { readonly op: 'create'; readonly root: string; readonly path: string; readonly mode: number }
+  /** Makes each directory (and its parents beneath the root) that does not exist. */
+  | { readonly op: 'mkdir'; readonly root: string; readonly paths: string; readonly count: number }
+  /** Removes each file (temps of ours). */
+  | { readonly op: 'unlink'; readonly root: string; readonly paths: string; readonly count: number };
 
 /** Per-file outcome of a request. */
 export interface Reply {
