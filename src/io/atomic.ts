@@ -1,4 +1,6 @@
-import { renameSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readlinkSync, renameSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { sep } from 'node:path';
 
 /**
@@ -11,13 +13,40 @@ import { sep } from 'node:path';
 /** Every temp file carries this marker, so a later run (or a person) can recognise and remove it. */
 export const TEMP_MARKER = '.globpipe-tmp';
 
-// The pid lets a later run tell a dead run's leftovers from a live run's work in progress.
-const runId = `${process.pid}-${Math.floor(Math.random() * 0xffffff)
+/**
+ * Where this process runs: a hash of the host name, the boot and the pid namespace. A pid
+ * means something only there: another host sharing the directory (NFS), another container
+ * (its own pid namespace) or a run from before a reboot may use the same numbers.
+ */
+function placeTag(): string {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  let pidNamespace = '';
+  try {
+    pidNamespace = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // No /proc: the host name and the boot (if known) must do.
+  }
+  return createHash('sha256')
+    .update(`${hostname()}\0${read('/proc/sys/kernel/random/boot_id')}\0${pidNamespace}`)
+    .digest('hex')
+    .slice(0, PLACE_LENGTH);
+}
+
+const PLACE_LENGTH = 8;
+const place = placeTag();
+// The pid and the place let a later run tell a dead run's leftovers from a live run's work.
+const runId = `${process.pid}-${place}${Math.floor(Math.random() * 0xffffff)
   .toString(16)
   .padStart(6, '0')}`;
 let counter = 0;
 
-/** `dir/.index.html.4242-a1b2c3-7.globpipe-tmp`: a temp path in the target's own directory. */
+/** `dir/.index.html.4242-0a1b2c3d4e5f60-7.globpipe-tmp`: a temp path in the target's own directory. */
 export function tempPathFor(dest: string): string {
   const slash = dest.lastIndexOf(sep);
   // Keep the name under NAME_MAX (255) whatever the target's length.
@@ -26,7 +55,7 @@ export function tempPathFor(dest: string): string {
   return `${dest.slice(0, slash + 1)}.${base}.${runId}-${counter}${TEMP_MARKER}`;
 }
 
-const tempPattern = /\.(\d+)-[0-9a-f]+-\d+\.globpipe-tmp$/;
+const tempPattern = /\.(\d+)-([0-9a-f]+)-\d+\.globpipe-tmp$/;
 
 function isAlive(pid: number): boolean {
   try {
@@ -37,12 +66,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** A temp file left by a process that no longer runs (killed with -9, or a crash): safe to remove. */
+/**
+ * A temp file left by a run that is certainly dead (killed with -9, or a crash): made in
+ * this very place (host, boot, pid namespace) by a pid that no longer runs. Anything else,
+ * another machine's or container's, or a name from before places were recorded, may belong
+ * to a live run and is left alone.
+ */
 export function isStaleTempName(name: string): boolean {
   const match = name.startsWith('.') ? tempPattern.exec(name) : null;
   if (match === null) return false;
   const pid = Number(match[1]);
+  if (
+    (match[2] as string).slice(0, PLACE_LENGTH) !== place ||
+    (match[2] as string).length !== PLACE_LENGTH + 6
+  )
+    return false;
   return pid !== process.pid && !isAlive(pid);
+}
+
+/** This process's place tag, for tests: temps named with another are never swept. */
+export function placeOf(): string {
+  return place;
 }
 
 /** The temp files that exist right now, so an interrupted run can remove them, even synchronously. */
