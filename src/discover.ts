@@ -6,7 +6,7 @@ import fg from 'fast-glob';
 import { describeType, type FileType } from './io/file-type.js';
 import { retryOnFdExhaustion } from './io/retry.js';
 import type { Settings } from './options/settings.js';
-import { isInside, isNormal, toPosix } from './paths.js';
+import { decodeName, fsPath, isInside, isNormal, toPosix } from './paths.js';
 
 export type EntryKind = 'file' | 'symlink' | 'other';
 
@@ -81,9 +81,20 @@ class Gate {
  */
 function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, real: string) => void) {
   const realOf = new Map<string, string>();
+  // Names are read as bytes and decoded so that those that are not UTF-8 stay exact (paths.ts).
   const read = (dir: string, options: unknown, callback: ReaddirCallback) => {
-    retryOnFdExhaustion(() => fsp.readdir(dir, options as never)).then(
-      (result) => callback(null, result),
+    const asBytes = { ...(options as object), encoding: 'buffer' } as {
+      withFileTypes?: boolean;
+      encoding: 'buffer';
+    };
+    retryOnFdExhaustion(() => fsp.readdir(fsPath(dir), asBytes as never)).then(
+      (result: unknown[]) => {
+        for (const [i, item] of result.entries()) {
+          if (Buffer.isBuffer(item)) result[i] = decodeName(item);
+          else (item as { name: unknown }).name = decodeName((item as { name: Buffer }).name);
+        }
+        callback(null, result);
+      },
       (error: NodeJS.ErrnoException) => callback(error),
     );
   };
@@ -94,8 +105,9 @@ function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, re
     const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
     if (!settings.followSymlinks) return gate.pass(() => read(dir, options, callback));
     gate.pass(() =>
-      fs.realpath(dir, (error, real) => {
+      fs.realpath(fsPath(dir), { encoding: 'buffer' }, (error, bytes) => {
         if (error !== null) return read(dir, options, callback);
+        const real = decodeName(bytes);
         realOf.set(dir, real);
         const parentReal = realOf.get(dirname(dir));
         if (parentReal !== undefined && isInside(parentReal, real)) {
@@ -138,6 +150,11 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
       readdir: guardedReaddir(settings, gate, (dir, real) =>
         hooks.onLoop(toPosix(relative(settings.cwd, dir)), real),
       ) as never,
+      // Paths may hold names that are not UTF-8: the fs module gets their bytes.
+      lstat: ((path: string, callback: never) => fs.lstat(fsPath(path), callback)) as never,
+      stat: ((path: string, callback: never) => fs.stat(fsPath(path), callback)) as never,
+      lstatSync: ((path: string) => fs.lstatSync(fsPath(path))) as never,
+      statSync: ((path: string) => fs.statSync(fsPath(path))) as never,
     },
   }) as Readable;
   // fast-glob's paths are already normal (`a/b.txt`); join() normalising each of them again is waste.

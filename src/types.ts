@@ -134,6 +134,13 @@ export interface FileResult {
   readonly details?: Readonly<Record<string, number>>;
   /** Why the file failed. */
   readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /**
+   * Present when a name is not valid UTF-8: `input` and `outputs` then hold each byte that
+   * does not decode as the character U+DC80 + (byte - 0x80), and these hold the exact bytes,
+   * in base64.
+   */
+  readonly inputBase64?: string;
+  readonly outputsBase64?: readonly string[];
 }
 
 export type GlobpipeEvent =

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { workerFailure } from '../errors.js';
+import { decodeName, fsPath } from '../paths.js';
 import { openRegular } from './open.js';
 import type {
   CopyItem,
@@ -104,10 +105,12 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
     },
     mkdir: (path, root) => single({ op: 'mkdir', root, paths: path, count: 1 }),
     unlink: (path, root) => single({ op: 'unlink', root, paths: path, count: 1 }),
-    readdir: (path) => retryOnFdExhaustion(() => fsp.readdir(path)),
-    stat: (path) => fsp.stat(path),
-    readlink: (path) => fsp.readlink(path),
-    realpath: (path) => fsp.realpath(path),
+    // Names come back as bytes, decoded so that those that are not UTF-8 stay exact (paths.ts).
+    readdir: async (path) =>
+      (await retryOnFdExhaustion(() => fsp.readdir(fsPath(path), { encoding: 'buffer' }))).map(decodeName),
+    stat: (path) => fsp.stat(fsPath(path)),
+    readlink: async (path) => decodeName(await fsp.readlink(fsPath(path), { encoding: 'buffer' })),
+    realpath: async (path) => decodeName(await fsp.realpath(fsPath(path), { encoding: 'buffer' })),
     warm: (files) => pool.warm(files),
   };
   return port;
@@ -133,7 +136,7 @@ async function isolating<I, O>(
       items.map(() => ({ ok: false, ms: 0, error: workerFailure(error as Error, side) }) as O);
     // No worker could take it (one that cannot start, say): each file fails with that, none is lost.
     if (!(error instanceof WorkerExit)) return failAll();
-    await Promise.all(items.flatMap(temps).map((temp) => fsp.unlink(temp).catch(() => {})));
+    await Promise.all(items.flatMap(temps).map((temp) => fsp.unlink(fsPath(temp)).catch(() => {})));
     if (!error.started && retries > 0) return isolating(items, call, temps, side, retries - 1);
     if (items.length === 1) return failAll();
     return (await Promise.all(items.map((item) => isolating([item], call, temps, side, retries)))).flat();
@@ -156,7 +159,7 @@ async function renaming(
     if (error instanceof WorkerExit && !error.started && retries > 0)
       return renaming(items, call, retries - 1);
     const exists = (path: string) =>
-      fsp.lstat(path).then(
+      fsp.lstat(fsPath(path)).then(
         () => true,
         () => false,
       );

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { fsPath } from '../paths.js';
 import { describeType } from './file-type.js';
 import { retryOnFdExhaustion, retryOnFdExhaustionSync } from './retry.js';
 
@@ -16,7 +17,7 @@ function notAFile(stats: fs.Stats): Error {
 
 /** The caller closes `fd`. */
 export function openRegularSync(path: string): { fd: number; stats: fs.Stats } {
-  const fd = retryOnFdExhaustionSync(() => fs.openSync(path, READ_FLAGS));
+  const fd = retryOnFdExhaustionSync(() => fs.openSync(fsPath(path), READ_FLAGS));
   try {
     const stats = fs.fstatSync(fd);
     if (stats.isFile()) return { fd, stats };
@@ -29,7 +30,7 @@ export function openRegularSync(path: string): { fd: number; stats: fs.Stats } {
 
 /** The caller closes `handle`. */
 export async function openRegular(path: string): Promise<{ handle: fsp.FileHandle; stats: fs.Stats }> {
-  const handle = await retryOnFdExhaustion(() => fsp.open(path, READ_FLAGS));
+  const handle = await retryOnFdExhaustion(() => fsp.open(fsPath(path), READ_FLAGS));
   try {
     const stats = await handle.stat();
     if (stats.isFile()) return { handle, stats };

@@ -5,6 +5,7 @@ import type { DirMaker } from '../io/dirs.js';
 import type { IoPort } from '../io/port.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
+import { hasRawBytes, pathBase64 } from '../paths.js';
 import { type OutputTarget, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SkipFile } from '../transforms/skip.js';
 import type { FileResult } from '../types.js';
@@ -33,7 +34,10 @@ export interface JobContext {
 export type Fields = Omit<FileResult, 'input' | 'ms'>;
 
 export function result(entry: Entry, fields: Fields, ms: number): FileResult {
-  return { input: entry.path, ms: Math.round(ms * 1000) / 1000, ...fields };
+  const done: FileResult = { input: entry.path, ms: Math.round(ms * 1000) / 1000, ...fields };
+  // A name that is not UTF-8 is carried exactly too, as its bytes (paths.ts).
+  if (!hasRawBytes(entry.path) && !fields.outputs.some(hasRawBytes)) return done;
+  return { ...done, inputBase64: pathBase64(entry.path), outputsBase64: fields.outputs.map(pathBase64) };
 }
 
 export function written(

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { fsPath, hasRawBytes } from '../paths.js';
 import type { FileInfo } from '../types.js';
 import type { ResolvedTransform } from './resolved.js';
 
@@ -41,14 +42,31 @@ export function pathArgument(path: string): string {
 let outCounter = 0;
 
 /**
+ * A value with bytes that are not UTF-8 (paths.ts) cannot travel in the command's string as
+ * itself: the shell makes it from octal escapes (every byte as \ooo, so nothing in it is
+ * quoting), through a variable so that a trailing newline survives the substitution.
+ */
+function rawBytesVariable(name: string, value: string): string {
+  const bytes = fsPath(value) as Buffer;
+  const octal = [...bytes].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('');
+  return `${name}=$(printf '${octal}_'); ${name}=\${${name}%_}; `;
+}
+
+/**
  * The command with its placeholders filled, each value a path argument:
  * `{in}` the input's absolute path, `{rel}` its path relative to cwd, `{out}`
  * a temp file the command writes its result to (instead of stdout).
  */
 export function expandCommand(command: string, file: FileInfo, outPath: string | undefined): string {
-  return command.replace(/\{(in|rel|out)\}/g, (_token, name: string) =>
-    pathArgument(name === 'in' ? file.absolutePath : name === 'rel' ? file.path : (outPath as string)),
-  );
+  let prelude = '';
+  const body = command.replace(/\{(in|rel|out)\}/g, (_token, name: string) => {
+    const value = name === 'in' ? file.absolutePath : name === 'rel' ? file.path : (outPath as string);
+    if (!hasRawBytes(value)) return pathArgument(value);
+    const variable = `globpipe_${name}`;
+    if (!prelude.includes(`${variable}=`)) prelude += rawBytesVariable(variable, value.startsWith('-') ? `./${value}` : value);
+    return `"$${variable}"`;
+  });
+  return prelude + body;
 }
 
 function oneLine(text: string): string {

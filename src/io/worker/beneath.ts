@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { basename, dirname, relative, sep } from 'node:path';
+import { fsPath } from '../../paths.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
 
 /**
@@ -25,7 +26,7 @@ const OPEN_DIRS = 64;
 function symlinkRefused(path: string): Error {
   let link = true;
   try {
-    link = fs.lstatSync(path).isSymbolicLink();
+    link = fs.lstatSync(fsPath(path)).isSymbolicLink();
   } catch {
     // Gone again: say what it was when refused.
   }
@@ -44,14 +45,14 @@ export class Tree {
   constructor(root: string) {
     this.#root = root;
     // The root itself is the user's: followed once, then held open.
-    fs.mkdirSync(root, { recursive: true });
+    fs.mkdirSync(fsPath(root), { recursive: true });
     this.#rootFd = retryOnFdExhaustionSync(() =>
-      fs.openSync(root, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+      fs.openSync(fsPath(root), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
     );
   }
 
   /** A path that names `path` (absolute, beneath the root) in its directory's descriptor; `create` makes missing directories. */
-  resolve(path: string, create: boolean): string {
+  resolve(path: string, create: boolean): fs.PathLike {
     const rel = relative(this.#root, path);
     if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
       throw Object.assign(new Error(`\`${path}\` is not beneath \`${this.#root}\``), {
@@ -60,7 +61,7 @@ export class Tree {
       });
     }
     const fd = this.#dir(dirname(rel), create);
-    return viaProc ? `/proc/self/fd/${fd}/${basename(rel)}` : path;
+    return fsPath(viaProc ? `/proc/self/fd/${fd}/${basename(rel)}` : path);
   }
 
   /** The descriptor of the directory `path` (absolute, the root or beneath it); `create` makes it if missing. */
@@ -93,9 +94,9 @@ export class Tree {
     const parent = this.#dir(dirname(rel), create);
     const name = basename(rel);
     const full = `${this.#root}${sep}${rel}`;
-    const at = viaProc ? `/proc/self/fd/${parent}/${name}` : full;
+    const at = fsPath(viaProc ? `/proc/self/fd/${parent}/${name}` : full);
     const open = () => {
-      if (!viaProc && fs.lstatSync(full).isSymbolicLink()) throw symlinkRefused(full);
+      if (!viaProc && fs.lstatSync(fsPath(full)).isSymbolicLink()) throw symlinkRefused(full);
       return retryOnFdExhaustionSync(() => fs.openSync(at, DIR_FLAGS));
     };
     let fd: number;

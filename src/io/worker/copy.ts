@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { fsPath } from '../../paths.js';
 import { openRegularSync, readUpToSync } from '../open.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
 import type { Tree } from './beneath.js';
@@ -34,8 +35,8 @@ let zeros: Buffer | undefined;
 
 function readable(path: string): boolean {
   try {
-    fs.accessSync(path, fs.constants.R_OK);
-    return fs.statSync(path).isFile();
+    fs.accessSync(fsPath(path), fs.constants.R_OK);
+    return fs.statSync(fsPath(path)).isFile();
   } catch {
     return false;
   }
@@ -94,9 +95,9 @@ export function copyFile(
   }
 }
 
-function kernelCopy(src: string, temp: string, dest: string, stats: fs.Stats): void {
+function kernelCopy(src: string, temp: fs.PathLike, dest: string, stats: fs.Stats): void {
   try {
-    retryOnFdExhaustionSync(() => fs.copyFileSync(src, temp, fs.constants.COPYFILE_EXCL));
+    retryOnFdExhaustionSync(() => fs.copyFileSync(fsPath(src), temp, fs.constants.COPYFILE_EXCL));
   } catch (error) {
     // EEXIST: the temp name is taken by a file that is not ours; anything else may have created it.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') unlinkQuietly(temp);
@@ -106,7 +107,7 @@ function kernelCopy(src: string, temp: string, dest: string, stats: fs.Stats): v
   }
   try {
     // copyfile read by path: what it copied must be what was opened, unchanged since.
-    const after = fs.statSync(src);
+    const after = fs.statSync(fsPath(src));
     checkUnchanged(stats, after, fs.statSync(temp).size);
   } catch (error) {
     unlinkQuietly(temp);
@@ -149,7 +150,7 @@ function copySparse(fd: number, stats: fs.Stats, tree: Tree, path: string, fsync
   zeros ??= Buffer.alloc(CHUNK);
   const mode = stats.mode & 0o7777;
   let out: number;
-  let temp: string;
+  let temp: fs.PathLike;
   try {
     temp = tree.resolve(path, false);
     out = retryOnFdExhaustionSync(() => fs.openSync(temp, WRITE_FLAGS, tempMode(mode)));

@@ -38,7 +38,7 @@ export class SidedError extends Error {
   }
 }
 
-export function unlinkQuietly(path: string): void {
+export function unlinkQuietly(path: fs.PathLike): void {
   try {
     fs.unlinkSync(path);
   } catch {
@@ -46,7 +46,7 @@ export function unlinkQuietly(path: string): void {
   }
 }
 
-export function fsyncPath(path: string): void {
+export function fsyncPath(path: fs.PathLike): void {
   const fd = retryOnFdExhaustionSync(() => fs.openSync(path, 'r'));
   try {
     fs.fsyncSync(fd);
@@ -109,7 +109,7 @@ export function writeTemps(
   // Plain loops, no iterators: a small file's whole copy runs through here.
   let size = 0;
   let current = 0; // the output being written
-  const created: string[] = []; // temps that exist, by their safe path
+  const created: fs.PathLike[] = []; // temps that exist, by their safe path
   try {
     for (; current < outputs.length; current += 1) {
       const output = outputs[current] as OutputData;
