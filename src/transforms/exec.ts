@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { createReadStream, unlink } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, unlink } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
@@ -40,6 +40,21 @@ export function pathArgument(path: string): string {
 }
 
 let outCounter = 0;
+let outDir: string | undefined;
+
+/**
+ * Where `{out}` files go: a directory of this process's own, mode 0700, so that what a
+ * command writes there (the result of a private input) is never readable by others,
+ * whatever the command's umask. Removed when the process exits.
+ */
+function privateOutDir(): string {
+  if (outDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'globpipe-exec-'));
+    outDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return outDir;
+}
 
 /**
  * A value with bytes that are not UTF-8 (paths.ts) cannot travel in the command's string as
@@ -63,7 +78,8 @@ export function expandCommand(command: string, file: FileInfo, outPath: string |
     const value = name === 'in' ? file.absolutePath : name === 'rel' ? file.path : (outPath as string);
     if (!hasRawBytes(value)) return pathArgument(value);
     const variable = `globpipe_${name}`;
-    if (!prelude.includes(`${variable}=`)) prelude += rawBytesVariable(variable, value.startsWith('-') ? `./${value}` : value);
+    if (!prelude.includes(`${variable}=`))
+      prelude += rawBytesVariable(variable, value.startsWith('-') ? `./${value}` : value);
     return `"$${variable}"`;
   });
   return prelude + body;
@@ -92,9 +108,7 @@ class ExecStream extends Duplex {
     this.#command = command;
     const usesOut = /\{out\}/.test(command);
     outCounter += 1;
-    this.#outPath = usesOut
-      ? join(tmpdir(), `globpipe-exec-${process.pid}-${outCounter}${extname(file.path)}`)
-      : undefined;
+    this.#outPath = usesOut ? join(privateOutDir(), `out-${outCounter}${extname(file.path)}`) : undefined;
     // Its own process group: the shell's children die with it, and a terminal's Ctrl-C reaches us first.
     // It runs in --cwd, where `{rel}` is a path to the input.
     const { spawn } = load('node:child_process') as typeof import('node:child_process');
