@@ -164,6 +164,16 @@ describe('modes and privacy', () => {
     }
   });
 
+  it('--exec {out} files are written in a directory only this process can enter', async () => {
+    const cwd = writeTree({ 'secret.txt': 'secret\n' });
+    chmodSync(join(cwd, 'secret.txt'), 0o600);
+    const out = tempDir();
+    const result = await runCli(['-C', cwd, '--exec', 'stat -c %a "$(dirname {out})" > {out}', '-o', out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readTree(out).get('secret.txt')?.toString()).toBe('700\n');
+    expect(statSync(join(out, 'secret.txt')).mode & 0o777).toBe(0o600);
+  });
+
   it('a temp file being written is never more readable than 0600, nor than its input', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'big.log'), Buffer.alloc(9 * 1024 * 1024, 'a'), { mode: 0o644 });
