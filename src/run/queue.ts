@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { Entry } from '../discover.js';
 import { liveTemps } from '../io/atomic.js';
@@ -6,6 +7,7 @@ import type { IoPort } from '../io/port.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { refuseInputDirectory } from '../plan/checks.js';
+import { planOutputs } from '../plan/outputs.js';
 import type { SummaryBuilder } from '../report/summary.js';
 import type { FileResult } from '../types.js';
 import { Batcher, processBatch } from './batch.js';
@@ -42,7 +44,7 @@ export class FileQueue {
       settings,
       site,
       port,
-      dirs: new DirMaker(port, (dir, real) => refuseInputDirectory(settings, site, dir, real)),
+      dirs: new DirMaker(port, settings.out, (dir, real) => refuseInputDirectory(settings, site, dir, real)),
       temps: liveTemps,
       signal: this.#controller.signal,
       journal: undefined,
@@ -113,10 +115,15 @@ export class FileQueue {
       // file: a bad plan leaves no journal behind, and a live run elsewhere stops this one here.
       const journal = await Journal.open({
         cwd: settings.cwd,
+        realCwd: this.#ctx.site.realCwd,
         transforms: settings.stages.map((stage) => stage.map((t) => t.name).join(',')).join(' | '),
         resume: settings.resume,
         dryRun: settings.dryRun,
         fsync: settings.fsync,
+        outputsOf: (path) =>
+          planOutputs({ path, absolutePath: join(settings.cwd, path), kind: 'file' }, settings).map(
+            (target) => target.absolute,
+          ),
       });
       this.#ctx = { ...this.#ctx, journal };
     }

@@ -1,10 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { bin, readTree, root, runCli, writeTree } from '../helpers.js';
+import { bin, readTree, root, runCli, tempDir, writeTree } from '../helpers.js';
 
 const LOCK = '.globpipe-lock';
 const JOURNAL = '.globpipe-journal.jsonl';
@@ -162,3 +170,205 @@ describe('one in-place run per tree', () => {
     expect(readdirSync(cwd).sort()).toEqual([JOURNAL, 'd0', 'd1']);
   }, 30_000);
 });
+
+describe('--resume trusts its journal only for renames inside --cwd', () => {
+  const TEMP = '4242-abc123-1.globpipe-tmp';
+
+  /**
+   * A tree interrupted with one rename pending (`.a.txt.<...>` -> `a.txt`, line 2), a
+   * journal whose line 3 is `line`, and a directory outside it holding what a forged line
+   * would reach for. The resume must be refused naming line 3, and nothing renamed anywhere:
+   * not even the valid rename of line 2.
+   */
+  async function expectForgedRefused(
+    line: (paths: { cwd: string; outside: string }) => string,
+    message: string,
+    setup: (paths: { cwd: string; outside: string }) => void = () => {},
+    headerFields: object | undefined = undefined,
+  ): Promise<void> {
+    const cwd = writeTree({ 'a.txt': 'old a\n', 'sub/b.txt': 'old b\n', [`.a.txt.${TEMP}`]: 'new a\n' });
+    const outside = writeTree({ passwd: 'root:x:0:0\n', [`.passwd.${TEMP}`]: 'evil::0:0\n' });
+    setup({ cwd, outside });
+    const header = headerFields ?? { globpipe: 1, transforms: 'copy', cwd: realpathSync(cwd) };
+    const journal = join(cwd, JOURNAL);
+    writeFileSync(
+      journal,
+      [
+        JSON.stringify(header),
+        JSON.stringify({ path: 'a.txt', renames: [[`.a.txt.${TEMP}`, 'a.txt']] }),
+        line({ cwd, outside }),
+        JSON.stringify({ path: 'sub/b.txt', renames: [] }),
+        '',
+      ].join('\n'),
+    );
+    const before = [readTree(cwd), readTree(outside)];
+    const result = await runCli(['-C', cwd, '--in-place', '--resume']);
+    expect(result.code, result.stderr).toBe(2);
+    const lineNumber = headerFields === undefined ? 3 : 1;
+    expect(result.stderr).toContain(`journal \`${journal}\`, line ${lineNumber}`);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('nothing was renamed');
+    expect([readTree(cwd), readTree(outside)]).toEqual(before);
+  }
+
+  const record = (path: string, temp: string, dest: string) =>
+    JSON.stringify({ path, renames: [[temp, dest]] });
+
+  it('a rename of a file outside --cwd, by absolute path', async () => {
+    await expectForgedRefused(
+      ({ outside }) => record('a.txt', join(outside, `.passwd.${TEMP}`), join(outside, 'passwd')),
+      'is not a plain path inside --cwd',
+    );
+  });
+
+  it('a `..` path, out of --cwd or back into it', async () => {
+    await expectForgedRefused(
+      ({ cwd, outside }) =>
+        record(
+          'a.txt',
+          join(relativeTo(cwd, outside), `.passwd.${TEMP}`),
+          join(relativeTo(cwd, outside), 'passwd'),
+        ),
+      'is not a plain path inside --cwd',
+    );
+    await expectForgedRefused(
+      () => record('a.txt', `sub/../.a.txt.${TEMP}`, 'sub/../a.txt'),
+      '`sub/../.a.txt.4242-abc123-1.globpipe-tmp` is not a plain path inside --cwd',
+    );
+    await expectForgedRefused(
+      () => record('../a.txt', `.a.txt.${TEMP}`, 'a.txt'),
+      '`../a.txt` is not an input path inside --cwd',
+    );
+  });
+
+  it('a temp that is not a globpipe temp', async () => {
+    await expectForgedRefused(
+      () => record('sub/b.txt', 'sub/evil.txt', 'sub/b.txt'),
+      '`sub/evil.txt` is not a globpipe temp file of `sub/b.txt`',
+      ({ cwd }) => writeFileSync(join(cwd, 'sub', 'evil.txt'), 'evil\n'),
+    );
+    // The right pattern, in another directory than its destination's.
+    await expectForgedRefused(
+      () => record('sub/b.txt', `.b.txt.${TEMP}`, 'sub/b.txt'),
+      `\`.b.txt.${TEMP}\` is not a globpipe temp file of \`sub/b.txt\``,
+      ({ cwd }) => writeFileSync(join(cwd, `.b.txt.${TEMP}`), 'evil\n'),
+    );
+  });
+
+  it("a destination that is not the temp's matching input", async () => {
+    // The temp of a.txt over b.txt.
+    await expectForgedRefused(
+      () => record('sub/b.txt', `sub/.a.txt.${TEMP}`, 'sub/b.txt'),
+      `\`sub/.a.txt.${TEMP}\` is not a globpipe temp file of \`sub/b.txt\``,
+      ({ cwd }) => writeFileSync(join(cwd, 'sub', `.a.txt.${TEMP}`), 'evil\n'),
+    );
+    // A well-formed rename onto another file than the line's input.
+    await expectForgedRefused(
+      () => record('a.txt', `sub/.b.txt.${TEMP}`, 'sub/b.txt'),
+      '`sub/b.txt` is not where this run writes `a.txt` (`a.txt`; resume with the options of the interrupted run)',
+      ({ cwd }) => writeFileSync(join(cwd, 'sub', `.b.txt.${TEMP}`), 'evil\n'),
+    );
+  });
+
+  it('a symlinked directory leading out of --cwd', async () => {
+    await expectForgedRefused(
+      () => record('link/passwd', `link/.passwd.${TEMP}`, 'link/passwd'),
+      `\`link/passwd\` is in \``,
+      ({ cwd, outside }) => symlinkSync(outside, join(cwd, 'link')),
+    );
+  });
+
+  it('a temp that is not a regular file', async () => {
+    await expectForgedRefused(
+      () => record('sub/b.txt', `sub/.b.txt.${TEMP}`, 'sub/b.txt'),
+      `\`sub/.b.txt.${TEMP}\` is not a regular file`,
+      ({ cwd, outside }) => symlinkSync(join(outside, 'passwd'), join(cwd, 'sub', `.b.txt.${TEMP}`)),
+    );
+  });
+
+  it('a damaged line before the last', async () => {
+    await expectForgedRefused(
+      () => '{"path":"a.txt","renames":[[',
+      'the journal is damaged (unreadable line',
+    );
+    await expectForgedRefused(() => '', 'the journal is damaged');
+    await expectForgedRefused(() => '{"path":"a.txt"}', 'the journal is damaged (not a record');
+  });
+
+  it('a header for another directory, or naming none', async () => {
+    const other = tempDir();
+    await expectForgedRefused(
+      () => record('sub/b.txt', `sub/.b.txt.${TEMP}`, 'sub/b.txt'),
+      `it was written for \`${realpathSync(other)}\`, not for --cwd`,
+      () => {},
+      { globpipe: 1, transforms: 'copy', cwd: realpathSync(other) },
+    );
+    await expectForgedRefused(
+      () => record('sub/b.txt', `sub/.b.txt.${TEMP}`, 'sub/b.txt'),
+      'its header does not name the directory it was written for',
+      () => {},
+      { globpipe: 1, transforms: 'copy' },
+    );
+  });
+
+  it('a valid journal is finished: pending renames done, a last line cut short ignored', async () => {
+    const cwd = writeTree({ 'a.txt': 'old a\n', 'sub/b.txt': 'old b\n', 'sub/c.txt': 'old c\n' });
+    writeFileSync(join(cwd, 'sub', `.b.txt.${TEMP}`), 'new b\n');
+    writeFileSync(
+      join(cwd, JOURNAL),
+      [
+        JSON.stringify({ globpipe: 1, transforms: 'copy', cwd: realpathSync(cwd) }),
+        // Renamed before the crash: its temp is gone.
+        record('a.txt', `.a.txt.${TEMP}`, 'a.txt'),
+        record('sub/b.txt', `sub/.b.txt.${TEMP}`, 'sub/b.txt'),
+        '{"path":"sub/c.txt","ren',
+      ].join('\n'),
+    );
+    const result = await runCli(['-C', cwd, '--in-place', '--resume', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const statuses = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; input?: string; status?: string })
+      .filter((event) => event.type === 'file')
+      .map((event) => [event.input, event.status])
+      .sort();
+    expect(statuses).toEqual([
+      ['a.txt', 'skipped'],
+      ['sub/b.txt', 'skipped'],
+      ['sub/c.txt', 'written'],
+    ]);
+    expect(readTree(cwd)).toEqual(
+      new Map([
+        ['a.txt', Buffer.from('old a\n')],
+        ['sub/b.txt', Buffer.from('new b\n')],
+        ['sub/c.txt', Buffer.from('old c\n')],
+      ]),
+    );
+  });
+
+  it('a journal written through another spelling of --cwd (a symlink to it) resumes', async () => {
+    const cwd = writeTree({ 'a.txt': 'old a\n' });
+    const link = join(tempDir(), 'tree');
+    symlinkSync(cwd, link);
+    mkdirSync(join(cwd, 'sub'));
+    writeFileSync(join(cwd, 'sub', 'b.txt'), 'old b\n');
+    writeFileSync(join(cwd, 'sub', `.b.txt.${TEMP}`), 'new b\n');
+    writeFileSync(
+      join(cwd, JOURNAL),
+      `${JSON.stringify({ globpipe: 1, transforms: 'copy', cwd: realpathSync(cwd) })}\n${record('sub/b.txt', `sub/.b.txt.${TEMP}`, 'sub/b.txt')}\n`,
+    );
+    const result = await runCli(['-C', link, '--in-place', '--resume']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'sub', 'b.txt'), 'utf8')).toBe('new b\n');
+    expect(readdirSync(cwd).sort()).toEqual(['a.txt', 'sub']);
+  });
+});
+
+function relativeTo(from: string, to: string): string {
+  const up = from
+    .split('/')
+    .filter(Boolean)
+    .map(() => '..');
+  return [...up, ...to.split('/').filter(Boolean)].join('/');
+}

@@ -1,10 +1,19 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GlobpipeError } from '../../src/errors.js';
-import { Journal } from '../../src/run/journal.js';
+import { Journal, type JournalOptions } from '../../src/run/journal.js';
 import {
   LOCK_NAME,
   type LockOwner,
@@ -199,30 +208,93 @@ describe('RunLock', () => {
 });
 
 describe('Journal', () => {
-  const options = (cwd: string, resume = false) => ({
-    cwd,
-    transforms: 'copy',
-    resume,
-    dryRun: false,
-    fsync: false,
-  });
+  function options(cwd: string, fields: Partial<JournalOptions> = {}): JournalOptions {
+    return {
+      cwd,
+      realCwd: realpathSync(cwd),
+      transforms: 'copy',
+      resume: true,
+      dryRun: false,
+      fsync: false,
+      outputsOf: (path) => [join(cwd, path)],
+      ...fields,
+    };
+  }
+  const header = (cwd: string) => JSON.stringify({ globpipe: 1, transforms: 'copy', cwd: realpathSync(cwd) });
 
   it('holds the lock while open and releases it on close, completed or not', async () => {
     const cwd = tempDir();
-    const journal = await Journal.open(options(cwd));
+    const journal = await Journal.open(options(cwd, { resume: false }));
     expect(readdirSync(cwd).sort()).toEqual(['.globpipe-journal.jsonl', LOCK_NAME]);
-    // A live run's journal is not an interrupted run's, even with --resume.
-    expect((await refusal(Journal.open(options(cwd, true)))).message).toContain(
-      'Another in-place run is live',
-    );
+    await refusal(Journal.open(options(cwd)));
     await journal.close(false);
     expect(readdirSync(cwd)).toEqual(['.globpipe-journal.jsonl']);
+    expect(readFileSync(journal.path, 'utf8')).toBe(`${header(cwd)}\n`);
   });
 
   it('releases the lock when opening the journal fails', async () => {
     const cwd = tempDir();
-    writeFileSync(join(cwd, '.globpipe-journal.jsonl'), '{"globpipe":1,"transforms":"copy"}\n');
-    await refusal(Journal.open(options(cwd)));
+    writeFileSync(join(cwd, '.globpipe-journal.jsonl'), `${header(cwd)}\n`);
+    await refusal(Journal.open(options(cwd, { resume: false })));
     expect(readdirSync(cwd)).toEqual(['.globpipe-journal.jsonl']);
+  });
+
+  it('records renames relative to cwd, and a resume finishes them and skips their files', async () => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, 'sub'));
+    writeFileSync(join(cwd, 'sub', 'a.txt'), 'old');
+    const temp = join(cwd, 'sub', '.a.txt.4242-abc123-1.globpipe-tmp');
+    writeFileSync(temp, 'new');
+    const first = await Journal.open(options(cwd, { resume: false }));
+    await first.record('sub/a.txt', [[temp, join(cwd, 'sub', 'a.txt')]]);
+    await first.close(false);
+    expect(readFileSync(first.path, 'utf8').split('\n')[1]).toBe(
+      '{"path":"sub/a.txt","renames":[["sub/.a.txt.4242-abc123-1.globpipe-tmp","sub/a.txt"]]}',
+    );
+    const resumed = await Journal.open(options(cwd));
+    expect(resumed.isDone('sub/a.txt')).toBe(true);
+    expect(readFileSync(join(cwd, 'sub', 'a.txt'), 'utf8')).toBe('new');
+    await resumed.close(true);
+    expect(readdirSync(cwd)).toEqual(['sub']);
+  });
+
+  it('drops a last line cut short, so the next record starts on its own line', async () => {
+    const cwd = tempDir();
+    const path = join(cwd, '.globpipe-journal.jsonl');
+    writeFileSync(path, `${header(cwd)}\n{"path":"a.txt","ren`);
+    const journal = await Journal.open(options(cwd));
+    expect(journal.isDone('a.txt')).toBe(false);
+    await journal.record('b.txt', []);
+    await journal.close(false);
+    expect(readFileSync(path, 'utf8')).toBe(`${header(cwd)}\n{"path":"b.txt","renames":[]}\n`);
+  });
+
+  it('a record taken back (undone) renames nothing on resume and leaves its file to redo', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'a.txt'), 'old');
+    writeFileSync(join(cwd, '.a.txt.4242-abc123-1.globpipe-tmp'), 'new');
+    writeFileSync(
+      join(cwd, '.globpipe-journal.jsonl'),
+      `${header(cwd)}\n{"path":"a.txt","renames":[[".a.txt.4242-abc123-1.globpipe-tmp","a.txt"]]}\n{"undone":"a.txt"}\n`,
+    );
+    const journal = await Journal.open(options(cwd));
+    expect(journal.isDone('a.txt')).toBe(false);
+    expect(readFileSync(join(cwd, 'a.txt'), 'utf8')).toBe('old');
+    await journal.close(true);
+  });
+
+  it('keeps the first 180 characters of a long name in its temp, as tempPathFor does', async () => {
+    const cwd = tempDir();
+    const name = `${'n'.repeat(200)}.txt`;
+    writeFileSync(join(cwd, name), 'old');
+    const temp = `.${name.slice(0, 180)}.4242-abc123-1.globpipe-tmp`;
+    writeFileSync(join(cwd, temp), 'new');
+    writeFileSync(
+      join(cwd, '.globpipe-journal.jsonl'),
+      `${header(cwd)}\n${JSON.stringify({ path: name, renames: [[temp, name]] })}\n`,
+    );
+    const journal = await Journal.open(options(cwd));
+    expect(readFileSync(join(cwd, name), 'utf8')).toBe('new');
+    await journal.close(true);
   });
 });
