@@ -5,6 +5,7 @@ import {
   lstatSync,
   openSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -23,6 +24,8 @@ export interface LockOwner {
   readonly host: string;
   /** `/proc/sys/kernel/random/boot_id`: a lock from before a reboot is stale whatever its pid. */
   readonly boot: string | null;
+  /** `/proc/self/ns/pid` (`pid:[4026531836]`): its pid means something only in that namespace. */
+  readonly ns: string | null;
   /** Field 22 of `/proc/<pid>/stat` (clock ticks after boot): tells the owner from a later process given its pid. */
   readonly start: string | null;
   /** When the lock was taken (ISO time), for the message. */
@@ -35,6 +38,7 @@ export interface LockOwner {
 export interface Machine {
   readonly host: string;
   readonly boot: string | null;
+  readonly ns: string | null;
   /** `undefined`: no such process (or a zombie); otherwise its start time, `null` where it cannot be read. */
   startOf(pid: number): string | null | undefined;
 }
@@ -42,7 +46,8 @@ export interface Machine {
 /**
  * `live`: the owner runs, here. `stale`: it does not (killed, crashed, or
  * before a reboot), so the lock may be taken over. `unverifiable`: it was
- * taken on another host, where its pid means nothing to us: counted as live.
+ * taken on another host, or in another pid namespace (a container sharing the
+ * tree), where its pid means nothing to us: counted as live.
  */
 export type Liveness = 'live' | 'stale' | 'unverifiable';
 
@@ -64,6 +69,14 @@ function procStat(pid: number): { state: string; start: string } | undefined {
   return state === undefined || start === undefined ? undefined : { state, start };
 }
 
+function pidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
 function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -78,6 +91,7 @@ function pidExists(pid: number): boolean {
 export const thisMachine: Machine = {
   host: hostname(),
   boot: readText('/proc/sys/kernel/random/boot_id'),
+  ns: pidNamespace(),
   startOf(pid) {
     const stat = procStat(pid);
     if (stat !== undefined) return stat.state === 'Z' || stat.state === 'X' ? undefined : stat.start;
@@ -90,6 +104,7 @@ export const thisMachine: Machine = {
 export function liveness(owner: LockOwner, machine: Machine = thisMachine): Liveness {
   if (owner.host !== machine.host) return 'unverifiable';
   if (owner.boot !== null && machine.boot !== null && owner.boot !== machine.boot) return 'stale';
+  if (owner.ns !== null && machine.ns !== null && owner.ns !== machine.ns) return 'unverifiable';
   const start = machine.startOf(owner.pid);
   if (start === undefined) return 'stale';
   // Another process was given the pid since: the owner is gone.
@@ -116,13 +131,15 @@ export function parseLock(text: string): LockOwner | undefined {
     v.pid < 1 ||
     typeof v.host !== 'string' ||
     !orNull(v.boot) ||
+    // Older locks name no namespace.
+    !(v.ns === undefined || orNull(v.ns)) ||
     !orNull(v.start) ||
     typeof v.since !== 'string' ||
     typeof v.token !== 'string'
   ) {
     return undefined;
   }
-  return v as LockOwner;
+  return { ...(v as LockOwner), ns: (v.ns as string | null | undefined) ?? null };
 }
 
 function ownerHere(): LockOwner {
@@ -130,6 +147,7 @@ function ownerHere(): LockOwner {
     pid: process.pid,
     host: thisMachine.host,
     boot: thisMachine.boot,
+    ns: thisMachine.ns,
     start: procStat(process.pid)?.start ?? null,
     since: new Date().toISOString(),
     token: randomBytes(8).toString('hex'),
@@ -188,11 +206,13 @@ function readLock(path: string): Found | undefined {
 
 function busy(path: string, cwd: string, owner: LockOwner, state: Liveness): GlobpipeError {
   const who = `pid ${owner.pid} on host ${owner.host}, since ${owner.since}`;
+  const where =
+    owner.host === thisMachine.host ? 'in another pid namespace (a container)' : 'on another host';
   return new GlobpipeError(
     'EUSAGE',
     state === 'live'
       ? `Another in-place run is live on \`${cwd}\` (${who}; lock \`${path}\`): wait for it to end. Nothing was written`
-      : `Another in-place run may be live on \`${cwd}\` (${who}; lock \`${path}\`): a run on another host cannot be checked from here, so it counts as live. If you are sure it no longer runs, delete \`${path}\` and rerun (with --resume if it left a journal). Nothing was written`,
+      : `Another in-place run may be live on \`${cwd}\` (${who}; lock \`${path}\`): a run ${where} cannot be checked from here, so it counts as live. If you are sure it no longer runs, delete \`${path}\` and rerun (with --resume if it left a journal). Nothing was written`,
     { path },
   );
 }

@@ -122,6 +122,7 @@ describe('one in-place run per tree', () => {
       pid: 4242,
       host: 'ci-runner-7.example',
       boot: null,
+      ns: null,
       start: null,
       since: '2026-01-01T00:00:00.000Z',
       token: 'abc',

@@ -45,6 +45,7 @@ function owner(fields: Partial<LockOwner> = {}): LockOwner {
     pid: process.pid,
     host: thisMachine.host,
     boot: thisMachine.boot,
+    ns: thisMachine.ns,
     start: startOf(process.pid),
     since: '2026-01-01T00:00:00.000Z',
     token: 'f00d',
@@ -83,6 +84,13 @@ describe('liveness of a lock', () => {
     expect(liveness(owner({ host: `not-${hostname()}`, pid: deadPid() }))).toBe('unverifiable');
   });
 
+  it.skipIf(!hasProc)(
+    'a lock from another pid namespace (a container on this host) cannot be checked',
+    () => {
+      expect(liveness(owner({ ns: 'pid:[1]', pid: deadPid() }))).toBe('unverifiable');
+    },
+  );
+
   it.skipIf(!hasProc)('a lock from before a reboot is stale, even if its pid runs again', () => {
     expect(liveness(owner({ boot: '00000000-0000-0000-0000-000000000000' }))).toBe('stale');
   });
@@ -91,9 +99,10 @@ describe('liveness of a lock', () => {
     const machine = (alive: boolean): Machine => ({
       host: 'box',
       boot: null,
+      ns: null,
       startOf: () => (alive ? null : undefined),
     });
-    const lock = owner({ host: 'box', boot: null, start: '99' });
+    const lock = owner({ host: 'box', boot: null, ns: null, start: '99' });
     expect(liveness(lock, machine(true))).toBe('live');
     expect(liveness(lock, machine(false))).toBe('stale');
   });
@@ -163,6 +172,15 @@ describe('RunLock', () => {
     expect(error.message).toContain('pid 4242 on host build-7.elsewhere');
     expect(error.message).toContain('cannot be checked from here');
     expect(error.message).toContain(`delete \`${join(dir, LOCK_NAME)}\``);
+  });
+
+  it.skipIf(!hasProc)('refuses a lock from another pid namespace on this host, naming it', async () => {
+    const dir = tempDir();
+    writeLock(dir, { ns: 'pid:[1]', pid: deadPid() });
+    const error = await refusal(RunLock.acquire(dir));
+    expect(error.message).toContain(
+      'a run in another pid namespace (a container) cannot be checked from here',
+    );
   });
 
   it.each([
