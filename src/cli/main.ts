@@ -84,7 +84,15 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
+  let finished = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (finished) {
+      // The run is over, its summary printed and its exit code set; the process only waits
+      // for the last handles (workers, children slow to die) to close. A signal now ends the
+      // wait with the run's own code, instead of killing the process by the signal.
+      killAllChildrenSync();
+      process.exit();
+    }
     if (stoppedBy === undefined) {
       stoppedBy = signal;
       controller.abort(new Error(`received ${signal}`));
@@ -127,7 +135,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = EXIT_FAILURES;
     return;
   } finally {
-    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    // Nothing below awaits: no signal can come between here and the exit code being set.
+    finished = true;
   }
   bar?.stop();
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
@@ -121,10 +121,12 @@ describe('SIGTERM and SIGHUP stop a run like Ctrl-C', () => {
 
   it('a second signal quits at once, with its own code', async () => {
     // A buffer transform cannot be cancelled: with 5 s per file, the first stop would wait.
-    const slow = join(tempDir(), 'slow.mjs');
+    const dir = tempDir();
+    const slow = join(dir, 'slow.mjs');
+    const started = join(dir, 'started');
     writeFileSync(
       slow,
-      "export default { name: 'slow', async buffer(c) { await new Promise((r) => setTimeout(r, 5000)); return c; } };\n",
+      `import { appendFileSync } from 'node:fs';\nexport default { name: 'slow', async buffer(c) { appendFileSync(${JSON.stringify(started)}, '.'); await new Promise((r) => setTimeout(r, 5000)); return c; } };\n`,
     );
     const cwd = writeTree(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
     const out = tempDir();
@@ -136,7 +138,7 @@ describe('SIGTERM and SIGHUP stop a run like Ctrl-C', () => {
       stderr += chunk;
     });
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await sleep(600);
+    for (let i = 0; i < 250 && !existsSync(started); i += 1) await sleep(20);
     child.kill('SIGTERM');
     await sleep(100);
     const sent = Date.now();
@@ -147,6 +149,32 @@ describe('SIGTERM and SIGHUP stop a run like Ctrl-C', () => {
     expect(stderr).toContain('globpipe: aborted');
     expect(readTree(out).size).toBe(0);
     expect(tempFiles(out)).toEqual([]);
+  });
+
+  it("a signal after the summary ends the wait for slow children with the run's own code", async () => {
+    // Children that ignore SIGTERM outlive the run's end by up to 1 s (then SIGKILL).
+    const cwd = writeTree(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
+    const marker = `5${Math.floor(Math.random() * 1e6)}`;
+    const child = spawn(
+      process.execPath,
+      [bin, '-C', cwd, '--exec', `trap '' TERM; sleep ${marker}; cat`, '-j', '4', '-o', tempDir()],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const closed = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
+    for (let i = 0; i < 150 && pgrep(`^sleep ${marker}`).length < 4; i += 1) await sleep(20);
+    child.kill('SIGINT');
+    for (let i = 0; i < 300 && !stderr.includes('globpipe: interrupted:'); i += 1) await sleep(10);
+    expect(stderr).toContain('globpipe: interrupted:');
+    child.kill('SIGHUP');
+    expect(await closed).toEqual({ code: 130, signal: null });
+    for (let i = 0; i < 50 && pgrep(marker).length > 0; i += 1) await sleep(20);
+    expect(pgrep(marker)).toEqual([]);
   });
 });
 
@@ -328,7 +356,8 @@ describe('a closed stdout or stderr never changes the outcome', () => {
     child.stdout.destroy();
     child.stderr.destroy();
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await sleep(800);
+    // Stop it once it has written a few outputs (readTree sees only final paths, never temps).
+    for (let i = 0; i < 250 && readTree(out).size < 5; i += 1) await sleep(20);
     child.kill('SIGTERM');
     expect(await closed).toBe(143);
     const written = readTree(out);
