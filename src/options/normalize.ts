@@ -107,7 +107,7 @@ async function normalizeStages(options: RunOptions): Promise<ResolvedTransform[]
           toEncoding: options.toEncoding,
           bom: options.bom,
         })),
-    ...exec.map((command) => [execTransform(command)]),
+    ...exec.map((command) => [execTransform(command, resolve(options.cwd ?? '.'))]),
   ];
   checkTextOptions(options, stages);
   checkLevel(level, stages);
