@@ -3,7 +3,7 @@ import { type FileHandle, lstat, open, readFile, realpath, rename, unlink } from
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { GlobpipeError } from '../errors.js';
 import type { TempPair } from '../io/port.js';
-import { isInside, isNormal, toPosix } from '../paths.js';
+import { decodeName, fsPath, isInside, isNormal, toPosix } from '../paths.js';
 import { RunLock } from './lock.js';
 
 /** Lives in cwd while an in-place run goes; never globbed. */
@@ -107,7 +107,7 @@ export class Journal {
       if (!options.dryRun) {
         for (const { from, to, input } of resumed.renames) {
           try {
-            await rename(from, to);
+            await rename(fsPath(from), fsPath(to));
           } catch (error) {
             throw new GlobpipeError(
               'EUSAGE',
@@ -359,7 +359,7 @@ async function checkRename(
   }
   let realDir: string;
   try {
-    realDir = await realpath(join(options.cwd, dir));
+    realDir = decodeName(await realpath(fsPath(join(options.cwd, dir)), { encoding: 'buffer' }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // The directory is gone since: nothing can be renamed there.
@@ -370,7 +370,7 @@ async function checkRename(
     throw refused(path, number, `\`${dest}\` is in \`${realDir}\`, outside --cwd (a symlinked directory)`);
   }
   const from = join(realDir, tempName);
-  const stats = await lstat(from).catch(() => undefined);
+  const stats = await lstat(fsPath(from)).catch(() => undefined);
   if (stats === undefined) return undefined;
   if (!stats.isFile()) throw refused(path, number, `\`${temp}\` is not a regular file`);
   return { input, from, to: join(realDir, name) };
