@@ -123,6 +123,12 @@ describe('kill -9 at random moments', () => {
   }, 240_000);
 });
 
+/** Files under `dir` now, temps aside. */
+function countFiles(dir: string): number {
+  return readdirSync(dir, { recursive: true }).filter((name) => !String(name).includes('globpipe-tmp'))
+    .length;
+}
+
 /** A transform module that waits per file, so a run is long enough to interrupt. */
 function slowModule(ms: number): string {
   const path = join(tempDir(), 'slow.mjs');
@@ -142,7 +148,8 @@ describe('SIGINT and SIGTERM', () => {
       const files = makeTree(300);
       writeTree(cwd, files);
       const { child, done } = start(['-C', cwd, '-t', slowModule(20), '-j', '4', '-o', out]);
-      await sleep(700);
+      // Signalled once some files are written (whatever the machine's load), long before the end.
+      for (let i = 0; i < 500 && countFiles(out) < 8; i += 1) await sleep(10);
       child.kill(signal);
       const result = await done;
       expect(result.code).toBe(signal === 'SIGINT' ? 130 : 143);

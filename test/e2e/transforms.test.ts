@@ -107,11 +107,12 @@ describe('--exec', () => {
     const out = tempDir();
     for (const presses of [1, 2]) {
       const marker = `3${Math.floor(Math.random() * 1e6)}`;
-      const child = spawn(
-        process.execPath,
-        [bin, '-C', cwd, '--exec', `sleep ${marker}; cat`, '-j', '4', '-o', out],
-        { stdio: 'ignore' },
-      );
+      // With two presses the children ignore SIGTERM, so the run is still stopping (it waits a
+      // second before SIGKILL) when the second press comes: never a press during the exit itself.
+      const command = presses === 2 ? `trap '' TERM; sleep ${marker}; cat` : `sleep ${marker}; cat`;
+      const child = spawn(process.execPath, [bin, '-C', cwd, '--exec', command, '-j', '4', '-o', out], {
+        stdio: 'ignore',
+      });
       const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
       for (let i = 0; i < 100 && pgrep(`^sleep ${marker}`).length < 4; i += 1) await sleep(20);
       expect(pgrep(`^sleep ${marker}`)).toHaveLength(4);
