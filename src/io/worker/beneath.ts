@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { basename, dirname, relative, sep } from 'node:path';
-import { fsPath } from '../../paths.js';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { fsPath, isInside } from '../../paths.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
 
 /**
@@ -43,7 +43,7 @@ export class Tree {
   readonly #dirs = new Map<string, number>();
 
   constructor(root: string) {
-    this.#root = root;
+    this.#root = resolve(root);
     // The root itself is the user's: followed once, then held open.
     fs.mkdirSync(fsPath(root), { recursive: true });
     this.#rootFd = retryOnFdExhaustionSync(() =>
@@ -53,28 +53,30 @@ export class Tree {
 
   /** A path that names `path` (absolute, beneath the root) in its directory's descriptor; `create` makes missing directories. */
   resolve(path: string, create: boolean): fs.PathLike {
-    const rel = relative(this.#root, path);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-      throw Object.assign(new Error(`\`${path}\` is not beneath \`${this.#root}\``), {
-        code: 'EOUTSIDE',
-        dest: path,
-      });
-    }
+    const rel = this.#relative(path);
+    if (rel === '') throw this.#outside(path);
     const fd = this.#dir(dirname(rel), create);
     return fsPath(viaProc ? `/proc/self/fd/${fd}/${basename(rel)}` : path);
   }
 
   /** The descriptor of the directory `path` (absolute, the root or beneath it); `create` makes it if missing. */
   dirFd(path: string, create = false): number {
-    const rel = relative(this.#root, path);
-    if (rel === '') return this.#rootFd;
-    if (rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-      throw Object.assign(new Error(`\`${path}\` is not beneath \`${this.#root}\``), {
-        code: 'EOUTSIDE',
-        dest: path,
-      });
-    }
-    return this.#dir(rel, create);
+    const rel = this.#relative(path);
+    return rel === '' ? this.#rootFd : this.#dir(rel, create);
+  }
+
+  /** `path` relative to the root ('' for the root itself); anything not inside it is refused. */
+  #relative(path: string): string {
+    const normal = resolve(path);
+    if (!isInside(normal, this.#root)) throw this.#outside(path);
+    return relative(this.#root, normal);
+  }
+
+  #outside(path: string): Error {
+    return Object.assign(new Error(`\`${path}\` is not beneath \`${this.#root}\``), {
+      code: 'EOUTSIDE',
+      dest: path,
+    });
   }
 
   close(): void {
