@@ -30,24 +30,34 @@ export async function makeDirs(
   ctx: JobContext,
   report: Report,
 ): Promise<PlannedFile[]> {
-  const failures = new Map<string, unknown>();
-  const made = new Set<string>();
-  const ready: PlannedFile[] = [];
+  // Every directory the files need, made at once (each is one call to the io port).
+  const dirs = new Map<string, Promise<unknown>>();
   for (const job of jobs) {
-    let error: unknown;
     for (const target of job.targets) {
       const dir = dirname(target.absolute);
-      if (!made.has(dir) && !failures.has(dir)) {
-        await ctx.dirs.ensure(dir).then(
-          () => made.add(dir),
-          (reason: unknown) =>
-            failures.set(dir, fileError(reason, { input: job.entry.path, output: dir, side: 'write' })),
+      if (!dirs.has(dir))
+        dirs.set(
+          dir,
+          ctx.dirs.ensure(dir).then(
+            () => undefined,
+            (reason: unknown) => reason ?? 'failed',
+          ),
         );
-      }
-      error ??= failures.get(dir);
     }
-    if (error === undefined) ready.push(job);
-    else report(job, failed(job, error, ctx), 0);
+  }
+  const failures = new Map<string, unknown>();
+  for (const [dir, made] of dirs) {
+    const reason = await made;
+    if (reason !== undefined) failures.set(dir, reason);
+  }
+  const ready: PlannedFile[] = [];
+  for (const job of jobs) {
+    const dir = job.targets.map((target) => dirname(target.absolute)).find((d) => failures.has(d));
+    if (dir === undefined) ready.push(job);
+    else {
+      const error = fileError(failures.get(dir), { input: job.entry.path, output: dir, side: 'write' });
+      report(job, failed(job, error, ctx), 0);
+    }
   }
   return ready;
 }

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { fsPath } from '../../paths.js';
+import type { Tree } from '../beneath.js';
 import { openRegularSync, readUpToSync } from '../open.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
-import type { Tree } from './beneath.js';
 import {
   checkUnchanged,
   type FileMeta,

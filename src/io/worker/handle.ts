@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { type IoFailure, ioFailure } from '../../errors.js';
-import { type Tree, withTree } from './beneath.js';
+import { type Tree, withTree } from '../beneath.js';
 import { copyFile } from './copy.js';
 import {
   arenaBytes,

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
+import type { Tree } from '../beneath.js';
 import { openRegularSync, readUpToSync } from '../open.js';
 import { retryOnFdExhaustionSync } from '../retry.js';
-import type { Tree } from './beneath.js';
 
 /**
  * One file's steps, with synchronous system calls, as an IO worker runs them

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
-import { fsPath, isInside } from '../../paths.js';
-import { retryOnFdExhaustionSync } from '../retry.js';
+import { fsPath, isInside, isNormal } from '../paths.js';
+import { retryOnFdExhaustion, retryOnFdExhaustionSync } from './retry.js';
 
 /**
  * Output paths beneath a root (the output directory; the input tree in place),
@@ -15,11 +16,25 @@ import { retryOnFdExhaustionSync } from '../retry.js';
  * it was, wherever it is moved: nothing is ever written through a symlink.
  * Without /proc, each component is checked with lstat first (racy, but the best
  * a path allows). A tree lives for one request: directories are looked at anew
- * by the next one, and no descriptor outlives it.
+ * by the next one, and no descriptor outlives it. Twins: the Tree (sync) for the IO
+ * workers, makeDirBeneath (async) for the main thread.
  */
 
 const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | (fs.constants.O_NOFOLLOW ?? 0);
 const viaProc = fs.existsSync('/proc/self/fd');
+/**
+ * By pid rather than `self`, one symlink fewer for the kernel to follow on every call; but
+ * only where /proc is this pid namespace's own (`self` names our pid), else `self`.
+ */
+const procFd = (() => {
+  try {
+    return fs.readlinkSync('/proc/self') === String(process.pid)
+      ? `/proc/${process.pid}/fd`
+      : '/proc/self/fd';
+  } catch {
+    return '/proc/self/fd';
+  }
+})();
 /** Directories kept open at once, the most recently used. */
 const OPEN_DIRS = 64;
 
@@ -38,25 +53,37 @@ function symlinkRefused(path: string): Error {
 
 export class Tree {
   readonly #root: string;
+  /** The root with its trailing separator. */
+  readonly #prefix: string;
   readonly #rootFd: number;
   /** Directory (relative to the root) -> descriptor, least recently used first. */
   readonly #dirs = new Map<string, number>();
 
   constructor(root: string) {
     this.#root = resolve(root);
-    // The root itself is the user's: followed once, then held open.
-    fs.mkdirSync(fsPath(root), { recursive: true });
-    this.#rootFd = retryOnFdExhaustionSync(() =>
-      fs.openSync(fsPath(root), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
-    );
+    this.#prefix = this.#root.endsWith(sep) ? this.#root : this.#root + sep;
+    // The root itself is the user's: followed once (made on first use), then held open.
+    const open = () =>
+      retryOnFdExhaustionSync(() =>
+        fs.openSync(fsPath(root), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+      );
+    try {
+      this.#rootFd = open();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      fs.mkdirSync(fsPath(root), { recursive: true });
+      this.#rootFd = open();
+    }
   }
 
   /** A path that names `path` (absolute, beneath the root) in its directory's descriptor; `create` makes missing directories. */
   resolve(path: string, create: boolean): fs.PathLike {
     const rel = this.#relative(path);
     if (rel === '') throw this.#outside(path);
-    const fd = this.#dir(dirname(rel), create);
-    return fsPath(viaProc ? `/proc/self/fd/${fd}/${basename(rel)}` : path);
+    // String slicing, not dirname/basename: this runs two or three times for every file.
+    const slash = rel.lastIndexOf(sep);
+    const fd = slash < 0 ? this.#rootFd : this.#dir(rel.slice(0, slash), create);
+    return fsPath(viaProc ? `${procFd}/${fd}/${rel.slice(slash + 1)}` : path);
   }
 
   /** The descriptor of the directory `path` (absolute, the root or beneath it); `create` makes it if missing. */
@@ -67,6 +94,9 @@ export class Tree {
 
   /** `path` relative to the root ('' for the root itself); anything not inside it is refused. */
   #relative(path: string): string {
+    // The common case, a plain path below the root, without path.resolve and path.relative.
+    if (path.startsWith(this.#prefix) && isNormal(path.slice(this.#prefix.length)))
+      return path.slice(this.#prefix.length);
     const normal = resolve(path);
     if (!isInside(normal, this.#root)) throw this.#outside(path);
     return relative(this.#root, normal);
@@ -96,7 +126,7 @@ export class Tree {
     const parent = this.#dir(dirname(rel), create);
     const name = basename(rel);
     const full = `${this.#root}${sep}${rel}`;
-    const at = fsPath(viaProc ? `/proc/self/fd/${parent}/${name}` : full);
+    const at = fsPath(viaProc ? `${procFd}/${parent}/${name}` : full);
     const open = () => {
       if (!viaProc && fs.lstatSync(fsPath(full)).isSymbolicLink()) throw symlinkRefused(full);
       return retryOnFdExhaustionSync(() => fs.openSync(at, DIR_FLAGS));
@@ -137,5 +167,57 @@ export function withTree<T>(root: string, use: (tree: Tree) => T): T {
     return use(tree);
   } finally {
     tree.close();
+  }
+}
+
+/**
+ * The async twin of `tree.dirFd(dir, true)`, for the main thread: makes the directory `dir`
+ * and its missing parents beneath `root`, each component opened O_NOFOLLOW through its
+ * parent's descriptor, so that no symlink under the root is followed. (Output directories are
+ * made here, not in an IO worker, so that making one never waits behind a batch of files.)
+ */
+export async function makeDirBeneath(root: string, dir: string): Promise<void> {
+  const base = resolve(root);
+  const target = resolve(dir);
+  if (!isInside(target, base)) {
+    throw Object.assign(new Error(`\`${dir}\` is not beneath \`${root}\``), { code: 'EOUTSIDE', dest: dir });
+  }
+  const openDir = (path: fs.PathLike, flags: number) => retryOnFdExhaustion(() => fsp.open(path, flags));
+  let parent: fsp.FileHandle;
+  try {
+    parent = await openDir(fsPath(base), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await fsp.mkdir(fsPath(base), { recursive: true });
+    parent = await openDir(fsPath(base), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  }
+  try {
+    let full = base;
+    for (const name of target === base ? [] : relative(base, target).split(sep)) {
+      full = `${full}${sep}${name}`;
+      const at = fsPath(viaProc ? `${procFd}/${parent.fd}/${name}` : full);
+      const open = async () => {
+        if (!viaProc && (await fsp.lstat(at)).isSymbolicLink()) throw symlinkRefused(full);
+        return openDir(at, DIR_FLAGS);
+      };
+      let child: fsp.FileHandle;
+      try {
+        child = await open();
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP' || code === 'ENOTDIR') throw symlinkRefused(full);
+        if (code !== 'ENOENT') throw error;
+        await fsp.mkdir(at).catch((made: NodeJS.ErrnoException) => {
+          if (made.code !== 'EEXIST') throw made;
+        });
+        child = await open().catch((again: NodeJS.ErrnoException) => {
+          throw again.code === 'ELOOP' || again.code === 'ENOTDIR' ? symlinkRefused(full) : again;
+        });
+      }
+      await parent.close();
+      parent = child;
+    }
+  } finally {
+    await parent.close();
   }
 }
