@@ -58,6 +58,8 @@ export class Tree {
   readonly #rootFd: number;
   /** Directory (relative to the root) -> descriptor, least recently used first. */
   readonly #dirs = new Map<string, number>();
+  #lastRel: string | undefined;
+  #lastFd = -1;
 
   constructor(root: string) {
     this.#root = resolve(root);
@@ -112,15 +114,20 @@ export class Tree {
   close(): void {
     for (const fd of this.#dirs.values()) fs.closeSync(fd);
     this.#dirs.clear();
+    this.#lastRel = undefined;
     fs.closeSync(this.#rootFd);
   }
 
   #dir(rel: string, create: boolean): number {
     if (rel === '.' || rel === '') return this.#rootFd;
+    // The files of a batch mostly share a directory: the last one asked for, without touching the map.
+    if (rel === this.#lastRel) return this.#lastFd;
     const cached = this.#dirs.get(rel);
     if (cached !== undefined) {
       this.#dirs.delete(rel);
       this.#dirs.set(rel, cached);
+      this.#lastRel = rel;
+      this.#lastFd = cached;
       return cached;
     }
     const parent = this.#dir(dirname(rel), create);
@@ -151,6 +158,8 @@ export class Tree {
       }
     }
     this.#dirs.set(rel, fd);
+    this.#lastRel = rel;
+    this.#lastFd = fd;
     if (this.#dirs.size > OPEN_DIRS) {
       const [oldest, oldFd] = this.#dirs.entries().next().value as [string, number];
       this.#dirs.delete(oldest);
