@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  linkSync,
   lstatSync,
   openSync,
   readFileSync,
@@ -27,7 +29,7 @@ export {
 export const LOCK_NAME = '.globpipe-lock';
 
 /** Creates `path` holding `text`, only if nothing is there (not even a symlink), readable by its owner only. */
-function writeExclusive(path: string, text: string): void {
+function writeNew(path: string, text: string): void {
   const fd = openSync(
     path,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -37,6 +39,25 @@ function writeExclusive(path: string, text: string): void {
     writeSync(fd, text);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * As writeNew, and whole from the moment it appears: written to a temp beside it, then
+ * linked into place (link fails if anything is there), so another run never reads a lock
+ * that is still being written.
+ */
+function writeExclusive(path: string, text: string): void {
+  const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  writeNew(temp, text);
+  try {
+    linkSync(temp, path);
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Gone already.
+    }
   }
 }
 
@@ -171,7 +192,7 @@ export class RunLock {
 function takeOver(path: string, stale: Found, text: string, token: string): boolean {
   const temp = `${path}.${process.pid}-${token}.tmp`;
   try {
-    writeExclusive(temp, text);
+    writeNew(temp, text);
   } catch (error) {
     throw cannotLock(path, error);
   }
