@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync, renameSync, unlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { renameSync, unlinkSync } from 'node:fs';
 import { sep } from 'node:path';
+import { here, pidExists } from '../place.js';
 
 /**
  * Atomic outputs: every output is written to a temp file beside its target
@@ -19,21 +19,8 @@ export const TEMP_MARKER = '.globpipe-tmp';
  * (its own pid namespace) or a run from before a reboot may use the same numbers.
  */
 function placeTag(): string {
-  const read = (path: string) => {
-    try {
-      return readFileSync(path, 'utf8').trim();
-    } catch {
-      return '';
-    }
-  };
-  let pidNamespace = '';
-  try {
-    pidNamespace = readlinkSync('/proc/self/ns/pid');
-  } catch {
-    // No /proc: the host name and the boot (if known) must do.
-  }
   return createHash('sha256')
-    .update(`${hostname()}\0${read('/proc/sys/kernel/random/boot_id')}\0${pidNamespace}`)
+    .update(`${here.host}\0${here.boot ?? ''}\0${here.ns ?? ''}`)
     .digest('hex')
     .slice(0, PLACE_LENGTH);
 }
@@ -57,15 +44,6 @@ export function tempPathFor(dest: string): string {
 
 const tempPattern = /\.(\d+)-([0-9a-f]+)-\d+\.globpipe-tmp$/;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * A temp file left by a run that is certainly dead (killed with -9, or a crash): made in
  * this very place (host, boot, pid namespace) by a pid that no longer runs. Anything else,
@@ -81,7 +59,7 @@ export function isStaleTempName(name: string): boolean {
     (match[2] as string).length !== PLACE_LENGTH + 6
   )
     return false;
-  return pid !== process.pid && !isAlive(pid);
+  return pid !== process.pid && !pidExists(pid);
 }
 
 /** This process's place tag, for tests: temps named with another are never swept. */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { here, pidExists, readText } from '../place.js';
 
 /**
  * Who holds an in-place lock (lock.ts), and whether that run still runs: what a pid,
@@ -40,14 +39,6 @@ export interface Machine {
  */
 export type Liveness = 'live' | 'stale' | 'unverifiable';
 
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
 /** State and start time from `/proc/<pid>/stat`; `undefined` without /proc or without that process. */
 function procStat(pid: number): { state: string; start: string } | undefined {
   const text = readText(`/proc/${pid}/stat`);
@@ -58,29 +49,9 @@ function procStat(pid: number): { state: string; start: string } | undefined {
   return state === undefined || start === undefined ? undefined : { state, start };
 }
 
-function pidNamespace(): string | null {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return null;
-  }
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, as another user's process.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** This machine, as /proc and the kernel tell it. */
 export const thisMachine: Machine = {
-  host: hostname(),
-  boot: readText('/proc/sys/kernel/random/boot_id'),
-  ns: pidNamespace(),
+  ...here,
   startOf(pid) {
     const stat = procStat(pid);
     if (stat !== undefined) return stat.state === 'Z' || stat.state === 'X' ? undefined : stat.start;
