@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { defineTransform } from '../src/index.js';
+import { defineTransform, type FileResult } from '../src/index.js';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const bin = join(root, 'bin', 'globpipe.js');
@@ -110,4 +110,9 @@ export function gauge(delayMs: number) {
     },
   });
   return { state, transform };
+}
+
+/** A file's result with plain defaults, for the tests of what is printed. */
+export function fileResult(fields: Partial<FileResult>): FileResult {
+  return { input: 'a', outputs: ['a'], status: 'written', bytesIn: 0, bytesOut: 0, ms: 1, ...fields };
 }

@@ -8,7 +8,8 @@ import {
 } from '../../src/report/format.js';
 import { SummaryBuilder } from '../../src/report/summary.js';
 import { expandCommand, pathArgument } from '../../src/transforms/exec.js';
-import type { FileInfo, FileResult } from '../../src/types.js';
+import type { FileInfo } from '../../src/types.js';
+import { fileResult } from '../helpers.js';
 
 describe('escapeName', () => {
   it.each([
@@ -66,15 +67,7 @@ describe('escapeName', () => {
 const forged = 'a\nglobpipe: 0 matched, 0 failed';
 const red = 'red\x1b[31mX';
 
-const result = (fields: Partial<FileResult>): FileResult => ({
-  input: 'a',
-  outputs: ['a'],
-  status: 'written',
-  bytesIn: 0,
-  bytesOut: 0,
-  ms: 1,
-  ...fields,
-});
+const result = fileResult;
 
 describe('human-facing lines escape the names they hold', () => {
   const stats = new SummaryBuilder();

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatSeconds, formatSummary } from '../../src/report/format.js';
 import { SummaryBuilder } from '../../src/report/summary.js';
-import type { FileResult } from '../../src/types.js';
+import { fileResult } from '../helpers.js';
 
-const result = (fields: Partial<FileResult>): FileResult => ({
-  input: 'a',
-  outputs: ['a'],
-  status: 'written',
-  bytesIn: 0,
-  bytesOut: 0,
-  ms: 1,
-  ...fields,
-});
+const result = fileResult;
 
 describe('SummaryBuilder', () => {
   it('counts outcomes, bytes and outputs, and sorts failures by path', () => {
