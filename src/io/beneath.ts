@@ -88,10 +88,10 @@ export class Tree {
     return fsPath(viaProc ? `${procFd}/${fd}/${rel.slice(slash + 1)}` : path);
   }
 
-  /** The descriptor of the directory `path` (absolute, the root or beneath it); `create` makes it if missing. */
-  dirFd(path: string, create = false): number {
+  /** The descriptor of the directory `path` (absolute: the root or beneath it). */
+  dirFd(path: string): number {
     const rel = this.#relative(path);
-    return rel === '' ? this.#rootFd : this.#dir(rel, create);
+    return rel === '' ? this.#rootFd : this.#dir(rel, false);
   }
 
   /** `path` relative to the root ('' for the root itself); anything not inside it is refused. */
@@ -180,7 +180,7 @@ export function withTree<T>(root: string, use: (tree: Tree) => T): T {
 }
 
 /**
- * The async twin of `tree.dirFd(dir, true)`, for the main thread: makes the directory `dir`
+ * The async twin of the tree's directory walk (`#dir` with `create`), for the main thread: makes the directory `dir`
  * and its missing parents beneath `root`, each component opened O_NOFOLLOW through its
  * parent's descriptor, so that no symlink under the root is followed. (Output directories are
  * made here, not in an IO worker, so that making one never waits behind a batch of files.)

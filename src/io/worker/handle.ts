@@ -155,8 +155,8 @@ function rename(request: Extract<Request, { op: 'rename' }>, tree: Tree): Reply 
   return tally;
 }
 
-/** mkdir and unlink: each path on its own. */
-function eachPath(request: Extract<Request, { op: 'mkdir' | 'unlink' }>, run: (path: string) => void): Reply {
+/** unlink: each path on its own. */
+function eachPath(request: Extract<Request, { op: 'unlink' }>, run: (path: string) => void): Reply {
   const tally = new Tally(request.count);
   const paths = splitNames(request.paths, request.count);
   if (paths === undefined) return tally.refuse();
@@ -182,8 +182,6 @@ function beneathRoot(request: Exclude<Request, { op: 'read' }>, tree: Tree): Rep
       tally.step(0, () => createTemp(tree, request.path, request.mode));
       return tally;
     }
-    case 'mkdir':
-      return eachPath(request, (path) => tree.dirFd(path, true));
     case 'unlink':
       return eachPath(request, (path) => unlinkBeneath(tree, path));
   }

@@ -63,8 +63,6 @@ export type Request =
     }
   /** Creates a temp for a stream to write (mode at most 0600 until its final `mode`): its descriptor is the size. */
   | { readonly op: 'create'; readonly root: string; readonly path: string; readonly mode: number }
-  /** Makes each directory (and its parents beneath the root) that does not exist. */
-  | { readonly op: 'mkdir'; readonly root: string; readonly paths: string; readonly count: number }
   /** Removes each file (temps of ours). */
   | { readonly op: 'unlink'; readonly root: string; readonly paths: string; readonly count: number };
 
