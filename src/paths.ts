@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { sep } from 'node:path';
 
 /** Whether `path` is `root` itself or lies below it (both absolute and normalised). */
@@ -31,14 +32,7 @@ export function toPosix(path: string): string {
 const strict = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeName(bytes: Buffer): string {
-  let ascii = true;
-  for (const byte of bytes) if (byte >= 0x80) ascii = false;
-  if (ascii) return bytes.toString('latin1');
-  try {
-    return strict.decode(bytes);
-  } catch {
-    return decodeEscaping(bytes);
-  }
+  return isUtf8(bytes) ? bytes.toString('utf8') : decodeEscaping(bytes);
 }
 
 /** Byte by byte: each well-formed UTF-8 sequence as its character, each other byte escaped. */

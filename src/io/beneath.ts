@@ -179,54 +179,104 @@ export function withTree<T>(root: string, use: (tree: Tree) => T): T {
   }
 }
 
+/** fs's callback calls as promises: plain descriptors, lighter than FileHandles for a call or two each. */
+const call = {
+  open: (path: fs.PathLike, flags: number) =>
+    new Promise<number>((done, fail) =>
+      fs.open(path, flags, (error, fd) => (error ? fail(error) : done(fd))),
+    ),
+  close: (fd: number) => new Promise<void>((done) => fs.close(fd, () => done())),
+  mkdir: (path: fs.PathLike) =>
+    new Promise<void>((done, fail) => fs.mkdir(path, (error) => (error ? fail(error) : done()))),
+  lstat: (path: fs.PathLike) =>
+    new Promise<fs.Stats>((done, fail) =>
+      fs.lstat(path, (error, stats) => (error ? fail(error) : done(stats))),
+    ),
+};
+
 /**
- * The async twin of the tree's directory walk (`#dir` with `create`), for the main thread: makes the directory `dir`
- * and its missing parents beneath `root`, each component opened O_NOFOLLOW through its
- * parent's descriptor, so that no symlink under the root is followed. (Output directories are
- * made here, not in an IO worker, so that making one never waits behind a batch of files.)
+ * The descriptors of roots that directories are being made beneath, shared by the calls in
+ * flight (a batch's directories are made at once) and closed when the last one is done.
  */
-export async function makeDirBeneath(root: string, dir: string): Promise<void> {
-  const base = resolve(root);
-  const target = resolve(dir);
-  if (!isInside(target, base)) {
-    throw Object.assign(new Error(`\`${dir}\` is not beneath \`${root}\``), { code: 'EOUTSIDE', dest: dir });
-  }
-  const openDir = (path: fs.PathLike, flags: number) => retryOnFdExhaustion(() => fsp.open(path, flags));
-  let parent: fsp.FileHandle;
+const roots = new Map<string, { fd: Promise<number>; users: number }>();
+
+async function openRoot(base: string): Promise<number> {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
   try {
-    parent = await openDir(fsPath(base), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    return await retryOnFdExhaustion(() => call.open(fsPath(base), flags));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await fsp.mkdir(fsPath(base), { recursive: true });
-    parent = await openDir(fsPath(base), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    return retryOnFdExhaustion(() => call.open(fsPath(base), flags));
   }
+}
+
+async function withRoot<T>(base: string, use: (fd: number) => Promise<T>): Promise<T> {
+  let root = roots.get(base);
+  if (root === undefined) {
+    root = { fd: openRoot(base), users: 0 };
+    roots.set(base, root);
+  }
+  root.users += 1;
+  const held = root;
   try {
-    let full = base;
-    for (const name of target === base ? [] : relative(base, target).split(sep)) {
-      full = `${full}${sep}${name}`;
-      const at = fsPath(viaProc ? `${procFd}/${parent.fd}/${name}` : full);
-      const open = async () => {
-        if (!viaProc && (await fsp.lstat(at)).isSymbolicLink()) throw symlinkRefused(full);
-        return openDir(at, DIR_FLAGS);
-      };
-      let child: fsp.FileHandle;
-      try {
-        child = await open();
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ELOOP' || code === 'ENOTDIR') throw symlinkRefused(full);
-        if (code !== 'ENOENT') throw error;
-        await fsp.mkdir(at).catch((made: NodeJS.ErrnoException) => {
-          if (made.code !== 'EEXIST') throw made;
-        });
-        child = await open().catch((again: NodeJS.ErrnoException) => {
-          throw again.code === 'ELOOP' || again.code === 'ENOTDIR' ? symlinkRefused(full) : again;
-        });
-      }
-      await parent.close();
-      parent = child;
-    }
+    return await use(await held.fd);
   } finally {
-    await parent.close();
+    held.users -= 1;
+    if (held.users === 0) {
+      if (roots.get(base) === held) roots.delete(base);
+      await held.fd.then(call.close, () => {});
+    }
   }
+}
+
+/**
+ * The async twin of the tree's directory walk (`#dir` with `create`), for the main thread: makes the directory `dir`
+ * and its missing parents beneath `root`, each component made or opened (O_NOFOLLOW) through its
+ * parent's descriptor, so that no symlink under the root is followed. The last component is made
+ * and, when it was there already, checked with lstat: it is not opened, as nothing goes through it
+ * here. True when `dir` was made now. (Output directories are made here, not in an IO worker, so
+ * that making one never waits behind a batch of files.)
+ */
+export function makeDirBeneath(root: string, dir: string): Promise<boolean> {
+  const base = resolve(root);
+  const target = resolve(dir);
+  if (!isInside(target, base)) {
+    const error = Object.assign(new Error(`\`${dir}\` is not beneath \`${root}\``), {
+      code: 'EOUTSIDE',
+      dest: dir,
+    });
+    return Promise.reject(error);
+  }
+  const names = target === base ? [] : relative(base, target).split(sep);
+  return withRoot(base, async (rootFd) => {
+    let parent = rootFd;
+    let full = base;
+    try {
+      for (const [i, name] of names.entries()) {
+        full = `${full}${sep}${name}`;
+        const at = fsPath(viaProc ? `${procFd}/${parent}/${name}` : full);
+        let made = true;
+        await call.mkdir(at).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+          made = false;
+        });
+        if (i === names.length - 1) {
+          // Made just now, it is a directory of ours; there already, it must be a directory, not a link to one.
+          if (!made && !(await call.lstat(at)).isDirectory()) throw symlinkRefused(full);
+          return made;
+        }
+        const child = await retryOnFdExhaustion(() => call.open(at, DIR_FLAGS)).catch(
+          (error: NodeJS.ErrnoException) => {
+            throw error.code === 'ELOOP' || error.code === 'ENOTDIR' ? symlinkRefused(full) : error;
+          },
+        );
+        if (parent !== rootFd) await call.close(parent);
+        parent = child;
+      }
+      return false;
+    } finally {
+      if (parent !== rootFd) await call.close(parent);
+    }
+  });
 }

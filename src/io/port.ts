@@ -48,8 +48,11 @@ export interface IoPort {
     path: string,
     options: { readonly mode: number; readonly flush: boolean; readonly root: string },
   ): Promise<Writable>;
-  /** Makes the directory `path` (and its parents) beneath `root`. */
-  mkdir(path: string, root: string): Promise<void>;
+  /**
+   * Makes the directory `path` (and its parents) beneath `root`, no component of it a
+   * symlink; true when `path` itself was made now (it is empty), false when it was there.
+   */
+  mkdir(path: string, root: string): Promise<boolean>;
   /** Removes the file `path` (a temp) beneath `root`. */
   unlink(path: string, root: string): Promise<void>;
 
