@@ -1,5 +1,9 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
+
+// node:crypto on first use only: loading it costs a run ~10 ms of OpenSSL's start.
+const load = createRequire(import.meta.url);
 
 /**
  * Where this process runs, as far as a pid means anything: the host, the boot and the pid
@@ -44,4 +48,10 @@ export function pidExists(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** `bytes` random bytes in hex (lock file names and owner tokens: in-place runs only). */
+export function randomHex(bytes: number): string {
+  const { randomBytes } = load('node:crypto') as typeof import('node:crypto');
+  return randomBytes(bytes).toString('hex');
 }

@@ -51,15 +51,22 @@ function symlinkRefused(path: string): Error {
   return Object.assign(new Error(what), { code: 'ESYMLINK', dest: path });
 }
 
+/** An open directory beneath the root: its descriptor and the prefix that names an entry in it. */
+interface OpenDir {
+  readonly fd: number;
+  /** `/proc/<pid>/fd/<fd>/` (or, without /proc, the directory's own path and a separator). */
+  readonly at: string;
+}
+
 export class Tree {
   readonly #root: string;
   /** The root with its trailing separator. */
   readonly #prefix: string;
-  readonly #rootFd: number;
-  /** Directory (relative to the root) -> descriptor, least recently used first. */
-  readonly #dirs = new Map<string, number>();
+  readonly #rootDir: OpenDir;
+  /** Directory (relative to the root) -> its open descriptor, least recently used first. */
+  readonly #dirs = new Map<string, OpenDir>();
   #lastRel: string | undefined;
-  #lastFd = -1;
+  #last: OpenDir | undefined;
 
   constructor(root: string) {
     this.#root = resolve(root);
@@ -69,36 +76,40 @@ export class Tree {
       retryOnFdExhaustionSync(() =>
         fs.openSync(fsPath(root), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
       );
+    let fd: number;
     try {
-      this.#rootFd = open();
+      fd = open();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       fs.mkdirSync(fsPath(root), { recursive: true });
-      this.#rootFd = open();
+      fd = open();
     }
+    this.#rootDir = { fd, at: viaProc ? `${procFd}/${fd}/` : this.#prefix };
   }
 
-  /** A path that names `path` (absolute, beneath the root) in its directory's descriptor; `create` makes missing directories. */
-  resolve(path: string, create: boolean): fs.PathLike {
+  /** A path that names `path` (absolute, beneath the root) in its directory's descriptor. */
+  resolve(path: string): fs.PathLike {
     const rel = this.#relative(path);
     if (rel === '') throw this.#outside(path);
     // String slicing, not dirname/basename: this runs two or three times for every file.
     const slash = rel.lastIndexOf(sep);
-    const fd = slash < 0 ? this.#rootFd : this.#dir(rel.slice(0, slash), create);
-    return fsPath(viaProc ? `${procFd}/${fd}/${rel.slice(slash + 1)}` : path);
+    const dir = slash < 0 ? this.#rootDir : this.#dir(rel.slice(0, slash));
+    return fsPath(dir.at + (slash < 0 ? rel : rel.slice(slash + 1)));
   }
 
   /** The descriptor of the directory `path` (absolute: the root or beneath it). */
   dirFd(path: string): number {
     const rel = this.#relative(path);
-    return rel === '' ? this.#rootFd : this.#dir(rel, false);
+    return rel === '' ? this.#rootDir.fd : this.#dir(rel).fd;
   }
 
   /** `path` relative to the root ('' for the root itself); anything not inside it is refused. */
   #relative(path: string): string {
     // The common case, a plain path below the root, without path.resolve and path.relative.
-    if (path.startsWith(this.#prefix) && isNormal(path.slice(this.#prefix.length)))
-      return path.slice(this.#prefix.length);
+    if (path.startsWith(this.#prefix)) {
+      const rel = path.slice(this.#prefix.length);
+      if (isNormal(rel)) return rel;
+    }
     const normal = resolve(path);
     if (!isInside(normal, this.#root)) throw this.#outside(path);
     return relative(this.#root, normal);
@@ -112,60 +123,48 @@ export class Tree {
   }
 
   close(): void {
-    for (const fd of this.#dirs.values()) fs.closeSync(fd);
+    for (const dir of this.#dirs.values()) fs.closeSync(dir.fd);
     this.#dirs.clear();
     this.#lastRel = undefined;
-    fs.closeSync(this.#rootFd);
+    fs.closeSync(this.#rootDir.fd);
   }
 
-  #dir(rel: string, create: boolean): number {
-    if (rel === '.' || rel === '') return this.#rootFd;
+  /** The directory `rel` (beneath the root), opened without following a symlink; it must exist. */
+  #dir(rel: string): OpenDir {
+    if (rel === '.' || rel === '') return this.#rootDir;
     // The files of a batch mostly share a directory: the last one asked for, without touching the map.
-    if (rel === this.#lastRel) return this.#lastFd;
-    const cached = this.#dirs.get(rel);
-    if (cached !== undefined) {
+    if (rel === this.#lastRel) return this.#last as OpenDir;
+    let dir = this.#dirs.get(rel);
+    if (dir !== undefined) {
       this.#dirs.delete(rel);
-      this.#dirs.set(rel, cached);
-      this.#lastRel = rel;
-      this.#lastFd = cached;
-      return cached;
+      this.#dirs.set(rel, dir);
+    } else {
+      dir = this.#open(rel);
+      this.#dirs.set(rel, dir);
+      if (this.#dirs.size > OPEN_DIRS) {
+        const [oldest, old] = this.#dirs.entries().next().value as [string, OpenDir];
+        this.#dirs.delete(oldest);
+        fs.closeSync(old.fd);
+      }
     }
-    const parent = this.#dir(dirname(rel), create);
-    const name = basename(rel);
-    const full = `${this.#root}${sep}${rel}`;
-    const at = fsPath(viaProc ? `${procFd}/${parent}/${name}` : full);
-    const open = () => {
-      if (!viaProc && fs.lstatSync(fsPath(full)).isSymbolicLink()) throw symlinkRefused(full);
-      return retryOnFdExhaustionSync(() => fs.openSync(at, DIR_FLAGS));
-    };
+    this.#lastRel = rel;
+    this.#last = dir;
+    return dir;
+  }
+
+  #open(rel: string): OpenDir {
+    const parent = this.#dir(dirname(rel));
+    const full = `${this.#prefix}${rel}`;
+    const at = fsPath(parent.at + basename(rel));
     let fd: number;
     try {
-      fd = open();
+      if (!viaProc && fs.lstatSync(fsPath(full)).isSymbolicLink()) throw symlinkRefused(full);
+      fd = retryOnFdExhaustionSync(() => fs.openSync(at, DIR_FLAGS));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENOTDIR') throw symlinkRefused(full);
-      if (code !== 'ENOENT' || !create) throw error;
-      try {
-        fs.mkdirSync(at);
-      } catch (made) {
-        if ((made as NodeJS.ErrnoException).code !== 'EEXIST') throw made;
-      }
-      try {
-        fd = open();
-      } catch (again) {
-        const code = (again as NodeJS.ErrnoException).code;
-        throw code === 'ELOOP' || code === 'ENOTDIR' ? symlinkRefused(full) : again;
-      }
+      throw code === 'ELOOP' || code === 'ENOTDIR' ? symlinkRefused(full) : error;
     }
-    this.#dirs.set(rel, fd);
-    this.#lastRel = rel;
-    this.#lastFd = fd;
-    if (this.#dirs.size > OPEN_DIRS) {
-      const [oldest, oldFd] = this.#dirs.entries().next().value as [string, number];
-      this.#dirs.delete(oldest);
-      fs.closeSync(oldFd);
-    }
-    return fd;
+    return { fd, at: viaProc ? `${procFd}/${fd}/` : `${full}${sep}` };
   }
 }
 

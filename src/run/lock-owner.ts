@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { here, pidExists, readText } from '../place.js';
+import { here, pidExists, randomHex, readText } from '../place.js';
 
 /**
  * Who holds an in-place lock (lock.ts), and whether that run still runs: what a pid,
@@ -110,6 +109,6 @@ export function ownerHere(): LockOwner {
     ns: thisMachine.ns,
     start: procStat(process.pid)?.start ?? null,
     since: new Date().toISOString(),
-    token: randomBytes(8).toString('hex'),
+    token: randomHex(8),
   };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -13,6 +12,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GlobpipeError } from '../errors.js';
+import { randomHex } from '../place.js';
 
 import { type Liveness, type LockOwner, liveness, ownerHere, parseLock, thisMachine } from './lock-owner.js';
 
@@ -48,7 +48,7 @@ function writeNew(path: string, text: string): void {
  * that is still being written.
  */
 function writeExclusive(path: string, text: string): void {
-  const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${path}.${process.pid}-${randomHex(6)}.tmp`;
   writeNew(temp, text);
   try {
     linkSync(temp, path);

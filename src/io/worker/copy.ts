@@ -83,7 +83,7 @@ export function copyFile(
     writeTemps(tree, [{ temp, dest, data: small }], meta.mode, fsync, commit);
     return { ...meta, size: small.length };
   }
-  const safeTemp = tree.resolve(temp, false);
+  const safeTemp = tree.resolve(temp);
   if (!sparse) kernelCopy(src, safeTemp, dest, stats);
   try {
     if (fsync && !sparse) fsyncPath(safeTemp);
@@ -152,7 +152,7 @@ function copySparse(fd: number, stats: fs.Stats, tree: Tree, path: string, fsync
   let out: number;
   let temp: fs.PathLike;
   try {
-    temp = tree.resolve(path, false);
+    temp = tree.resolve(path);
     out = retryOnFdExhaustionSync(() => fs.openSync(temp, WRITE_FLAGS, tempMode(mode)));
   } catch (error) {
     throw new SidedError('write', error);

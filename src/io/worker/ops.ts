@@ -113,7 +113,7 @@ export function writeTemps(
   try {
     for (; current < outputs.length; current += 1) {
       const output = outputs[current] as OutputData;
-      const temp = tree.resolve(output.temp, false);
+      const temp = tree.resolve(output.temp);
       const fd = retryOnFdExhaustionSync(() => fs.openSync(temp, WRITE_FLAGS, tempMode(mode)));
       created.push(temp);
       try {
@@ -148,7 +148,7 @@ export function writeTemps(
 export function renameAll(tree: Tree, pairs: readonly (readonly [string, string])[], fsync: boolean): void {
   for (const [temp, dest] of pairs) {
     try {
-      fs.renameSync(tree.resolve(temp, false), tree.resolve(dest, false));
+      fs.renameSync(tree.resolve(temp), tree.resolve(dest));
     } catch (error) {
       // Named by the caller's path, not the descriptor path the rename went through.
       throw Object.assign(error as Error, { dest });
@@ -159,12 +159,12 @@ export function renameAll(tree: Tree, pairs: readonly (readonly [string, string]
 
 /** Creates the temp `path` (it must not exist) for a stream to write, and hands over its descriptor. */
 export function createTemp(tree: Tree, path: string, mode: number): number {
-  return retryOnFdExhaustionSync(() => fs.openSync(tree.resolve(path, false), WRITE_FLAGS, tempMode(mode)));
+  return retryOnFdExhaustionSync(() => fs.openSync(tree.resolve(path), WRITE_FLAGS, tempMode(mode)));
 }
 
 /** Removes `path` (a temp of ours) through its directory's descriptor. */
 export function unlinkBeneath(tree: Tree, path: string): void {
-  fs.unlinkSync(tree.resolve(path, false));
+  fs.unlinkSync(tree.resolve(path));
 }
 
 /** Where reads gather a request's bytes; grows as needed, and is reused request after request. */
