@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +20,34 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 export const bin = join(root, 'bin', 'globpipe.js');
 export const fixtures = join(root, 'fixtures');
 export const site = join(fixtures, 'site');
+
+let publicCopy: string | undefined;
+
+/**
+ * The built CLI where any user can run it, for tests that run it as another user (`nobody`):
+ * the clone may live in a directory only its owner can enter (a 0700 home, `mktemp -d`).
+ * A copy of bin/, dist/ and package.json (all the CLI needs to run without a terminal) in
+ * a world-readable temp directory, made once per test file and removed at exit.
+ */
+export function publicBin(): string {
+  if (publicCopy === undefined) {
+    const copy = mkdtempSync(join(tmpdir(), 'globpipe-cli-'));
+    for (const part of ['bin', 'dist', 'package.json'])
+      cpSync(join(root, part), join(copy, part), { recursive: true });
+    const open = (path: string): void => {
+      for (const entry of readdirSync(path, { withFileTypes: true })) {
+        const full = join(path, entry.name);
+        chmodSync(full, entry.isDirectory() ? 0o755 : 0o644);
+        if (entry.isDirectory()) open(full);
+      }
+    };
+    chmodSync(copy, 0o755);
+    open(copy);
+    process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+    publicCopy = copy;
+  }
+  return join(publicCopy, 'bin', 'globpipe.js');
+}
 
 export interface CliResult {
   code: number | null;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FileResult, run } from '../../src/index.js';
 import { faultyPort } from '../faults.js';
-import { bin, readTree, root, runCli, tempDir, writeTree } from '../helpers.js';
+import { bin, publicBin, readTree, root, runCli, tempDir, writeTree } from '../helpers.js';
 
 const TEMP = /\.globpipe-tmp$/;
 const isRoot = process.getuid?.() === 0;
@@ -304,7 +304,10 @@ describe('an unreadable file', () => {
       for (const dir of [cwd, out, join(cwd, '..'), join(out, '..')]) chmodSync(dir, 0o777);
     }
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, '-C', cwd, '-o', out], { ...asNobody, cwd: '/' });
+      const child = spawn(process.execPath, [isRoot ? publicBin() : bin, '-C', cwd, '-o', out], {
+        ...asNobody,
+        cwd: '/',
+      });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (c: string) => {
         stderr += c;
@@ -331,7 +334,7 @@ describe('an unreadable directory', () => {
         for (const dir of [cwd, join(cwd, 'a'), out, join(cwd, '..'), join(out, '..')]) chmodSync(dir, 0o777);
       }
       const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn(process.execPath, [bin, '-C', cwd, '-o', out, '--json'], {
+        const child = spawn(process.execPath, [isRoot ? publicBin() : bin, '-C', cwd, '-o', out, '--json'], {
           ...asNobody,
           cwd: '/',
         });
