@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree, root, site, siteFiles, tempDir } from '../helpers.js';
 
@@ -30,6 +30,21 @@ describe('the packed package', () => {
     const installed = readdirSync(join(app, 'node_modules', 'globpipe', 'dist'));
     expect(installed).toContain('index.d.ts');
     expect(readdirSync(join(app, 'node_modules', 'globpipe'))).not.toContain('src');
+    expect(readdirSync(join(app, 'node_modules', 'globpipe'))).toContain('LICENSE');
+    // Every source map that ships holds its sources, or points at files that ship too.
+    const pkg = join(app, 'node_modules', 'globpipe');
+    const maps = readdirSync(pkg, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(pkg, map), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      sources.forEach((source, i) => {
+        const shipped = existsSync(join(pkg, dirname(map), source));
+        expect(shipped || typeof sourcesContent?.[i] === 'string', `${map}: ${source}`).toBe(true);
+      });
+    }
 
     const cliOut = join(app, 'cli-out');
     execFileSync(npm, ['exec', '--', 'globpipe', '-C', site, '-o', cliOut, '-q'], {
