@@ -11,11 +11,8 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-const BAR_WIDTH = 24;
+/** So that the longest line fits 80 columns. */
+const BAR_WIDTH = 20;
 
 /** `█████░░░…`: the share done, in cli-progress's shades_classic characters. */
 function bar(share: number): string {
@@ -32,22 +29,22 @@ interface Sample {
   /** Files done, plus the share read of each file streaming. */
   readonly units: number;
   readonly bytes: number;
-  readonly done: number;
 }
 
 interface Rates {
   readonly units: number;
   readonly bytes: number;
-  readonly files: number;
 }
 
 /**
- * What the bar says, from the run's events. While the glob runs the total is not known,
- * so there is no bar, no share and no ETA, only what was found and what is done:
- *   `matching… 3400 files so far | 120 done | 1.2 MB | 2.3 MB/s`
+ * What the bar says, from the run's events. Until a file is matched: `matching files…`
+ * (a bar of 0/0 would be drawn full). While the glob runs the total is only what was found
+ * so far, so there is no share and no ETA (it holds back while files wait for the queue:
+ * a large tree's glob ends late):
+ *   `████████████░░░░░░░░ 5801/8600 files, matching… | 23.8 MB | 9.8 MB/s`
  * Once the glob is complete:
- *   `█████████░░░░░░░░░░░░░░░ 37% | 0/1 files | 196 MB / 530 MB | 45.1 MB/s | ETA 7.40 s`
- *   `██████░░░░░░░░░░░░░░░░░░ 25% | 5000/20000 files | 20.5 MB | 5000 files/s | 20.5 MB/s | ETA 3.00 s`
+ *   `███████░░░░░░░░░░░░░ 37% | 0/1 files | 196 MB / 530 MB | 45.1 MB/s | ETA 7.40 s`
+ *   `█████░░░░░░░░░░░░░░░ 25% | 5000/20000 files | 20.5 MB | 20.5 MB/s | ETA 3.00 s`
  * A file counts as done when its `file` event comes, and a file that streams (a large
  * one) also counts by its `progress` events: one 500 MB file moves the bar. The bytes'
  * total is shown once the size of every file matched is known.
@@ -97,21 +94,19 @@ export class ProgressState {
       streamingSize += streaming.size;
       if (streaming.size > 0) units += streaming.bytes / streaming.size;
     }
-    const rates = this.#sample({ at: now, units, bytes, done: this.#done });
-    if (!this.#globDone) {
-      const found = `matching… ${plural(this.#matched, 'file')} so far`;
-      if (this.#done === 0 && bytes === 0) return found;
-      return `${found} | ${this.#done} done | ${formatBytes(bytes)} | ${formatRate(rates.bytes)}`;
-    }
-    if (this.#matched === 0) return 'no files matched';
+    const rates = this.#sample({ at: now, units, bytes });
+    if (this.#matched === 0) return this.#globDone ? 'no files matched' : 'matching files…';
     const share = Math.min(1, units / this.#matched);
+    const rate = formatRate(rates.bytes);
+    if (!this.#globDone) {
+      return `${bar(share)} ${this.#done}/${this.#matched} files, matching… | ${formatBytes(bytes)} | ${rate}`;
+    }
     const known = this.#done + this.#streaming.size === this.#matched;
     const total = known ? ` / ${formatBytes(this.#doneBytes + streamingSize)}` : '';
-    const files = this.#matched > 1 ? ` | ${formatFileRate(rates.files)}` : '';
     const eta = rates.units > 0 ? formatSeconds((this.#matched - units) / rates.units) : '--';
     return (
       `${bar(share)} ${Math.floor(share * 100)}% | ${this.#done}/${this.#matched} files | ` +
-      `${formatBytes(bytes)}${total}${files} | ${formatRate(rates.bytes)} | ETA ${eta}`
+      `${formatBytes(bytes)}${total} | ${rate} | ETA ${eta}`
     );
   }
 
@@ -122,18 +117,13 @@ export class ProgressState {
     if (samples.length > WINDOW + 1) samples.shift();
     const first = samples[0] as Sample;
     const seconds = (sample.at - first.at) / 1000;
-    if (seconds <= 0) return { units: 0, bytes: 0, files: 0 };
+    if (seconds <= 0) return { units: 0, bytes: 0 };
     const per = (now: number, then: number) => Math.max(0, (now - then) / seconds);
     return {
       units: per(sample.units, first.units),
       bytes: per(sample.bytes, first.bytes),
-      files: per(sample.done, first.done),
     };
   }
-}
-
-function formatFileRate(filesPerSecond: number): string {
-  return `${filesPerSecond < 10 ? filesPerSecond.toFixed(1) : filesPerSecond.toFixed(0)} files/s`;
 }
 
 /**
