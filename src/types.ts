@@ -149,7 +149,7 @@ export type GlobpipeEvent =
   /** The glob is complete: the total is final. */
   | { readonly type: 'glob-end'; readonly matched: number }
   /**
-   * A large file is under way: `bytes` of its `size` have been read and passed on. Only files
+   * A large file is under way: `bytes` of its `size` have been read so far. Only files
    * that stream (8 MiB or more; smaller ones are read whole) send these, at most four times
    * a second each and only when the count moved; its `file` event follows.
    */

@@ -47,7 +47,7 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
 }
 
 /** How often a streaming file reports how far it is: a few times a second, whatever its chunks. */
-export const PROGRESS_INTERVAL_MS = 250;
+const PROGRESS_INTERVAL_MS = 250;
 
 /** Branches that run child processes go one after another, each reading the file again. */
 function oneByOne(targets: readonly OutputTarget[]): boolean {
