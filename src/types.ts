@@ -148,6 +148,12 @@ export type GlobpipeEvent =
   | { readonly type: 'match'; readonly path: string; readonly matched: number }
   /** The glob is complete: the total is final. */
   | { readonly type: 'glob-end'; readonly matched: number }
+  /**
+   * A large file is under way: `bytes` of its `size` have been read so far. Only files
+   * that stream (8 MiB or more; smaller ones are read whole) send these, at most four times
+   * a second each and only when the count moved; its `file` event follows.
+   */
+  | { readonly type: 'progress'; readonly path: string; readonly bytes: number; readonly size: number }
   /** One file is done, whatever its outcome. */
   | { readonly type: 'file'; readonly result: FileResult };
 

@@ -19,13 +19,15 @@ import { commitOutputs, fileInfo } from './steps.js';
 export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobContext): Promise<Fields> {
   const notes = {};
   const prepared: Prepared[] = [];
+  const reads: Readable[] = [];
   // A whole-file transform would hold the whole file: past the limit it fails before the read.
   const whole = job.targets.flatMap((target) => target.chain).find((t) => t.stream === undefined);
   if (whole !== undefined && meta.size > WHOLE_FILE_LIMIT)
     return failed(job, tooLarge(whole, meta.size), ctx);
+  const ticker = reportProgress(job, meta.size, reads, ctx);
   try {
     const file = fileInfo(job.entry, meta, notes);
-    const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared);
+    const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared, reads);
     const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
     await commitOutputs(
       job,
@@ -39,7 +41,37 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
       ctx.temps.delete(temp);
     }
     return failed(job, error, ctx);
+  } finally {
+    clearInterval(ticker);
   }
+}
+
+/** How often a streaming file reports how far it is: a few times a second, whatever its chunks. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Branches that run child processes go one after another, each reading the file again. */
+function oneByOne(targets: readonly OutputTarget[]): boolean {
+  return targets.length > 1 && targets.some((target) => target.chain.some((t) => t.spawnsChild === true));
+}
+
+/**
+ * Sends the file's `progress` events, on a timer: nothing is done per chunk. Its bytes are
+ * those its read streams have given (over every pass, when each branch reads it again, scaled
+ * to one pass), sent only when they moved.
+ */
+function reportProgress(job: PlannedFile, size: number, reads: Readable[], ctx: JobContext): NodeJS.Timeout {
+  const passes = oneByOne(job.targets) ? job.targets.length : 1;
+  let sent = 0;
+  const ticker = setInterval(() => {
+    let read = 0;
+    for (const source of reads) read += (source as Readable & { bytesRead?: number }).bytesRead ?? 0;
+    const bytes = Math.min(size, Math.floor(read / passes));
+    if (bytes === sent) return;
+    sent = bytes;
+    ctx.settings.onEvent({ type: 'progress', path: job.entry.path, bytes, size });
+  }, PROGRESS_INTERVAL_MS);
+  ticker.unref();
+  return ticker;
 }
 
 function closed(stream: Readable | Writable): Promise<void> {
@@ -63,12 +95,13 @@ async function streamBranches(
   meta: FileMeta,
   ctx: JobContext,
   prepared: Prepared[],
+  reads: Readable[],
 ): Promise<number> {
-  if (targets.length > 1 && targets.some((target) => target.chain.some((t) => t.spawnsChild === true))) {
-    // Branches that run child processes go one after another (each reading the file again),
-    // so a file never has more than one child: children stay <= --concurrency.
+  if (oneByOne(targets)) {
+    // So that a file never has more than one child: children stay <= --concurrency.
     let bytesIn = 0;
-    for (const target of targets) bytesIn = await streamBranches(job, file, [target], meta, ctx, prepared);
+    for (const target of targets)
+      bytesIn = await streamBranches(job, file, [target], meta, ctx, prepared, reads);
     return bytesIn;
   }
   // The first stream to fail names the culprit; the pipeline then destroys the rest with the same error.
@@ -92,6 +125,7 @@ async function streamBranches(
   let source: Readable;
   try {
     source = tag(await ctx.port.openReadStream(job.entry.absolutePath), 'read');
+    reads.push(source);
   } catch (error) {
     for (const stage of chains.flat()) stage.destroy();
     throw fileError(error, { input, output: input, side: 'read' });
