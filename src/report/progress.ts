@@ -138,10 +138,14 @@ export class ProgressBar {
   constructor(stream: NodeJS.WriteStream) {
     this.#stream = stream;
     const cliProgress = load('cli-progress') as typeof cliProgressTypes;
+    // Off a terminal (`--progress` into a pipe or a CI log) a frame is a line of its own, once a second.
+    const terminal = stream.isTTY === true;
     this.#bar = new cliProgress.SingleBar({
       stream,
       format: () => this.#state.frame(performance.now()),
-      hideCursor: true,
+      noTTYOutput: !terminal,
+      notTTYSchedule: 1000,
+      hideCursor: terminal,
       clearOnComplete: true,
       stopOnComplete: false,
       synchronousUpdate: false,

@@ -134,6 +134,12 @@ describe.runIf(hasScript())('progress bar in a terminal', () => {
     expect(screen).not.toContain('\x1b[');
     const piped = await runCli(['-C', site, '-t', slowModule(), '-j', '4', '-o', tempDir(), '--progress']);
     expect(piped.code).toBe(0);
+    // Frames as lines of their own (no cursor movement), then the summary.
+    const frames = piped.stderr
+      .split('\n')
+      .filter((line) => line.includes(' files') && !line.startsWith('globpipe:'));
+    expect(frames.length).toBeGreaterThan(0);
+    expect(piped.stderr).not.toContain('\x1b[');
     expect(piped.stderr).toContain('files/s');
   });
 
