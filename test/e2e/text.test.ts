@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree, runCli, tempDir, writeTree } from '../helpers.js';
 
@@ -228,21 +230,40 @@ describe('encoding', () => {
     expect([...readTree(out).keys()]).toEqual(['ok.txt']);
   });
 
-  it('an unknown encoding is a usage error', async () => {
-    const result = await runCli([
+  it('an unknown encoding is a usage error, naming close names when there are some', async () => {
+    const cwd = tree({ 'a.txt': 'a' });
+    const out = join(tempDir(), 'out');
+    const unknown = await runCli(['-C', cwd, '-t', 'encoding', '--from-encoding', 'ebcdic', '-o', out]);
+    expect(unknown).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'globpipe: Unknown encoding `ebcdic` for `fromEncoding` (--from-encoding): expected a name such as utf-8, utf-16le, latin1, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r\n',
+    });
+    const typo = await runCli(['-C', cwd, '-t', 'encoding', '--from-encoding', 'Shift-JSI', '-o', out]);
+    expect(typo).toMatchObject({
+      code: 2,
+      stderr:
+        'globpipe: Unknown encoding `Shift-JSI` for `fromEncoding` (--from-encoding): did you mean `shift_jis`?\n',
+    });
+    const target = await runCli([
       '-C',
-      tree({ 'a.txt': 'a' }),
+      cwd,
       '-t',
       'encoding',
       '--from-encoding',
-      'ebcdic',
+      'utf-8',
+      '--to-encoding',
+      'windows-1259',
       '-o',
-      tempDir(),
+      out,
     ]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      'Expected `fromEncoding` to be one of utf-8, utf-16le, utf-16be, latin1, windows-1252, got `ebcdic`',
-    );
+    expect(target).toMatchObject({
+      code: 2,
+      stderr:
+        'globpipe: Unknown encoding `windows-1259` for `toEncoding` (--to-encoding): did you mean `windows-1250`, `windows-1251`, `windows-1252`?\n',
+    });
+    expect(existsSync(out)).toBe(false);
   });
 });
 
