@@ -96,12 +96,17 @@ export interface RunOptions {
   to?: string;
   /** `eol`: `lf` or `crlf`. */
   eol?: 'lf' | 'crlf';
-  /** `encoding`: the input's encoding: utf-8, utf-16le, utf-16be, latin1, windows-1252. */
+  /**
+   * `encoding`: the input's encoding, any name iconv-lite knows, as `iconv -l` spells them:
+   * utf-8, utf-16le, latin1, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r, ….
+   */
   fromEncoding?: string;
   /** `encoding`: the output's encoding (default utf-8). */
   toEncoding?: string;
   /** `encoding`: write a byte-order mark. */
   bom?: boolean;
+  /** `encoding`: convert input that is already UTF-8 too (by default it is skipped, so a rerun never encodes twice). */
+  force?: boolean;
   /** Compression level for gzip (1-9) and brotli (0-11). */
   level?: number;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */

@@ -100,7 +100,8 @@ function build(cli: Argv, version: string) {
       },
       'from-encoding': {
         type: 'string',
-        describe: 'encoding: utf-8, utf-16le, utf-16be, latin1, windows-1252',
+        describe:
+          'encoding: what the files are in, any iconv-lite name (utf-16le, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r, …)',
         requiresArg: true,
       },
       'to-encoding': {
@@ -110,7 +111,13 @@ function build(cli: Argv, version: string) {
       },
       bom: {
         type: 'boolean',
-        describe: 'encoding: start the output with a byte-order mark (input BOMs are removed)',
+        describe:
+          'encoding: start the output with a byte-order mark (input BOMs are removed; utf-16 and utf-32 always get one)',
+      },
+      force: {
+        type: 'boolean',
+        describe:
+          'encoding: convert files that are already UTF-8 too (skipped by default, so a rerun never encodes twice)',
       },
       level: {
         type: 'string',
@@ -213,6 +220,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     fromEncoding: single('--from-encoding', args['from-encoding']),
     toEncoding: single('--to-encoding', args['to-encoding']),
     bom: args.bom,
+    force: args.force,
     level: integer('--level', single('--level', args.level), 0),
     ignore: args.ignore,
     dot: args.dot,

@@ -69,6 +69,7 @@ function checkTextOptions(options: RunOptions, stages: readonly (readonly Resolv
     ['fromEncoding', 'encoding', '--from-encoding'],
     ['toEncoding', 'encoding', '--to-encoding'],
     ['bom', 'encoding', '--bom'],
+    ['force', 'encoding', '--force'],
   ];
   for (const [key, owner, flag] of owners) {
     if (options[key] !== undefined && !used.has(owner)) {
@@ -106,6 +107,7 @@ async function normalizeStages(options: RunOptions): Promise<ResolvedTransform[]
           fromEncoding: options.fromEncoding,
           toEncoding: options.toEncoding,
           bom: options.bom,
+          force: options.force === undefined ? undefined : checkBoolean('force', options.force),
         })),
     ...exec.map((command) => [execTransform(command, resolve(options.cwd ?? '.'))]),
   ];

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { onAbort } from '../abort.js';
 import { fileError, transformError } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
 import type { FileMeta } from '../io/port.js';
@@ -207,9 +208,14 @@ async function toTemp(
   try {
     const sink = await port.openWriteStream(temp, { mode, flush: settings.fsync, root: settings.out });
     onSink(sink);
+    // The run's signal through a signal of this output's own: one listener on the run's
+    // signal for all the files in flight (abort.ts), not one per pipeline.
+    const abort = new AbortController();
+    const stop = onAbort(ctx.signal, () => abort.abort(ctx.signal.reason));
     try {
-      await pipeline([source, ...stages, sink], { signal: ctx.signal });
+      await pipeline([source, ...stages, sink], { signal: abort.signal });
     } finally {
+      stop();
       // Its descriptor closes after the pipeline settles: wait for it, so no descriptor outlives the file.
       if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
     }

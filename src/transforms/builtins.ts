@@ -3,27 +3,11 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type * as Zlib from 'node:zlib';
 import { GlobpipeError } from '../errors.js';
+import { encodingTransform } from './encoding.js';
+import { resolveEncoding } from './encoding-names.js';
 import type { ResolvedTransform } from './resolved.js';
 import { StreamInstead } from './skip.js';
-import {
-  type Encoding,
-  encodings,
-  encodingTransform,
-  eolTransform,
-  parseEncoding,
-  replaceTransform,
-} from './text.js';
-
-function checkEncoding(name: string, value: string): Encoding {
-  const encoding = parseEncoding(value);
-  if (encoding === undefined) {
-    throw new GlobpipeError(
-      'EUSAGE',
-      `Expected \`${name}\` to be one of ${encodings.join(', ')}, got \`${value}\``,
-    );
-  }
-  return encoding;
-}
+import { eolTransform, replaceTransform } from './text.js';
 
 /** `/a(b)+/i` is a pattern with flags; anything else is the pattern's source. */
 export function parsePattern(from: string | RegExp): RegExp {
@@ -54,6 +38,8 @@ export interface BuiltinOptions {
   readonly toEncoding?: string | undefined;
   /** `encoding`: start the output with a byte-order mark. */
   readonly bom?: boolean | undefined;
+  /** `encoding`: convert input that is already UTF-8 too. */
+  readonly force?: boolean | undefined;
 }
 
 // zlib is loaded on first use: a copy or a text run never pays for compiling it at startup.
@@ -178,13 +164,17 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
     }
     case 'encoding': {
       if (options.fromEncoding === undefined) {
-        throw new GlobpipeError('EUSAGE', `\`encoding\` needs --from-encoding <${encodings.join('|')}>`);
+        throw new GlobpipeError(
+          'EUSAGE',
+          '`encoding` needs --from-encoding <name>: the encoding the files are in (windows-1252, shift_jis, utf-16le, …)',
+        );
       }
-      return encodingTransform(
-        checkEncoding('fromEncoding', options.fromEncoding),
-        checkEncoding('toEncoding', options.toEncoding ?? 'utf-8'),
-        options.bom === true,
-      );
+      return encodingTransform({
+        from: resolveEncoding('`fromEncoding` (--from-encoding)', options.fromEncoding),
+        to: resolveEncoding('`toEncoding` (--to-encoding)', options.toEncoding ?? 'utf-8'),
+        bom: options.bom === true,
+        force: options.force === true,
+      });
     }
     case 'brotli-decompress':
       return {

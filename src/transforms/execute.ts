@@ -2,6 +2,7 @@ import { constants } from 'node:buffer';
 import { totalmem } from 'node:os';
 import { Duplex, Transform as NodeTransform, PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { onAbort } from '../abort.js';
 import { GlobpipeError, transformError } from '../errors.js';
 import type { FileInfo, TransformResult } from '../types.js';
 import type { ResolvedTransform } from './resolved.js';
@@ -44,14 +45,15 @@ export async function applyToBuffer(
     const duplex = makeStream(transform, file);
     // Abort destroys the stream (an --exec child is killed with it) until its output is read:
     // the pipeline alone would let go once the input is written.
-    const onAbort = () => duplex.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stop =
+      signal === undefined
+        ? undefined
+        : onAbort(signal, () => duplex.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' })));
     try {
       const [, result] = await Promise.all([pipeline(Readable.from([content]), duplex), collect(duplex)]);
       return result;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stop?.();
     }
   } catch (error) {
     if ((error as Error | undefined)?.name === 'AbortError') throw error;

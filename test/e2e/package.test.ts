@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree, root, site, siteFiles, tempDir } from '../helpers.js';
@@ -52,6 +52,33 @@ describe('the packed package', () => {
       stdio: 'pipe',
     });
     expect(readTree(cliOut)).toEqual(siteFiles());
+    // iconv-lite, loaded on first use, is found where the package is installed.
+    const latin1 = join(app, 'latin1');
+    mkdirSync(latin1);
+    writeFileSync(join(latin1, 'a.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    const utf8 = join(app, 'utf8');
+    execFileSync(
+      npm,
+      [
+        'exec',
+        '--',
+        'globpipe',
+        '-C',
+        latin1,
+        '-t',
+        'encoding',
+        '--from-encoding',
+        'latin1',
+        '-o',
+        utf8,
+        '-q',
+      ],
+      {
+        cwd: app,
+        stdio: 'pipe',
+      },
+    );
+    expect(readTree(utf8)).toEqual(new Map([['a.txt', Buffer.from('café')]]));
 
     const libOut = join(app, 'lib-out');
     writeFileSync(

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bin, readTree, root, runCli, site, siteFiles, tempDir, writeTree } from '../helpers.js';
+import { bin, makeTree, readTree, root, runCli, site, siteFiles, tempDir, writeTree } from '../helpers.js';
 
 const examples = join(root, 'examples');
 
@@ -79,6 +79,24 @@ describe('--exec', () => {
         ['small.txt', Buffer.from('xxxxx')],
       ]),
     );
+  });
+
+  it('prints no warning at -j 64, small files and streamed ones', async () => {
+    // Each file in flight once added its own abort listener: past 10, Node printed
+    // `MaxListenersExceededWarning: … 11 abort listeners added to [AbortSignal]`.
+    const small = makeTree(100);
+    const result = await runCli(['-C', small, '--exec', 'cat', '-j', '64', '-q', '-o', tempDir()]);
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    // Twelve sparse files at the stream threshold (8 MiB): the streamed path, cheap to make.
+    const large = tempDir();
+    for (let i = 0; i < 12; i += 1) {
+      writeFileSync(join(large, `f${i}.bin`), '');
+      truncateSync(join(large, `f${i}.bin`), 8 * 1024 * 1024);
+    }
+    const out = tempDir();
+    const streamed = await runCli(['-C', large, '--exec', 'wc -c', '-j', '64', '-q', '-o', out]);
+    expect(streamed).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(readTree(out).get('f11.bin')?.toString().trim()).toBe(String(8 * 1024 * 1024));
   });
 
   it('never has more than --concurrency children at once', async () => {
