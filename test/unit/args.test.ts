@@ -60,7 +60,12 @@ describe('parseArgs', () => {
   });
 
   it.each([
-    [['-o', 'x', '--nope'], 'Unknown argument: nope'],
+    [['-o', 'x', '--nope'], 'Unknown option --nope'],
+    [['-o', 'x', '--dryrun'], 'Unknown option --dryrun: did you mean --dry-run?'],
+    [
+      ['-o', 'x', '--concurency', '2', '-Z'],
+      'Unknown options: --concurency (did you mean --concurrency?), -Z',
+    ],
     [['-o', 'x', '-j', '-3'], /-j\/--concurrency expects an integer >= 1/],
     [['-o', 'x', '--max-errors', '0'], "--max-errors expects an integer >= 1, got '0'"],
     [['-o', 'x', '-o', 'y'], '-o/--out may be given once, got 2 values'],

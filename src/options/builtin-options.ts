@@ -1,0 +1,50 @@
+import { isBuiltinName, parsePattern } from '../transforms/builtins.js';
+import { encodings, parseEncoding } from '../transforms/text.js';
+import type { RunOptions } from '../types.js';
+import { OptionError } from './names.js';
+
+/** What `transforms` names as built-ins: a string spec that is a built-in's name is that built-in (resolve.ts). */
+function builtinsNamed(transforms: RunOptions['transforms']): Set<string> {
+  const specs = [transforms].flat(2) as unknown[];
+  return new Set(specs.filter((spec): spec is string => typeof spec === 'string' && isBuiltinName(spec)));
+}
+
+/**
+ * The built-ins' own options, checked before any transform is made, so that errors about
+ * them name options as the caller does (the built-ins would name them one way for all).
+ */
+export function checkBuiltinOptions(options: RunOptions): void {
+  const { eol, from } = options;
+  if (eol !== undefined && eol.toLowerCase() !== 'lf' && eol.toLowerCase() !== 'crlf') {
+    throw new OptionError((n) => `Expected ${n.name('eol')} to be lf or crlf, got ${n.value(eol)}`);
+  }
+  for (const key of ['fromEncoding', 'toEncoding'] as const) {
+    const value = options[key];
+    if (value !== undefined && parseEncoding(value) === undefined) {
+      throw new OptionError(
+        (n) => `Expected ${n.name(key)} to be one of ${encodings.join(', ')}, got ${n.value(value)}`,
+      );
+    }
+  }
+  if (from !== undefined) {
+    try {
+      parsePattern(from);
+    } catch (error) {
+      const cause = (error as Error).cause;
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new OptionError((n) => `${n.name('from')} is not a valid regular expression: ${why}`, cause);
+    }
+  }
+  const named = builtinsNamed(options.transforms);
+  if (named.has('replace') && (from === undefined || options.to === undefined)) {
+    throw new OptionError(
+      (n) => `\`replace\` needs a pattern and a replacement: give ${n.name('from')} and ${n.name('to')}`,
+    );
+  }
+  if (named.has('encoding') && options.fromEncoding === undefined) {
+    throw new OptionError(
+      (n) =>
+        `\`encoding\` needs the input's encoding: give ${n.name('fromEncoding')} (${encodings.join(', ')})`,
+    );
+  }
+}
