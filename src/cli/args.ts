@@ -61,6 +61,7 @@ const asFlag = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
  * check, which stays for what it alone knows (an unknown command).
  */
 function checkFlags(argv: Record<string, unknown>, cli: unknown): void {
+  if (argv.version === true) return; // as --help: it answers whatever else was given
   const { key, alias } = (cli as { getOptions(): YargsOptions }).getOptions();
   const names = Object.keys(key);
   const known = [...names, ...Object.values(alias).flat(), '_', '$0'];
@@ -228,8 +229,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
   const parser = build(yargs([...argv]), version)
     .exitProcess(false)
     .fail((message, error) => {
-      // One line: yargs writes some messages on several (`Invalid values:\n  Argument: ...`).
-      failure = (message || error?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' ');
+      failure = message || error?.message || 'invalid arguments';
     });
   const args = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
     output = text;

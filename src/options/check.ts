@@ -6,11 +6,11 @@ function fold(name: string): string {
   return name.toLowerCase().replace(/[-_]/g, '');
 }
 
-/** Edits (insert, delete, replace, swap two neighbours) from `a` to `b`: Damerau-Levenshtein, OSA form. */
 function usage(message: string): GlobpipeError {
   return new GlobpipeError('EUSAGE', message);
 }
 
+/** Edits (insert, delete, replace, swap two neighbours) from `a` to `b`: Damerau-Levenshtein, OSA form. */
 export function editDistance(a: string, b: string): number {
   const width = b.length + 1;
   const d = new Array<number>((a.length + 1) * width).fill(0);

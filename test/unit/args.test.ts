@@ -57,6 +57,13 @@ describe('parseArgs', () => {
     expect(await parseArgs(['--version'], '1.2.3')).toEqual({ kind: 'exit', code: 0, output: '1.2.3' });
     const help = await parseArgs(['--help'], '1.2.3');
     expect(help).toMatchObject({ kind: 'exit', code: 0 });
+    // Whatever else is given, as before the unknown-flag check.
+    expect(await parseArgs(['--version', '--dryrun'], '1.2.3')).toEqual({
+      kind: 'exit',
+      code: 0,
+      output: '1.2.3',
+    });
+    expect(await parseArgs(['--dryrun', '--help'], '1.2.3')).toMatchObject({ kind: 'exit', code: 0 });
   });
 
   it.each([
