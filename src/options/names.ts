@@ -64,13 +64,13 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
 /**
  * How messages name options: by key for run() and config files (`` `inPlace` ``), by flag
  * for the command line (`--in-place`). Values follow suit: `` `4` (string) `` tells a
- * library user the type; the command line only has text (`'4'`).
+ * library user the type; the command line shows what was typed (`4`, `'a/b'`).
  */
 export type Naming = 'key' | 'flag';
 
 export interface Names {
   readonly naming: Naming;
-  /** `inPlace` as `` `inPlace` `` or `--in-place`; a name that is no option (a typo) as given. */
+  /** `inPlace` as `` `inPlace` `` or `--in-place`; a name that is no option (a typo) the same way. */
   readonly name: (key: string) => string;
   readonly value: (value: unknown) => string;
 }
