@@ -9,7 +9,7 @@ import { SkipFile, StreamInstead } from './transforms/skip.js';
  * File errors belong to one input file; the run goes on and the CLI exits 1.
  */
 export type UsageErrorCode =
-  | 'EUSAGE' // an option has a bad value
+  | 'EUSAGE' // an unknown option, a bad value, or options that contradict each other
   | 'ENOCWD' // --cwd does not exist or is not a directory
   | 'ENOTRANSFORM' // unknown transform name or module that does not load
   | 'EOUTSIDE' // an output path escapes --out

@@ -7,6 +7,10 @@ import type { RunOptions, Summary, Transform } from './types.js';
  * results, with at most `concurrency` files in flight. Resolves with the
  * summary; rejects with a {@link GlobpipeError} only for bad options or a bad
  * plan, before anything is written. Per-file failures are in the summary.
+ *
+ * Options are checked as the CLI checks its flags: an unknown key is an error
+ * that names it and the key it most likely meant (``Unknown option `dryrun`:
+ * did you mean `dryRun`?``), and so is a value of the wrong type.
  */
 export async function run(options: RunOptions = {}): Promise<Summary> {
   const settings = await normalizeOptions(options);

@@ -1,4 +1,6 @@
 import yargs, { type Argv } from 'yargs';
+import { checkKeys } from '../options/check.js';
+import { withNaming } from '../options/names.js';
 import { builtinNames } from '../transforms/builtins.js';
 import type { RunOptions, TransformStage } from '../types.js';
 
@@ -17,6 +19,12 @@ export interface CliOptions {
 export type ParsedArgs =
   | { kind: 'run'; options: CliOptions }
   | { kind: 'exit'; code: number; output: string };
+
+/**
+ * A number option: yargs keeps its text (a string option is never coerced), so `-j many` is
+ * named as typed, and --help labels it [number] (yargs shows the number type last).
+ */
+const numeric = { string: true, number: true } as const;
 
 const examples: [string, string][] = [
   [
@@ -38,6 +46,36 @@ const examples: [string, string][] = [
     'one JSON line per file, then a summary',
   ],
 ];
+
+/** What yargs knows of the flags (not in its types): every declared name, and each one's aliases. */
+interface YargsOptions {
+  readonly key: Record<string, unknown>;
+  readonly alias: Record<string, readonly string[]>;
+}
+
+const asFlag = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
+
+/**
+ * Names every unknown flag, each with the one it most likely meant (`--dryrun`: did you mean
+ * --dry-run?), by the check run() and config files use. It runs before yargs' own strict
+ * check, which stays for what it alone knows (an unknown command).
+ */
+function checkFlags(argv: Record<string, unknown>, cli: unknown): void {
+  if (argv.version === true) return; // as --help: it answers whatever else was given
+  const { key, alias } = (cli as { getOptions(): YargsOptions }).getOptions();
+  const names = Object.keys(key);
+  const known = [...names, ...Object.values(alias).flat(), '_', '$0'];
+  try {
+    checkKeys(
+      Object.keys(argv),
+      known,
+      asFlag,
+      names.filter((name) => name.length > 1),
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 function build(cli: Argv, version: string) {
   return cli
@@ -92,10 +130,12 @@ function build(cli: Argv, version: string) {
         requiresArg: true,
       },
       to: { type: 'string', describe: 'replace: the replacement, with $1 groups', requiresArg: true },
+      // `-t eol` alone writes LF: said here and in the README, not at run time, where a build
+      // step would print the same line on every run.
       eol: {
         type: 'string',
-        choices: ['lf', 'crlf'],
-        describe: 'eol: the line ending to write',
+        describe: 'eol: the line ending to write, lf or crlf',
+        defaultDescription: 'lf',
         requiresArg: true,
       },
       'from-encoding': {
@@ -120,7 +160,7 @@ function build(cli: Argv, version: string) {
           'encoding: convert files that are already UTF-8 too (skipped by default, so a rerun never encodes twice)',
       },
       level: {
-        type: 'string',
+        ...numeric,
         describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)',
         requiresArg: true,
       },
@@ -135,7 +175,7 @@ function build(cli: Argv, version: string) {
       'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
       concurrency: {
         alias: 'j',
-        type: 'string',
+        ...numeric,
         describe: 'files in flight (default: chosen from the machine and the transforms)',
         requiresArg: true,
       },
@@ -144,7 +184,7 @@ function build(cli: Argv, version: string) {
       'skip-existing': { type: 'boolean', describe: "don't rewrite outputs that exist" },
       'if-newer': { type: 'boolean', describe: "don't rewrite outputs newer than their input" },
       'fail-fast': { type: 'boolean', describe: 'start nothing new after the first failure' },
-      'max-errors': { type: 'string', describe: 'start nothing new after N failures', requiresArg: true },
+      'max-errors': { ...numeric, describe: 'start nothing new after N failures', requiresArg: true },
       fsync: { type: 'boolean', describe: 'flush each output and its directory to disk (durable, slower)' },
       progress: { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' },
       quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
@@ -154,6 +194,7 @@ function build(cli: Argv, version: string) {
     .epilog(
       'Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 128+n interrupted by signal n (Ctrl-C 130, SIGTERM 143, SIGHUP 129).',
     )
+    .middleware(checkFlags as (argv: Record<string, unknown>) => void, true)
     .strict()
     .strictOptions()
     .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
@@ -239,6 +280,11 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
   }
   return {
     kind: 'run',
-    options: { run, progress: args.progress, quiet: args.quiet === true, json: args.json === true },
+    options: {
+      run: withNaming(run, 'flag'),
+      progress: args.progress,
+      quiet: args.quiet === true,
+      json: args.json === true,
+    },
   };
 }

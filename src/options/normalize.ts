@@ -9,38 +9,47 @@ import { execTransform } from '../transforms/exec.js';
 import { resolveStages } from '../transforms/resolve.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
 import type { RunOptions } from '../types.js';
+import { checkBuiltinOptions } from './builtin-options.js';
+import { checkOptions } from './check.js';
+import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
 
-function usage(message: string): GlobpipeError {
-  return new GlobpipeError('EUSAGE', message);
+/** A usage error naming options through `names`: keys for run(), flags for the CLI (names.ts). */
+function usage(render: (names: Names) => string): OptionError {
+  return new OptionError(render);
 }
 
-function show(value: unknown): string {
-  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
-}
-
-function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function checkInteger(name: OptionKey, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    throw usage(`Expected \`${name}\` to be an integer ${range}, got ${show(value)}`);
+    throw usage((n) => `Expected ${n.name(name)} to be an integer ${range}, got ${n.value(value)}`);
   }
   return value;
 }
 
-function checkBoolean(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw usage(`Expected \`${name}\` to be a boolean, got ${show(value)}`);
+function checkLevelInteger(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw usage((n) => `Expected ${n.name('level')} to be an integer, got ${n.value(value)}`);
   return value;
 }
 
-function stringList(name: string, value: unknown, allowEmpty: boolean): string[] {
+function checkBoolean(name: OptionKey, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean')
+    throw usage((n) => `Expected ${n.name(name)} to be a boolean, got ${n.value(value)}`);
+  return value;
+}
+
+function stringList(name: OptionKey, value: unknown, allowEmpty: boolean): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (
     !Array.isArray(list) ||
     (list.length === 0 && !allowEmpty) ||
     list.some((item) => typeof item !== 'string' || item.length === 0)
   ) {
-    throw usage(`Expected \`${name}\` to be a non-empty string or a list of them, got ${show(value)}`);
+    throw usage(
+      (n) => `Expected ${n.name(name)} to be a non-empty string or a list of them, got ${n.value(value)}`,
+    );
   }
   return [...(list as string[])];
 }
@@ -54,45 +63,86 @@ function product<T>(stages: readonly (readonly T[])[]): T[][] {
 function normalizeExt(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0 || /[/\\\0]/.test(value) || value === '.') {
-    throw usage(`Expected \`ext\` to be an extension such as \`.html\`, got ${show(value)}`);
+    throw usage(
+      (n) => `Expected ${n.name('ext')} to be an extension such as \`.html\`, got ${n.value(value)}`,
+    );
   }
   return value.startsWith('.') ? value : `.${value}`;
 }
 
-/** An option for a built-in that is not in the pipeline is a mistake worth naming. */
+/** `gzip` -> `-t gzip` on the command line, `` `gzip` `` for run(). */
+function transformNames(names: readonly string[], n: Names): string {
+  return names.map((name) => (n.naming === 'flag' ? `-t ${name}` : `\`${name}\``)).join(' or ');
+}
+
+/**
+ * An option for a built-in that is not in the pipeline is a mistake worth naming: `--level`
+ * with `-t copy` compresses nothing, `--from` without `-t replace` replaces nothing.
+ */
 function checkTextOptions(options: RunOptions, stages: readonly (readonly ResolvedTransform[])[]): void {
   const used = new Set(stages.flat().map((t) => t.name));
-  const owners: [keyof RunOptions, string, string][] = [
-    ['from', 'replace', '--from'],
-    ['to', 'replace', '--to'],
-    ['eol', 'eol', '--eol'],
-    ['fromEncoding', 'encoding', '--from-encoding'],
-    ['toEncoding', 'encoding', '--to-encoding'],
-    ['bom', 'encoding', '--bom'],
-    ['force', 'encoding', '--force'],
+  const owners: [OptionKey, readonly string[]][] = [
+    ['from', ['replace']],
+    ['to', ['replace']],
+    ['eol', ['eol']],
+    ['fromEncoding', ['encoding']],
+    ['toEncoding', ['encoding']],
+    ['bom', ['encoding']],
+    ['force', ['encoding']],
+    ['level', Object.keys(levelRanges)],
   ];
-  for (const [key, owner, flag] of owners) {
-    if (options[key] !== undefined && !used.has(owner)) {
+  for (const [key, names] of owners) {
+    if (options[key] !== undefined && !names.some((name) => used.has(name))) {
+      const what = names.map((name) => `\`${name}\``).join(' and ');
       throw usage(
-        `\`${key}\` (${flag}) is an option of the \`${owner}\` transform, which this run does not use (-t ${owner})`,
+        (n) =>
+          `${n.name(key)} is an option of the ${what} transform${names.length > 1 ? 's' : ''}, which this run does not use ` +
+          (n.naming === 'flag'
+            ? `(add ${transformNames(names, n)})`
+            : `(add ${transformNames(names, n)} to ${n.name('transforms')})`),
       );
     }
   }
 }
 
+/** `-t gzip --level 12`: `--level 12 is out of range: gzip levels are 1–9`; each range it misses, named. */
 function checkLevel(level: number | undefined, stages: readonly (readonly ResolvedTransform[])[]): void {
   if (level === undefined) return;
-  for (const [name, [min, max]] of Object.entries(levelRanges)) {
-    if (stages.some((stage) => stage.some((t) => t.name === name)) && (level < min || level > max)) {
-      throw usage(
-        `Expected \`level\` for ${name} to be an integer from ${min} to ${max}, got ${show(level)}`,
-      );
-    }
+  const used = new Set(stages.flat().map((t) => t.name));
+  const missed = Object.entries(levelRanges).filter(
+    ([name, [min, max]]) => used.has(name) && (level < min || level > max),
+  );
+  if (missed.length > 0) {
+    const ranges = missed.map(([name, [min, max]]) => `${name} levels are ${min}–${max}`).join(', ');
+    throw usage((n) => `${n.name('level')} ${level} is out of range: ${ranges}`);
+  }
+}
+
+/**
+ * Options that contradict or cancel each other are usage errors (exit 2), never warnings:
+ * each asks for something the run would not do, and a warning scrolls past in a build log
+ * while the run does the other thing; the error costs one edit, before anything is written.
+ * So are options of a transform the run does not use (checkTextOptions). Options that only
+ * repeat each other (`sequential` with concurrency 1, `failFast` with maxErrors 1) are fine.
+ */
+function checkCombinations(options: RunOptions): void {
+  if (options.failFast === true && options.maxErrors !== undefined && options.maxErrors !== 1) {
+    throw usage(
+      (n) =>
+        `${n.name('failFast')} stops at the first failure, but ${n.name('maxErrors')} is ${n.value(options.maxErrors)}: give one of them`,
+    );
+  }
+  if (options.skipExisting === true && options.ifNewer === true) {
+    throw usage(
+      (n) =>
+        `${n.name('skipExisting')} skips every output that exists, so ${n.name('ifNewer')} would never rewrite a stale one: give one of them`,
+    );
   }
 }
 
 async function normalizeStages(options: RunOptions): Promise<ResolvedTransform[][]> {
-  const level = options.level === undefined ? undefined : checkInteger('level', options.level, 0, 11);
+  const level = options.level === undefined ? undefined : checkLevelInteger(options.level);
+  checkBuiltinOptions(options);
   const exec = options.exec === undefined ? [] : stringList('exec', options.exec, false);
   // `--exec` alone is the whole pipeline; with -t, it runs after the transforms.
   const onlyExec = options.transforms === undefined && exec.length > 0;
@@ -119,35 +169,55 @@ async function normalizeStages(options: RunOptions): Promise<ResolvedTransform[]
 function normalizeConcurrency(options: RunOptions): number | undefined {
   const sequential = checkBoolean('sequential', options.sequential);
   if (sequential && options.concurrency !== undefined && options.concurrency !== 1) {
-    throw usage(`\`sequential\` means concurrency 1, but \`concurrency\` is ${show(options.concurrency)}`);
+    throw usage(
+      (n) =>
+        `${n.name('sequential')} means concurrency 1, but ${n.name('concurrency')} is ${n.value(options.concurrency)}`,
+    );
   }
   if (options.concurrency !== undefined) checkInteger('concurrency', options.concurrency, 1, 100_000);
   return sequential ? 1 : options.concurrency;
 }
 
-/** Validates user options once and derives the settings every layer below works from. */
+/**
+ * Validates user options once and derives the settings every layer below works from.
+ * Errors name options as the caller does: keys for run(), flags when the CLI built them (names.ts).
+ */
 export async function normalizeOptions(options: RunOptions): Promise<Settings> {
   if (typeof options !== 'object' || options === null)
-    throw usage(`Expected options object, got ${show(options)}`);
+    throw new GlobpipeError('EUSAGE', `Expected options object, got ${keyNames.value(options)}`);
+  const naming = namingOf(options);
+  try {
+    checkOptions(options, naming);
+    return await settingsOf(options, naming);
+  } catch (error) {
+    throw error instanceof OptionError ? error.in(naming) : error;
+  }
+}
+
+async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings> {
   if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) {
-    throw usage(`Expected \`cwd\` to be a directory path, got ${show(options.cwd)}`);
+    throw usage((n) => `Expected ${n.name('cwd')} to be a directory path, got ${n.value(options.cwd)}`);
   }
   const cwd = resolve(options.cwd ?? '.');
   const patterns =
     options.patterns === undefined ? ['**/*'] : stringList('patterns', options.patterns, false);
   const inPlace = checkBoolean('inPlace', options.inPlace);
   if (inPlace && options.out !== undefined) {
-    throw usage('`inPlace` and `out` exclude each other: in-place writes each result over its input');
+    throw usage(
+      (n) =>
+        `${n.name('inPlace')} and ${n.name('out')} exclude each other: in-place writes each result over its input`,
+    );
   }
   if (!inPlace && (typeof options.out !== 'string' || options.out === '')) {
-    throw usage(
+    throw usage((n) =>
       options.out === undefined
-        ? 'Missing output directory: give `out` (--out <dir>) or `inPlace` (--in-place)'
-        : `Expected \`out\` to be a directory path, got ${show(options.out)}`,
+        ? `Missing output directory: give ${n.name('out')} or ${n.name('inPlace')}`
+        : `Expected ${n.name('out')} to be a directory path, got ${n.value(options.out)}`,
     );
   }
   const out = inPlace ? cwd : resolve(options.out as string);
   const concurrency = normalizeConcurrency(options);
+  checkCombinations(options);
   const maxErrors =
     options.failFast === true
       ? 1
@@ -163,11 +233,13 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
   }
   const resume = checkBoolean('resume', options.resume);
   if (resume && !inPlace)
-    throw usage('`resume` continues an interrupted in-place run: it needs `inPlace` (--in-place)');
+    throw usage(
+      (n) => `${n.name('resume')} continues an interrupted in-place run: it needs ${n.name('inPlace')}`,
+    );
   // Never glob the in-place journal or lock (nor a lock's takeover temp beside it), even with --dot.
   if (inPlace) ignore.push(fg.escapePath(JOURNAL_NAME), `${fg.escapePath(LOCK_NAME)}*`);
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
-    throw usage(`Expected \`onEvent\` to be a function, got ${show(options.onEvent)}`);
+    throw usage((n) => `Expected ${n.name('onEvent')} to be a function, got ${n.value(options.onEvent)}`);
   }
 
   return Object.freeze({
@@ -188,6 +260,7 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     skipExisting: checkBoolean('skipExisting', options.skipExisting),
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
     resume,
+    naming,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),
     port: options.port,

@@ -1,6 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GlobpipeError } from '../errors.js';
+import { namesFor } from './names.js';
 import type { Settings } from './settings.js';
 
 /** What the file system is like where a run reads and writes: found before anything is written. */
@@ -72,10 +73,14 @@ export async function foldsCase(dir: string): Promise<boolean> {
 
 /** Checks that `cwd` is a directory and `out` is not a file, and learns the site's real paths and case rule. */
 export async function probeSite(settings: Settings): Promise<Site> {
-  await checkDirectory(settings.cwd, 'Base directory (cwd)');
+  const { name } = namesFor(settings.naming);
+  await checkDirectory(settings.cwd, `Base directory (${name('cwd')})`);
   const outStat = await stat(settings.out).catch(() => undefined);
   if (outStat !== undefined && !outStat.isDirectory()) {
-    throw new GlobpipeError('EUSAGE', `Output directory \`${settings.out}\` exists and is not a directory`);
+    throw new GlobpipeError(
+      'EUSAGE',
+      `Output directory (${name('out')}) \`${settings.out}\` exists and is not a directory`,
+    );
   }
   const realOut = await realpathAsFarAsExists(settings.out);
   return { realCwd: await realpath(settings.cwd), realOut, caseInsensitive: await foldsCase(realOut) };

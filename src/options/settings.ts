@@ -1,6 +1,7 @@
 import type { IoPort } from '../io/port.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
 import type { GlobpipeEvent, RunOptions } from '../types.js';
+import type { Naming } from './names.js';
 
 /**
  * Everything below the public API works from this: the user's options,
@@ -32,6 +33,8 @@ export interface Settings {
   readonly ifNewer: boolean;
   /** Finish an interrupted in-place run from its journal. */
   readonly resume: boolean;
+  /** How errors name options: keys for run(), flags when the CLI gave them (names.ts). */
+  readonly naming: Naming;
   readonly signal: AbortSignal | undefined;
   readonly onEvent: (event: GlobpipeEvent) => void;
   /** A port given by a test (faults injected); undefined: the real file system. */

@@ -118,18 +118,23 @@ export function suggestEncodings(name: string, names: readonly string[] = knownN
   return [...new Set(close.map(({ key }) => displayName(key)))].slice(0, 3);
 }
 
-const examples = 'utf-8, utf-16le, latin1, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r';
+export const encodingExamples =
+  'utf-8, utf-16le, latin1, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r';
+
+/** Why `name` is no encoding iconv-lite knows (close names, or examples), or undefined when it is one. */
+export function unknownEncoding(name: string): string | undefined {
+  if (codecOf(canonicalName(name), iconv().encodings as Entries) !== undefined) return undefined;
+  const close = suggestEncodings(name);
+  return close.length > 0
+    ? `did you mean ${close.map((n) => `\`${n}\``).join(', ')}?`
+    : `expected a name such as ${encodingExamples}`;
+}
 
 /** The encoding a user named, or a usage error that names close ones; `option` names the option in it. */
 export function resolveEncoding(option: string, name: string): EncodingInfo {
   const codec = codecOf(canonicalName(name), iconv().encodings as Entries);
   if (codec === undefined) {
-    const close = suggestEncodings(name);
-    const hint =
-      close.length > 0
-        ? `did you mean ${close.map((n) => `\`${n}\``).join(', ')}?`
-        : `expected a name such as ${examples}`;
-    throw new GlobpipeError('EUSAGE', `Unknown encoding \`${name}\` for ${option}: ${hint}`);
+    throw new GlobpipeError('EUSAGE', `Unknown encoding \`${name}\` for ${option}: ${unknownEncoding(name)}`);
   }
   return { name, codec, unicode: unicodeCodecs.has(codec), unit: units[codec] ?? 1 };
 }

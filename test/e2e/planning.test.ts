@@ -77,7 +77,7 @@ describe('planning errors: exit 2, nothing written', () => {
     const cwd = tree({ 'a.txt': 'a' });
     await expectRefused(
       ['-C', cwd, '--in-place', '-o', tempDir()],
-      '`inPlace` and `out` exclude each other',
+      '--in-place and --out exclude each other',
       [cwd],
     );
   });

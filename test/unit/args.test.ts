@@ -57,10 +57,22 @@ describe('parseArgs', () => {
     expect(await parseArgs(['--version'], '1.2.3')).toEqual({ kind: 'exit', code: 0, output: '1.2.3' });
     const help = await parseArgs(['--help'], '1.2.3');
     expect(help).toMatchObject({ kind: 'exit', code: 0 });
+    // Whatever else is given, as before the unknown-flag check.
+    expect(await parseArgs(['--version', '--dryrun'], '1.2.3')).toEqual({
+      kind: 'exit',
+      code: 0,
+      output: '1.2.3',
+    });
+    expect(await parseArgs(['--dryrun', '--help'], '1.2.3')).toMatchObject({ kind: 'exit', code: 0 });
   });
 
   it.each([
-    [['-o', 'x', '--nope'], 'Unknown argument: nope'],
+    [['-o', 'x', '--nope'], 'Unknown option --nope'],
+    [['-o', 'x', '--dryrun'], 'Unknown option --dryrun: did you mean --dry-run?'],
+    [
+      ['-o', 'x', '--concurency', '2', '-Z'],
+      'Unknown options: --concurency (did you mean --concurrency?), -Z',
+    ],
     [['-o', 'x', '-j', '-3'], /-j\/--concurrency expects an integer >= 1/],
     [['-o', 'x', '--max-errors', '0'], "--max-errors expects an integer >= 1, got '0'"],
     [['-o', 'x', '-o', 'y'], '-o/--out may be given once, got 2 values'],

@@ -39,6 +39,7 @@ function settings(overrides: Partial<Settings & Site> & { stages?: ResolvedTrans
     onEvent: () => {},
     probe: undefined,
     resume: false,
+    naming: 'key',
     caseInsensitive: false,
     ...overrides,
     realCwd: overrides.realCwd ?? overrides.cwd ?? '/src',
