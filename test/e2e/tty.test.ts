@@ -35,7 +35,7 @@ describe.runIf(hasScript())('progress bar in a terminal', () => {
       env: { ...process.env, COLUMNS: '120' },
     });
     expect(screen).toContain('\x1b[?25l'); // cursor hidden while drawing
-    expect(screen).toMatch(/\d+\/\d+ files \| [\d.]+ [kM]?B \| \d+ files\/s \| [\d.]+ MB\/s \| ETA/);
+    expect(screen).toMatch(/\d+\/\d+ files \| [\d.]+ (?:B|KiB|MiB) \| \d+ files\/s \| [\d.]+ MB\/s \| ETA/);
     expect(screen).toContain('\x1b[?25h'); // and shown again
     // After the bar is cleared, the summary is the last thing on screen.
     const lastLine = screen.trimEnd().split(/\r?\n/).at(-1) ?? '';
