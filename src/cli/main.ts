@@ -123,7 +123,9 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   /** A line above the bar when there is one (on stdout or stderr), else a plain line. */
   const above = (stream: NodeJS.WriteStream, line: string) => {
-    if (bar && stream.isTTY && stdoutOpen && stderrOpen) bar.log(stream, line);
+    // The bar lives on stderr: a line goes above it only while every stream it touches is open.
+    const open = stderrOpen && (stream === stderr || stdoutOpen);
+    if (bar && stream.isTTY && open) bar.log(stream, line);
     else if (stream === stdout) print(line);
     else warn(line);
   };
@@ -140,7 +142,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (result.status !== 'failed') return;
     if (failuresShown < STREAMED_FAILURES) {
       failuresShown += 1;
-      above(stderr, formatFailure({ path: result.input, message: result.error?.message ?? 'failed' }));
+      above(
+        stderr,
+        formatFailure({
+          path: result.input,
+          message: result.error?.message ?? 'failed, with no reason given',
+        }),
+      );
     } else if (failuresShown === STREAMED_FAILURES) {
       failuresShown += 1;
       above(stderr, MORE_FAILURES);
