@@ -173,22 +173,43 @@ export interface Summary {
   readonly cwd: string;
   /** Absolute output directory. */
   readonly out: string;
+  /**
+   * Files the glob matched (symlinks and special files included). Every one is counted once
+   * below: matched = written + planned + skipped + failed + notProcessed.
+   */
   readonly matched: number;
+  /** Files whose outputs were all written. */
   readonly written: number;
+  /** Files a dry run would write (0 in a real run). */
+  readonly planned: number;
   readonly skipped: number;
+  /** Files that failed; each is in `failures`. */
   readonly failed: number;
-  /** Output files written (more than `written` when transforms fan out). */
+  /** Matched files the run never finished: it was interrupted, stopped by `failFast`/`maxErrors`, or its glob failed. */
+  readonly notProcessed: number;
+  /** Directories the glob could not walk (no matched file's failure); each is in `directoryFailures`. */
+  readonly failedDirectories: number;
+  /** Output files written, or planned by a dry run (more than the files when transforms fan out). */
   readonly outputs: number;
+  /** Bytes read from the inputs. */
   readonly bytesIn: number;
+  /** Bytes written to the outputs. */
   readonly bytesOut: number;
   readonly elapsedSeconds: number;
+  /** Files done (written, planned, skipped or failed) per second of the run. */
   readonly filesPerSecond: number;
+  /** `bytesIn` per second, in MB (10^6 bytes). */
   readonly mbPerSecond: number;
+  /** `bytesIn` per second, in MiB (2^20 bytes): the figure the text summary shows. */
+  readonly mibPerSecond: number;
   readonly concurrency: number;
   readonly dryRun: boolean;
   /** The run was cancelled through its signal; some files were never started. */
   readonly interrupted: boolean;
+  /** Every failed file, by path. */
   readonly failures: readonly Failure[];
+  /** Every directory the glob could not walk, by path (absolute for an unreadable one). */
+  readonly directoryFailures: readonly Failure[];
   /** Why files were skipped: each reason once, with how many and the first few paths. */
   readonly skips: readonly SkipReason[];
 }

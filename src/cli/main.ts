@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
 import { liveTemps } from '../io/atomic.js';
-import { escapeName, formatFailures, formatPlanned, formatSummary } from '../report/format.js';
+import {
+  escapeName,
+  formatFailure,
+  formatPlanned,
+  formatProblems,
+  formatSummary,
+  MORE_FAILURES,
+  STREAMED_FAILURES,
+} from '../report/format.js';
 import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
@@ -81,6 +90,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
   const bar = showProgress ? new ProgressBar(stderr) : undefined;
   const dryRunLines = runOptions.dryRun === true && !json && !quiet;
+  // A dry run names each output by its full path; `out` is resolved as the run resolves it.
+  const outDir = resolve(runOptions.inPlace === true ? (runOptions.cwd ?? '.') : (runOptions.out ?? '.'));
 
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -110,14 +121,37 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
+  /** A line above the bar when there is one (on stdout or stderr), else a plain line. */
+  const above = (stream: NodeJS.WriteStream, line: string) => {
+    // The bar lives on stderr: a line goes above it only while every stream it touches is open.
+    const open = stderrOpen && (stream === stderr || stdoutOpen);
+    if (bar && stream.isTTY && open) bar.log(stream, line);
+    else if (stream === stdout) print(line);
+    else warn(line);
+  };
+  // Failed files are shown as they fail, the first STREAMED_FAILURES one line each; past that
+  // they are only counted, and the end of the run groups every failure by cause: thousands of
+  // failures cost a screenful, and the summary line stays the last line.
+  let failuresShown = 0;
   const onEvent = (event: GlobpipeEvent) => {
     bar?.onEvent(event);
     if (event.type !== 'file') return;
-    if (json) print(JSON.stringify(fileLine(event.result)));
-    else if (dryRunLines && event.result.status === 'planned') {
-      const line = formatPlanned(event.result);
-      if (bar && stdout.isTTY && stdoutOpen && stderrOpen) bar.log(stdout, line);
-      else print(line);
+    const { result } = event;
+    if (json) print(JSON.stringify(fileLine(result)));
+    else if (dryRunLines && result.status === 'planned') above(stdout, formatPlanned(result, outDir));
+    if (result.status !== 'failed') return;
+    if (failuresShown < STREAMED_FAILURES) {
+      failuresShown += 1;
+      above(
+        stderr,
+        formatFailure({
+          path: result.input,
+          message: result.error?.message ?? 'failed, with no reason given',
+        }),
+      );
+    } else if (failuresShown === STREAMED_FAILURES) {
+      failuresShown += 1;
+      above(stderr, MORE_FAILURES);
     }
   };
 
@@ -141,15 +175,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   bar?.stop();
 
   if (json) print(JSON.stringify({ type: 'summary', ...summary }));
+  // Every failed file was shown one by one only when there were no more than STREAMED_FAILURES.
+  const shown = failuresShown > STREAMED_FAILURES ? 0 : failuresShown;
   if (quiet) {
-    const failures = formatFailures(summary);
-    if (failures.length > 0) warn(failures.join('\n'));
+    const problems = formatProblems(summary, shown);
+    if (problems.length > 0) warn(problems.join('\n'));
   } else {
-    warn(formatSummary(summary));
+    warn(formatSummary(summary, shown));
   }
   process.exitCode = summary.interrupted
     ? exitCodeOf(stoppedBy ?? 'SIGINT')
-    : summary.failed > 0
+    : summary.failed > 0 || summary.failedDirectories > 0
       ? EXIT_FAILURES
       : EXIT_OK;
 }

@@ -17,7 +17,7 @@ import { retryOnFdExhaustion, retryOnFdExhaustionSync } from './retry.js';
  * Without /proc, each component is checked with lstat first (racy, but the best
  * a path allows). A tree lives for one request: directories are looked at anew
  * by the next one, and no descriptor outlives it. Twins: the Tree (sync) for the IO
- * workers, makeDirBeneath (async) for the main thread.
+ * workers, makeDirBeneath and removeDirBeneath (async) for the main thread.
  */
 
 const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | (fs.constants.O_NOFOLLOW ?? 0);
@@ -37,6 +37,10 @@ const procFd = (() => {
 })();
 /** Directories kept open at once, the most recently used. */
 const OPEN_DIRS = 64;
+
+function outside(path: string, root: string): Error {
+  return Object.assign(new Error(`\`${path}\` is not beneath \`${root}\``), { code: 'EOUTSIDE', dest: path });
+}
 
 function symlinkRefused(path: string): Error {
   let link = true;
@@ -90,7 +94,7 @@ export class Tree {
   /** A path that names `path` (absolute, beneath the root) in its directory's descriptor. */
   resolve(path: string): fs.PathLike {
     const rel = this.#relative(path);
-    if (rel === '') throw this.#outside(path);
+    if (rel === '') throw outside(path, this.#root);
     // String slicing, not dirname/basename: this runs two or three times for every file.
     const slash = rel.lastIndexOf(sep);
     const dir = slash < 0 ? this.#rootDir : this.#dir(rel.slice(0, slash));
@@ -111,15 +115,8 @@ export class Tree {
       if (isNormal(rel)) return rel;
     }
     const normal = resolve(path);
-    if (!isInside(normal, this.#root)) throw this.#outside(path);
+    if (!isInside(normal, this.#root)) throw outside(path, this.#root);
     return relative(this.#root, normal);
-  }
-
-  #outside(path: string): Error {
-    return Object.assign(new Error(`\`${path}\` is not beneath \`${this.#root}\``), {
-      code: 'EOUTSIDE',
-      dest: path,
-    });
   }
 
   close(): void {
@@ -187,6 +184,8 @@ const call = {
   close: (fd: number) => new Promise<void>((done) => fs.close(fd, () => done())),
   mkdir: (path: fs.PathLike) =>
     new Promise<void>((done, fail) => fs.mkdir(path, (error) => (error ? fail(error) : done()))),
+  rmdir: (path: fs.PathLike) =>
+    new Promise<void>((done, fail) => fs.rmdir(path, (error) => (error ? fail(error) : done()))),
   lstat: (path: fs.PathLike) =>
     new Promise<fs.Stats>((done, fail) =>
       fs.lstat(path, (error, stats) => (error ? fail(error) : done(stats))),
@@ -230,41 +229,33 @@ async function withRoot<T>(base: string, use: (fd: number) => Promise<T>): Promi
 }
 
 /**
- * The async twin of the tree's directory walk (`#dir` with `create`), for the main thread: makes the directory `dir`
- * and its missing parents beneath `root`, each component made or opened (O_NOFOLLOW) through its
- * parent's descriptor, so that no symlink under the root is followed. The last component is made
- * and, when it was there already, checked with lstat: it is not opened, as nothing goes through it
- * here. True when `dir` was made now. (Output directories are made here, not in an IO worker, so
- * that making one never waits behind a batch of files.)
+ * Walks down to the directory `dir` beneath `root`, each component reached through its
+ * parent's descriptor (O_NOFOLLOW), so that no symlink under the root is followed; with
+ * `make`, each component is made first (EEXIST is fine). `last` gets the path that names
+ * the last component in its parent's descriptor, and its full path.
  */
-export function makeDirBeneath(root: string, dir: string): Promise<boolean> {
+function walkBeneath<T>(
+  root: string,
+  dir: string,
+  make: ((at: fs.PathLike, full: string) => Promise<void>) | undefined,
+  last: (at: fs.PathLike, full: string) => Promise<T>,
+): Promise<T> {
   const base = resolve(root);
   const target = resolve(dir);
-  if (!isInside(target, base)) {
-    const error = Object.assign(new Error(`\`${dir}\` is not beneath \`${root}\``), {
-      code: 'EOUTSIDE',
-      dest: dir,
-    });
-    return Promise.reject(error);
-  }
-  const names = target === base ? [] : relative(base, target).split(sep);
+  if (!isInside(target, base) || target === base) return Promise.reject(outside(dir, root));
+  const names = relative(base, target).split(sep);
+  const leaf = names.pop() as string;
   return withRoot(base, async (rootFd) => {
     let parent = rootFd;
     let full = base;
+    const into = (name: string) => {
+      full = `${full}${sep}${name}`;
+      return fsPath(viaProc ? `${procFd}/${parent}/${name}` : full);
+    };
     try {
-      for (const [i, name] of names.entries()) {
-        full = `${full}${sep}${name}`;
-        const at = fsPath(viaProc ? `${procFd}/${parent}/${name}` : full);
-        let made = true;
-        await call.mkdir(at).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EEXIST') throw error;
-          made = false;
-        });
-        if (i === names.length - 1) {
-          // Made just now, it is a directory of ours; there already, it must be a directory, not a link to one.
-          if (!made && !(await call.lstat(at)).isDirectory()) throw symlinkRefused(full);
-          return made;
-        }
+      for (const name of names) {
+        const at = into(name);
+        await make?.(at, full);
         const child = await retryOnFdExhaustion(() => call.open(at, DIR_FLAGS)).catch(
           (error: NodeJS.ErrnoException) => {
             throw error.code === 'ELOOP' || error.code === 'ENOTDIR' ? symlinkRefused(full) : error;
@@ -273,9 +264,45 @@ export function makeDirBeneath(root: string, dir: string): Promise<boolean> {
         if (parent !== rootFd) await call.close(parent);
         parent = child;
       }
-      return false;
+      const at = into(leaf);
+      await make?.(at, full);
+      return await last(at, full);
     } finally {
       if (parent !== rootFd) await call.close(parent);
     }
   });
+}
+
+/**
+ * The async twin of the tree's directory walk, for the main thread: makes the directory `dir`
+ * and its missing parents beneath `root`, no component of it a symlink. The last component is
+ * made and, when it was there already, checked with lstat: it is not opened, as nothing goes
+ * through it here. Resolves with the directories made now, parents first (`dir` last when it
+ * was made; none when it was there). (Output directories are made here, not in an IO worker,
+ * so that making one never waits behind a batch of files.)
+ */
+export function makeDirBeneath(root: string, dir: string): Promise<string[]> {
+  if (resolve(dir) === resolve(root)) return withRoot(resolve(root), async () => []);
+  const made: string[] = [];
+  const make = (at: fs.PathLike, full: string) =>
+    call.mkdir(at).then(
+      () => void made.push(full),
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      },
+    );
+  return walkBeneath(root, dir, make, async (at, full) => {
+    // Made just now, it is a directory of ours; there already, it must be a directory, not a link to one.
+    if (made.at(-1) !== full && !(await call.lstat(at)).isDirectory()) throw symlinkRefused(full);
+    return made;
+  });
+}
+
+/**
+ * Removes the directory `dir` beneath `root` when it is empty: rmdir(2), never a recursive
+ * delete, through its parent's descriptor (no symlink under the root is followed). Rejects as
+ * rmdir does (ENOTEMPTY when something is in it).
+ */
+export function removeDirBeneath(root: string, dir: string): Promise<void> {
+  return walkBeneath(root, dir, undefined, (at) => call.rmdir(at));
 }

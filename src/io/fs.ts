@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { workerFailure } from '../errors.js';
 import { decodeName, fsPath } from '../paths.js';
-import { makeDirBeneath } from './beneath.js';
+import { makeDirBeneath, removeDirBeneath } from './beneath.js';
 import { openRegular } from './open.js';
 import type {
   CopyItem,
@@ -107,6 +107,7 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
       });
     },
     mkdir: (path, root) => makeDirBeneath(root, path),
+    rmdir: (path, root) => removeDirBeneath(root, path),
     unlink: (path, root) => single({ op: 'unlink', root, paths: path, count: 1 }),
     // Names come back as bytes, decoded so that those that are not UTF-8 stay exact (paths.ts).
     readdir: async (path) =>

@@ -50,9 +50,12 @@ export interface IoPort {
   ): Promise<Writable>;
   /**
    * Makes the directory `path` (and its parents) beneath `root`, no component of it a
-   * symlink; true when `path` itself was made now (it is empty), false when it was there.
+   * symlink; resolves with the directories made now, parents first: `path` is last when it
+   * was made now (it is empty), and the list is empty when it was there.
    */
-  mkdir(path: string, root: string): Promise<boolean>;
+  mkdir(path: string, root: string): Promise<readonly string[]>;
+  /** Removes the directory `path` beneath `root` if it is empty (rmdir, never recursive); else rejects (ENOTEMPTY). */
+  rmdir(path: string, root: string): Promise<void>;
   /** Removes the file `path` (a temp) beneath `root`. */
   unlink(path: string, root: string): Promise<void>;
 

@@ -1,4 +1,5 @@
-import type { FileResult, Summary } from '../types.js';
+import { join } from 'node:path';
+import type { Failure, FileResult, Summary } from '../types.js';
 
 const cEscapes: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r' };
 
@@ -35,17 +36,48 @@ export function escapeName(name: string): string {
   return from === 0 ? name : escaped + name.slice(from);
 }
 
-/** `1.5 MB`, `980 kB`, `12 B`: decimal units, as disk and network speeds are quoted. */
+/** Failed files shown one line each as they fail; past this many, the rest only at the end, grouped by cause. */
+export const STREAMED_FAILURES = 10;
+/** Paths shown for a group of failures or skips. */
+const EXAMPLES = 3;
+/** Lines of failure groups at the end, at most: the rest are summed up in one more line. */
+const GROUP_LINES = 20;
+
+/** `4,998`: thousands grouped, the same in every locale. */
+export function formatCount(count: number): string {
+  return String(Math.round(count)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** `1 file`, `4,998 files`. */
+export function countOf(count: number, one: string, many: string): string {
+  return `${formatCount(count)} ${count === 1 ? one : many}`;
+}
+
+const IEC = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/**
+ * Bytes in IEC units, each 1024 of the one before: `12 B`, `1.5 KiB` (1,536 bytes),
+ * `118 MiB`, `4.5 TiB`. The unit moves up where its figure would round to 1024.
+ */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  let value = bytes;
+  let unit = -1;
+  while (unit < IEC.length - 1 && Math.round(value) >= 1024) {
+    value /= 1024;
     unit += 1;
   }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+  if (unit < 0) return `${Math.round(value)} B`;
+  return `${value < 99.95 ? value.toFixed(1) : value.toFixed(0)} ${IEC[unit]}`;
+}
+
+/** Bytes per second in IEC units: `25.8 KiB/s`, `1.4 GiB/s`; `0 B/s` for no time at all. */
+export function formatRate(bytes: number, seconds: number): string {
+  return `${formatBytes(Math.round(seconds > 0 ? bytes / seconds : 0))}/s`;
+}
+
+/** `0.7`, `45`, `16,129` (files per second). */
+function formatPerSecond(perSecond: number): string {
+  return perSecond < 10 ? perSecond.toFixed(1) : formatCount(perSecond);
 }
 
 /** `1.23 s`, `2m05s`. */
@@ -56,35 +88,147 @@ export function formatSeconds(seconds: number): string {
 }
 
 /**
- * The one-line summary, then a line per failure:
- * `globpipe: 12 matched, 11 written, 0 skipped, 1 failed | 48.2 kB -> 9.1 kB | 0.05 s, 240 files/s, 0.96 MB/s | -j 4`
- * `  failed: docs/bad.gz: gunzip: incorrect header check`
+ * The summary line: every matched file counted once (written, skipped, failed, and those an
+ * interrupted or stopped run never finished); directories the glob could not walk apart.
+ * `globpipe: 12 matched, 11 written, 0 skipped, 1 failed | 47.1 KiB -> 8.9 KiB | 0.05 s, 240 files/s, 942 KiB/s | -j 4`
+ * A dry run reads and writes nothing, so it has no bytes and no rates:
+ * `globpipe: dry run: 1 matched, 1 output planned, 0 skipped, 0 failed | 0.01 s | -j 64`
  */
-export function formatSummary(summary: Summary): string {
-  const counts = `${summary.matched} matched, ${summary.dryRun ? `${summary.outputs} outputs planned` : `${summary.written} written`}, ${summary.skipped} skipped, ${summary.failed} failed`;
-  const bytes = `${formatBytes(summary.bytesIn)} -> ${formatBytes(summary.bytesOut)}`;
-  const speed = `${formatSeconds(summary.elapsedSeconds)}, ${summary.filesPerSecond} files/s, ${summary.mbPerSecond} MB/s`;
-  const head = `globpipe: ${summary.interrupted ? 'interrupted: ' : ''}${counts} | ${bytes} | ${speed} | -j ${summary.concurrency}`;
-  return [head, ...formatSkips(summary), ...formatFailures(summary)].join('\n');
+export function formatHead(summary: Summary): string {
+  const states = [summary.dryRun ? 'dry run' : '', summary.interrupted ? 'interrupted' : ''].filter(Boolean);
+  const done = summary.dryRun
+    ? `${countOf(summary.outputs, 'output', 'outputs')} planned${summary.outputs === summary.planned ? '' : ` (${countOf(summary.planned, 'file', 'files')})`}`
+    : `${formatCount(summary.written)} written`;
+  const counts = [
+    `${formatCount(summary.matched)} matched`,
+    done,
+    `${formatCount(summary.skipped)} skipped`,
+    `${formatCount(summary.failed)} failed`,
+    ...(summary.notProcessed > 0 ? [`${formatCount(summary.notProcessed)} not processed`] : []),
+  ].join(', ');
+  const seconds = formatSeconds(summary.elapsedSeconds);
+  const parts = [
+    `globpipe: ${states.map((state) => `${state}: `).join('')}${counts}`,
+    ...(summary.failedDirectories > 0
+      ? [`${countOf(summary.failedDirectories, 'directory', 'directories')} failed`]
+      : []),
+    ...(summary.dryRun
+      ? [seconds]
+      : [
+          `${formatBytes(summary.bytesIn)} -> ${formatBytes(summary.bytesOut)}`,
+          `${seconds}, ${formatPerSecond(summary.filesPerSecond)} files/s, ${formatRate(summary.bytesIn, summary.elapsedSeconds)}`,
+        ]),
+    `-j ${summary.concurrency}`,
+  ];
+  return parts.join(' | ');
 }
 
-/** `  skipped: img.png: binary content`, or for many: `  skipped 1200 files: output exists (e.g. a.txt, b.txt)`. */
+/**
+ * What the end of a run prints, the summary line last so that it never scrolls away: the
+ * skips grouped by reason, the failures (unless all of them were `shown` one by one as they
+ * happened: then they stand just above), the directories the glob could not walk, then the line.
+ */
+export function formatSummary(summary: Summary, shown = 0): string {
+  return [...formatSkips(summary), ...formatProblems(summary, shown), formatHead(summary)].join('\n');
+}
+
+/**
+ * The failures, for the end of a run (what `--quiet` prints there): every failed file grouped by
+ * cause, unless all of them were `shown` one by one as they happened; every failed directory.
+ */
+export function formatProblems(summary: Summary, shown = 0): string[] {
+  const files = summary.failed > shown ? formatFailureGroups(summary.failures) : [];
+  const dirs = summary.directoryFailures.map(
+    (failure) => `  failed directory: ${escapeName(failure.path)}: ${escapeName(failure.message)}`,
+  );
+  return [...files, ...dirs];
+}
+
+/** A failed file as one line, as it is shown when it fails: `  failed: docs/bad.gz: gunzip: incorrect header check`. */
+export function formatFailure(failure: Pick<Failure, 'path' | 'message'>): string {
+  return `  failed: ${escapeName(failure.path)}: ${escapeName(failure.message)}`;
+}
+
+/** The line that says failed files are no longer shown one by one. */
+export const MORE_FAILURES = `  (more than ${STREAMED_FAILURES} files failed: the rest are counted, and all are grouped by cause at the end)`;
+
+/**
+ * A failure's cause without the path it names, so that files failing alike group:
+ * `cannot read a.txt: EACCES: permission denied` -> `cannot read: EACCES: permission denied`.
+ */
+export function causeOf(failure: Failure): string {
+  const { path, message } = failure;
+  const read = `cannot read ${path}: `;
+  if (message.startsWith(read)) return `cannot read: ${message.slice(read.length)}`;
+  const write = 'cannot write ';
+  // The output is named by its absolute path; one holding `: ` leaves part of it in the cause.
+  const at = message.startsWith(write) ? message.indexOf(': ', write.length) : -1;
+  return at < 0 ? message : `cannot write: ${message.slice(at + 2)}`;
+}
+
+interface Group {
+  readonly cause: string;
+  readonly first: Failure;
+  count: number;
+  readonly paths: string[];
+}
+
+/**
+ * Failures grouped by code and cause, the largest group first: a lone one as its own line, a
+ * group with its count and first paths (by path):
+ * `  failed 4,998 files: cannot read: EACCES: permission denied (a.txt, b.txt, c.txt and 4,995 more)`.
+ */
+export function formatFailureGroups(failures: readonly Failure[]): string[] {
+  const groups = new Map<string, Group>();
+  for (const failure of failures) {
+    const cause = causeOf(failure);
+    const key = `${failure.code}\0${cause}`;
+    const group = groups.get(key) ?? { cause, first: failure, count: 0, paths: [] };
+    group.count += 1;
+    if (group.paths.length < EXAMPLES) group.paths.push(failure.path);
+    groups.set(key, group);
+  }
+  const sorted = [...groups.values()].sort(
+    (a, b) => b.count - a.count || (a.first.path < b.first.path ? -1 : a.first.path > b.first.path ? 1 : 0),
+  );
+  const shown = sorted.length > GROUP_LINES ? sorted.slice(0, GROUP_LINES - 1) : sorted;
+  const lines = shown.map((group) =>
+    group.count === 1
+      ? formatFailure(group.first)
+      : `  failed ${countOf(group.count, 'file', 'files')}: ${escapeName(group.cause)} (${examples(group.paths, group.count)})`,
+  );
+  const rest = sorted.slice(shown.length);
+  if (rest.length > 0) {
+    const files = rest.reduce((sum, group) => sum + group.count, 0);
+    lines.push(
+      `  failed ${countOf(files, 'more file', 'more files')}, for ${countOf(rest.length, 'other cause', 'other causes')} (--json lists every failure)`,
+    );
+  }
+  return lines;
+}
+
+/** `a.txt, b.txt`, or past the examples: `a.txt, b.txt, c.txt and 4,995 more`. */
+function examples(paths: readonly string[], count: number): string {
+  const listed = paths.slice(0, EXAMPLES).map(escapeName).join(', ');
+  return count > EXAMPLES ? `${listed} and ${formatCount(count - EXAMPLES)} more` : listed;
+}
+
+/**
+ * The skips grouped by reason: `  skipped: img.png: binary content`, or for many:
+ * `  skipped 1,200 files: output exists (--skip-existing) (a.txt, b.txt, c.txt and 1,197 more)`.
+ */
 export function formatSkips(summary: Summary): string[] {
   return summary.skips.map((skip) =>
     skip.count === 1
       ? `  skipped: ${escapeName(skip.paths[0] ?? '')}: ${escapeName(skip.reason)}`
-      : `  skipped ${skip.count} files: ${escapeName(skip.reason)} (e.g. ${skip.paths.map(escapeName).join(', ')})`,
+      : `  skipped ${countOf(skip.count, 'file', 'files')}: ${escapeName(skip.reason)} (${examples(skip.paths, skip.count)})`,
   );
 }
 
-/** `  failed: docs/bad.gz: gunzip: incorrect header check`, one line per failure whatever the names hold. */
-export function formatFailures(summary: Summary): string[] {
-  return summary.failures.map(
-    (failure) => `  failed: ${escapeName(failure.path)}: ${escapeName(failure.message)}`,
-  );
-}
-
-/** A dry run's line for one file: `docs/a.md -> /site/docs/a.html, /site/docs/a.html.gz`. */
-export function formatPlanned(result: FileResult): string {
-  return `${escapeName(result.input)} -> ${result.outputs.map(escapeName).join(', ')}`;
+/**
+ * A dry run's line for one file, its outputs by their full path under `out`:
+ * `docs/a.md -> /site/docs/a.html, /site/docs/a.html.gz`.
+ */
+export function formatPlanned(result: FileResult, out: string): string {
+  return `${escapeName(result.input)} -> ${result.outputs.map((output) => escapeName(join(out, output))).join(', ')}`;
 }

@@ -1,15 +1,10 @@
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
 import type { GlobpipeEvent } from '../types.js';
-import { formatBytes, formatSeconds } from './format.js';
+import { formatBytes, formatRate, formatSeconds } from './format.js';
 
 // cli-progress (and the readline it needs) load only when a bar is drawn.
 const load = createRequire(import.meta.url);
-
-/** `45.1 MB/s`: a rate in the units sizes are shown in. */
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
-}
 
 /** So that the longest line fits 80 columns. */
 const BAR_WIDTH = 20;
@@ -97,7 +92,7 @@ export class ProgressState {
     const rates = this.#sample({ at: now, units, bytes });
     if (this.#matched === 0) return this.#globDone ? 'no files matched' : 'matching files…';
     const share = Math.min(1, units / this.#matched);
-    const rate = formatRate(rates.bytes);
+    const rate = formatRate(rates.bytes, 1);
     if (!this.#globDone) {
       return `${bar(share)} ${this.#done}/${this.#matched} files, matching… | ${formatBytes(bytes)} | ${rate}`;
     }

@@ -1,17 +1,23 @@
 import type { Failure, FileResult, Summary } from '../types.js';
 
+/** Paths kept per skip reason. */
+const SKIP_PATHS = 5;
+
 /** Accumulates file results into the run's summary; pure, so it is tested on its own. */
 export class SummaryBuilder {
   matched = 0;
   written = 0;
   skipped = 0;
   failed = 0;
+  /** Directories the glob could not walk: failures that are no matched file's. */
+  failedDirectories = 0;
   outputs = 0;
   /** Files planned by a dry run. */
   planned = 0;
   bytesIn = 0;
   bytesOut = 0;
   readonly failures: Failure[] = [];
+  readonly directoryFailures: Failure[] = [];
   readonly #skips = new Map<string, { count: number; paths: string[] }>();
 
   add(result: FileResult): void {
@@ -29,7 +35,7 @@ export class SummaryBuilder {
         const reason = result.reason ?? 'skipped';
         const skip = this.#skips.get(reason) ?? { count: 0, paths: [] };
         skip.count += 1;
-        if (skip.paths.length < 5) skip.paths.push(result.input);
+        if (skip.paths.length < SKIP_PATHS) skip.paths.push(result.input);
         this.#skips.set(reason, skip);
         break;
       }
@@ -46,10 +52,13 @@ export class SummaryBuilder {
     this.bytesOut += result.bytesOut;
   }
 
-  /** A failure that belongs to no single match, such as a directory the glob could not read. */
+  /**
+   * A failure that belongs to no matched file: a directory the glob could not read, or a
+   * symlinked directory that loops. Counted apart from the files, so that the files add up.
+   */
   addFailure(failure: Failure): void {
-    this.failed += 1;
-    this.failures.push(failure);
+    this.failedDirectories += 1;
+    this.directoryFailures.push(failure);
   }
 
   build(fields: {
@@ -67,18 +76,24 @@ export class SummaryBuilder {
       out: fields.out,
       matched: this.matched,
       written: this.written,
+      planned: this.planned,
       skipped: this.skipped,
       failed: this.failed,
+      // Matches the run never finished: it was interrupted, stopped by the error policy, or its glob failed.
+      notProcessed: Math.max(0, this.matched - done),
+      failedDirectories: this.failedDirectories,
       outputs: this.outputs,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       elapsedSeconds: round(seconds, 3),
       filesPerSecond: seconds > 0 ? round(done / seconds, 1) : 0,
       mbPerSecond: seconds > 0 ? round(this.bytesIn / 1e6 / seconds, 2) : 0,
+      mibPerSecond: seconds > 0 ? round(this.bytesIn / 2 ** 20 / seconds, 2) : 0,
       concurrency: fields.concurrency,
       dryRun: fields.dryRun,
       interrupted: fields.interrupted,
-      failures: [...this.failures].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+      failures: byPath(this.failures),
+      directoryFailures: byPath(this.directoryFailures),
       skips: [...this.#skips].map(([reason, { count, paths }]) => ({
         reason,
         count,
@@ -86,6 +101,10 @@ export class SummaryBuilder {
       })),
     };
   }
+}
+
+function byPath(failures: readonly Failure[]): Failure[] {
+  return [...failures].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function round(value: number, digits: number): number {

@@ -101,11 +101,18 @@ export class FileQueue {
     this.#controller.signal.removeEventListener('abort', clear);
   }
 
-  /** Detaches from the caller's signal; the journal is removed only when every file is done. */
+  /**
+   * Detaches from the caller's signal, removes the output directories the run made and left
+   * empty, and the journal only when every file is done.
+   */
   async close(): Promise<void> {
     this.#settings.signal?.removeEventListener('abort', this.#onAbort);
+    const stats = this.#stats;
+    // A run whose every file was written left no directory empty: no rmdir for it.
+    if (stats.failed > 0 || stats.skipped > 0 || stats.failedDirectories > 0 || this.stopping)
+      await this.#ctx.dirs.removeEmpty();
     // Kept unless every file is done: a rerun must resume, or it would transform the finished files again.
-    await this.#ctx.journal?.close(!this.interrupted && !this.#stopped && this.#stats.failed === 0);
+    await this.#ctx.journal?.close(!this.stopping && stats.failed === 0 && stats.failedDirectories === 0);
   }
 
   async #addFile(entry: Entry): Promise<void> {

@@ -134,7 +134,7 @@ describe('symbolic links', () => {
     );
     expect(result.stderr).toContain('failed: self: symbolic link loop: `self` leads back to itself');
     expect(result.stderr).toMatch(
-      /failed: deep\/er\/up: symbolic link loop: leads back to `.*`, not descended/,
+      /failed directory: deep\/er\/up: symbolic link loop: leads back to `.*`, not descended/,
     );
     expectCopied(cwd, out, names);
     // A link to a file is followed: its target's content under the link's name.
@@ -351,14 +351,19 @@ describe('an unreadable directory', () => {
         .split('\n')
         .map(
           (line) =>
-            JSON.parse(line) as { type: string; status?: string; written?: number; failures?: unknown[] },
+            JSON.parse(line) as {
+              type: string;
+              status?: string;
+              written?: number;
+              directoryFailures?: unknown[];
+            },
         );
       // The summary is the last line: no file is written after the run said it was over.
       expect(lines.at(-1)?.type).toBe('summary');
       const written = lines.filter((line) => line.type === 'file' && line.status === 'written').length;
       expect(lines.at(-1)?.written).toBe(written);
       expect(readTree(out).size).toBe(written);
-      expect(lines.at(-1)?.failures).toContainEqual(expect.objectContaining({ code: 'EGLOB' }));
+      expect(lines.at(-1)?.directoryFailures).toContainEqual(expect.objectContaining({ code: 'EGLOB' }));
     }
   });
 });

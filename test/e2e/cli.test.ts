@@ -176,10 +176,10 @@ describe('--ext and --dry-run', () => {
     const result = await runCli(['-C', site, '**/*.css', '-t', 'gzip', '-o', out, '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual([
-      'css/print.css -> css/print.css.gz',
-      'css/site.css -> css/site.css.gz',
+      `css/print.css -> ${out}/css/print.css.gz`,
+      `css/site.css -> ${out}/css/site.css.gz`,
     ]);
-    expect(result.stderr).toMatch(/2 matched, 2 outputs planned/);
+    expect(result.stderr).toMatch(/dry run: 2 matched, 2 outputs planned/);
     expect(existsSync(out)).toBe(false);
   });
 });

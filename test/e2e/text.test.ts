@@ -314,7 +314,7 @@ describe('encoding: a rerun never encodes twice', () => {
       'w.txt': ['skipped', again('windows-1252')],
     });
     const human = await runCli(args.filter((arg) => arg !== '--json'));
-    expect(human.stderr).toContain(`  skipped 2 files: ${again('windows-1252')} (e.g. `);
+    expect(human.stderr).toContain(`  skipped 2 files: ${again('windows-1252')} (u.txt, w.txt)\n`);
     expect(readTree(cwd)).toEqual(converted);
     const forced = await runCli([...args, '--force']);
     expect(forced.code, forced.stderr).toBe(0);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   escapeName,
-  formatFailures,
+  formatFailureGroups,
   formatPlanned,
+  formatProblems,
   formatSkips,
   formatSummary,
 } from '../../src/report/format.js';
@@ -94,7 +95,7 @@ describe('human-facing lines escape the names they hold', () => {
   });
 
   it('failures: one line each, path and message escaped', () => {
-    expect(formatFailures(summary)).toEqual([
+    expect(formatProblems(summary)).toEqual([
       '  failed: a\\nglobpipe: 0 matched, 0 failed: gunzip: bad',
       '  failed: red\\033[31mX: cannot read red\\033[31mX: ENOENT: no such file or directory',
     ]);
@@ -107,17 +108,29 @@ describe('human-facing lines escape the names they hold', () => {
     ]);
   });
 
-  it('the summary has one line per failure and skip, and one summary line', () => {
+  it('failures of one cause: the cause and the paths escaped', () => {
+    const message = (path: string) => `cannot read ${path}: EIO: input/output error\x1b[2J`;
+    const failures = [forged, red, 'z'].map((path) => ({
+      path,
+      code: 'EREAD' as const,
+      message: message(path),
+    }));
+    expect(formatFailureGroups(failures)).toEqual([
+      '  failed 3 files: cannot read: EIO: input/output error\\033[2J (a\\nglobpipe: 0 matched, 0 failed, red\\033[31mX, z)',
+    ]);
+  });
+
+  it('the summary has one line per failure and skip, and one summary line, the last', () => {
     const lines = formatSummary(summary).split('\n');
     expect(lines).toHaveLength(1 + 2 + 2);
     expect(lines.filter((line) => line.startsWith('globpipe:'))).toHaveLength(1);
-    expect(lines[0]).toMatch(/^globpipe: 4 matched, 0 written, 2 skipped, 2 failed/);
+    expect(lines.at(-1)).toMatch(/^globpipe: 4 matched, 0 written, 2 skipped, 2 failed/);
     expect(lines.join('\n')).not.toContain('\x1b');
     expect(lines.join('\n')).not.toContain('\r');
   });
 
   it('a dry run line', () => {
-    expect(formatPlanned(result({ input: forged, outputs: [`/o/${forged}.gz`, `/o/${red}.br`] }))).toBe(
+    expect(formatPlanned(result({ input: forged, outputs: [`${forged}.gz`, `${red}.br`] }), '/o')).toBe(
       'a\\nglobpipe: 0 matched, 0 failed -> /o/a\\nglobpipe: 0 matched, 0 failed.gz, /o/red\\033[31mX.br',
     );
   });

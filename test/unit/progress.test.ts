@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from '../../src/report/format.js';
-import { formatRate, ProgressState } from '../../src/report/progress.js';
+import { formatBytes, formatRate as rateOver } from '../../src/report/format.js';
+import { ProgressState } from '../../src/report/progress.js';
+
+const formatRate = (bytesPerSecond: number) => rateOver(bytesPerSecond, 1);
+
 import type { GlobpipeEvent } from '../../src/types.js';
 import { fileResult } from '../helpers.js';
 
