@@ -70,7 +70,7 @@ function dropCaches() {
   execFileSync('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { stdio: 'ignore' });
 }
 
-/** Runs a shell command; resolves with wall seconds, peak RSS in MB (from GNU time, if there), and output. */
+/** Runs a shell command; resolves with wall seconds, peak RSS in MiB (from GNU time: KiB / 1024, if there), and output. */
 function measure(command, { env = {}, firstLine = false } = {}) {
   return new Promise((resolve, reject) => {
     const timed = existsSync('/usr/bin/time')
@@ -98,7 +98,7 @@ function measure(command, { env = {}, firstLine = false } = {}) {
         return;
       }
       const rss = /__RSS__ (\d+)/.exec(stderr);
-      resolve({ seconds, rssMb: rss ? Number(rss[1]) / 1024 : undefined, firstLine: firstLineAt });
+      resolve({ seconds, rssMib: rss ? Number(rss[1]) / 1024 : undefined, firstLine: firstLineAt });
     });
   });
 }
@@ -128,7 +128,7 @@ async function compare(title, contenders, { before, reference } = {}) {
       before?.();
       const result = await measure(contender.command);
       times.get(contender.name).push(result.seconds);
-      if (result.rssMb !== undefined) rss.get(contender.name).push(result.rssMb);
+      if (result.rssMib !== undefined) rss.get(contender.name).push(result.rssMib);
       log(`  round ${round + 1}: ${contender.name.padEnd(28)} ${result.seconds.toFixed(3)} s`);
     }
   }
@@ -157,7 +157,7 @@ function table(result) {
   ];
   for (const row of result.rows) {
     lines.push(
-      `| ${row.name.replaceAll('|', '\\|')} | ${row.median.toFixed(3)} s | ${row.min.toFixed(3)}–${row.max.toFixed(3)} s | ${row.ratio.toFixed(2)} | ${row.rss === undefined ? '–' : `${row.rss.toFixed(0)} MB`} |`,
+      `| ${row.name.replaceAll('|', '\\|')} | ${row.median.toFixed(3)} s | ${row.min.toFixed(3)}–${row.max.toFixed(3)} s | ${row.ratio.toFixed(2)} | ${row.rss === undefined ? '–' : `${row.rss.toFixed(0)} MiB`} |`,
     );
   }
   lines.push(
@@ -337,20 +337,20 @@ async function main() {
       // One gzip of the big file is enough for its peak RSS (and takes minutes on a slow core).
       if (round === 0) bigRuns.push(await measure(globpipe(`-C ${quote(big)} -t gzip -o ${quote(out)} -q`)));
       log(
-        `  round ${round + 1}: gzip of one ${(sizes.bigSize / 2 ** 30).toFixed(2)} GiB file: ${bigRuns.at(-1).seconds.toFixed(2)} s, ${bigRuns.at(-1).rssMb?.toFixed(0)} MB`,
+        `  round ${round + 1}: gzip of one ${(sizes.bigSize / 2 ** 30).toFixed(2)} GiB file: ${bigRuns.at(-1).seconds.toFixed(2)} s, ${bigRuns.at(-1).rssMib?.toFixed(0)} MiB`,
       );
       clean(out)();
       manyRuns.push(
         await measure(globpipe(`-C ${quote(many)} -o ${quote(out)} --json`), { firstLine: true }),
       );
       log(
-        `  round ${round + 1}: copy of ${sizes.manyCount.toLocaleString('en')} files: ${manyRuns.at(-1).seconds.toFixed(2)} s, ${manyRuns.at(-1).rssMb?.toFixed(0)} MB, first output at ${manyRuns.at(-1).firstLine?.toFixed(2)} s`,
+        `  round ${round + 1}: copy of ${sizes.manyCount.toLocaleString('en')} files: ${manyRuns.at(-1).seconds.toFixed(2)} s, ${manyRuns.at(-1).rssMib?.toFixed(0)} MiB, first output at ${manyRuns.at(-1).firstLine?.toFixed(2)} s`,
       );
     }
     clean(out)();
     memory.push(
-      `| gzip of one ${(sizes.bigSize / 2 ** 30).toFixed(2)} GiB file | ${median(bigRuns.map((r) => r.seconds)).toFixed(2)} s | ${median(bigRuns.map((r) => r.rssMb ?? Number.NaN)).toFixed(0)} MB | – |`,
-      `| copy of ${sizes.manyCount.toLocaleString('en')} files of 512 B | ${median(manyRuns.map((r) => r.seconds)).toFixed(2)} s | ${median(manyRuns.map((r) => r.rssMb ?? Number.NaN)).toFixed(0)} MB | ${median(manyRuns.map((r) => r.firstLine ?? Number.NaN)).toFixed(2)} s |`,
+      `| gzip of one ${(sizes.bigSize / 2 ** 30).toFixed(2)} GiB file | ${median(bigRuns.map((r) => r.seconds)).toFixed(2)} s | ${median(bigRuns.map((r) => r.rssMib ?? Number.NaN)).toFixed(0)} MiB | – |`,
+      `| copy of ${sizes.manyCount.toLocaleString('en')} files of 512 B | ${median(manyRuns.map((r) => r.seconds)).toFixed(2)} s | ${median(manyRuns.map((r) => r.rssMib ?? Number.NaN)).toFixed(0)} MiB | ${median(manyRuns.map((r) => r.firstLine ?? Number.NaN)).toFixed(2)} s |`,
     );
   }
 
