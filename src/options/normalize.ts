@@ -179,6 +179,9 @@ export async function normalizeOptions(options: RunOptions): Promise<Settings> {
     ignore,
     dot: checkBoolean('dot', options.dot),
     followSymlinks: checkBoolean('followSymlinks', options.followSymlinks),
+    errorOnUnmatchedPattern:
+      options.errorOnUnmatchedPattern === undefined ||
+      checkBoolean('errorOnUnmatchedPattern', options.errorOnUnmatchedPattern),
     concurrency,
     dryRun: checkBoolean('dryRun', options.dryRun),
     maxErrors,

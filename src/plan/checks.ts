@@ -5,7 +5,7 @@ import type { IoPort } from '../io/port.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { isInside } from '../paths.js';
-import type { OutputTarget, PlannedFile } from './outputs.js';
+import { type OutputTarget, type PlannedFile, planOutputs } from './outputs.js';
 
 /**
  * The checks on a whole plan, made before anything is written: two outputs on
@@ -13,13 +13,42 @@ import type { OutputTarget, PlannedFile } from './outputs.js';
  * directory it really lands in).
  */
 
+/**
+ * Each piece of advice is one that works there: --in-place lets an output replace
+ * its own input only (`-o` then goes: the two exclude each other), so an output
+ * over another input is solved by writing elsewhere or by leaving one of the two
+ * out of the match.
+ */
 function overwrite(path: string, input: string, settings: Settings): GlobpipeError {
   return new GlobpipeError(
     'EOVERWRITE',
     input === path
-      ? `Output of \`${path}\` would overwrite the input itself; use --in-place to replace inputs`
-      : `Output of \`${path}\` would overwrite the input \`${input}\`${settings.inPlace ? '' : '; use --in-place to replace inputs'}`,
+      ? `Output of \`${path}\` would overwrite the input itself; use --in-place instead of --out to replace inputs`
+      : `Output of \`${path}\` would overwrite the input \`${input}\`; ${settings.inPlace ? 'leave one of them out of the match' : 'write to another directory (--out), or leave one of them out of the match'} (a narrower pattern, or --ignore)`,
     { path },
+  );
+}
+
+/**
+ * Two branches of a fan-out on one output: when --ext gave it, their own names
+ * differ without it (gzip,brotli: `.gz` and `.br`); otherwise their renames
+ * agree, and only separate runs, to separate directories, can write both.
+ */
+function sameOutput(
+  entry: Entry,
+  target: OutputTarget,
+  targets: readonly OutputTarget[],
+  settings: Settings,
+) {
+  const withoutExt = settings.ext === undefined ? [] : planOutputs(entry, { ...settings, ext: undefined });
+  const distinct = new Set(withoutExt.map((t) => t.relative)).size === targets.length;
+  const advice = distinct
+    ? `--ext ${settings.ext} gives them one name: leave --ext out`
+    : `run them one at a time${settings.inPlace ? '' : ', each with its own --out'}`;
+  return new GlobpipeError(
+    'ECOLLISION',
+    `Two transforms of \`${entry.path}\` write the same output \`${target.relative}\`; ${advice}`,
+    { path: entry.path },
   );
 }
 
@@ -32,12 +61,11 @@ export function checkPlan(plans: readonly PlannedFile[], settings: Settings, sit
   for (const { entry, targets } of plans) {
     for (const target of targets) {
       const previous = owners.get(key(target.absolute));
+      if (previous === entry.path) throw sameOutput(entry, target, targets, settings);
       if (previous !== undefined) {
         throw new GlobpipeError(
           'ECOLLISION',
-          previous === entry.path
-            ? `Two transforms of \`${entry.path}\` write the same output \`${target.relative}\`; give them different extensions`
-            : `\`${previous}\` and \`${entry.path}\` would both be written to \`${target.relative}\`${site.caseInsensitive ? ' (the output file system ignores case)' : ''}`,
+          `\`${previous}\` and \`${entry.path}\` would both be written to \`${target.relative}\`${site.caseInsensitive ? ' (the output file system ignores case)' : ''}`,
           { path: entry.path },
         );
       }
@@ -101,14 +129,16 @@ export async function checkOverwritesByIdentity(
 }
 
 /**
- * An output directory that is really a directory of the inputs (`out/sub` a
- * symlink to `cwd/sub`) would let outputs replace inputs: refused, per file,
- * before anything is written there.
+ * An output directory that is really a directory of the inputs would let outputs
+ * replace inputs: refused, per file, before anything is written there. No
+ * symlink under `out` is followed (io/beneath.ts), so this happens only when
+ * `out` itself, or a directory above it, has come to lead there since the run
+ * checked it: no option makes that safe, so none is suggested.
  */
 export function refuseInputDirectory(settings: Settings, site: Site, dir: string, real: string): void {
   if (settings.inPlace || isInside(real, site.realOut) || !isInside(real, site.realCwd)) return;
   throw new GlobpipeError(
     'EOVERWRITE',
-    `output directory \`${dir}\` is really \`${real}\`, inside the inputs under \`${settings.cwd}\`: writing there could replace inputs; use --in-place to replace inputs`,
+    `output directory \`${dir}\` is really \`${real}\`, inside the inputs under \`${settings.cwd}\` (\`${settings.out}\` now leads there): writing there could replace inputs`,
   );
 }

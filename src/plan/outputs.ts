@@ -1,10 +1,11 @@
-import { isAbsolute, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Entry } from '../discover.js';
 import { GlobpipeError } from '../errors.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { isInside, isNormal } from '../paths.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
+import { patternPlan } from './patterns.js';
 
 /** Where one chain of transforms writes its result for one input. */
 export interface OutputTarget {
@@ -73,23 +74,13 @@ export function planOutputs(entry: Entry, settings: Settings): OutputTarget[] {
   });
 }
 
-/** A pattern that can match above cwd (`../x/**`) would put outputs above `out`: refuse it up front. */
+/**
+ * Checks the patterns before anything is globbed (patterns.ts): braces and brackets
+ * that pair up, and none that can match above cwd (`../x/**`, an absolute path
+ * elsewhere), whose outputs would land above `out`.
+ */
 export function checkPatterns(settings: Settings): void {
-  for (const pattern of settings.patterns) {
-    if (pattern.startsWith('!')) continue;
-    let depth = 0;
-    for (const segment of pattern.split('/')) {
-      if (segment === '..') depth -= 1;
-      else if (segment !== '.' && segment !== '') depth += 1;
-      if (depth < 0 || isAbsolute(pattern)) {
-        throw new GlobpipeError(
-          'EOUTSIDE',
-          `Pattern \`${pattern}\` reaches outside cwd \`${settings.cwd}\`, so its outputs would escape \`${settings.out}\`; set --cwd to a common parent instead`,
-          { path: pattern },
-        );
-      }
-    }
-  }
+  patternPlan(settings);
 }
 
 /**
