@@ -14,17 +14,19 @@ import { type OutputTarget, type PlannedFile, planOutputs } from './outputs.js';
  */
 
 /**
- * Each piece of advice is one that works there: --in-place lets an output replace
- * its own input only (`-o` then goes: the two exclude each other), so an output
- * over another input is solved by writing elsewhere or by leaving one of the two
- * out of the match.
+ * Each piece of advice is one that works there. --in-place lets an output replace
+ * its own input only (and `--out` then goes: the two exclude each other), so it
+ * is given only when that is all that is wrong. An output over another input is
+ * solved by leaving that input out of the match (the output then replaces a file
+ * that is not an input, as any rerun does), or by writing to another directory
+ * when no two outputs share a path there.
  */
-function overwrite(path: string, input: string, settings: Settings): GlobpipeError {
+function overwrite(path: string, input: string, settings: Settings, elsewhere: boolean): GlobpipeError {
   return new GlobpipeError(
     'EOVERWRITE',
     input === path
       ? `Output of \`${path}\` would overwrite the input itself; use --in-place instead of --out to replace inputs`
-      : `Output of \`${path}\` would overwrite the input \`${input}\`; ${settings.inPlace ? 'leave one of them out of the match' : 'write to another directory (--out), or leave one of them out of the match'} (a narrower pattern, or --ignore)`,
+      : `Output of \`${path}\` would overwrite the input \`${input}\`; leave \`${input}\` out of the match (--ignore, or a narrower pattern)${elsewhere && !settings.inPlace ? ', or write to another directory (--out)' : ''}`,
     { path },
   );
 }
@@ -52,29 +54,40 @@ function sameOutput(
   );
 }
 
-/** Checks a whole plan by path: two outputs on one path, or an output over an input. */
+/**
+ * Checks a whole plan by path: two outputs on one path, or an output over an
+ * input. Every conflict is looked at before one is told, so that its advice
+ * holds for the whole plan: an output over another input first, then two outputs
+ * on one path, then an output over its own input.
+ */
 export function checkPlan(plans: readonly PlannedFile[], settings: Settings, site: Site): void {
   const key = (path: string) => (site.caseInsensitive ? path.normalize('NFC').toLowerCase() : path);
   const inputs = new Map<string, string>();
   for (const { entry } of plans) inputs.set(key(entry.absolutePath), entry.path);
   const owners = new Map<string, string>();
+  let overOther: [path: string, input: string] | undefined;
+  let collision: GlobpipeError | undefined;
+  let overItself: string | undefined;
   for (const { entry, targets } of plans) {
     for (const target of targets) {
       const previous = owners.get(key(target.absolute));
-      if (previous === entry.path) throw sameOutput(entry, target, targets, settings);
-      if (previous !== undefined) {
-        throw new GlobpipeError(
+      if (previous === entry.path) collision ??= sameOutput(entry, target, targets, settings);
+      else if (previous !== undefined) {
+        collision ??= new GlobpipeError(
           'ECOLLISION',
           `\`${previous}\` and \`${entry.path}\` would both be written to \`${target.relative}\`${site.caseInsensitive ? ' (the output file system ignores case)' : ''}`,
           { path: entry.path },
         );
-      }
-      owners.set(key(target.absolute), entry.path);
+      } else owners.set(key(target.absolute), entry.path);
       const input = inputs.get(key(target.absolute));
-      if (input !== undefined && !(settings.inPlace && input === entry.path))
-        throw overwrite(entry.path, input, settings);
+      if (input === undefined || (settings.inPlace && input === entry.path)) continue;
+      if (input !== entry.path) overOther ??= [entry.path, input];
+      else overItself ??= entry.path;
     }
   }
+  if (overOther !== undefined) throw overwrite(...overOther, settings, collision === undefined);
+  if (collision !== undefined) throw collision;
+  if (overItself !== undefined) throw overwrite(overItself, overItself, settings, true);
 }
 
 /**
@@ -116,16 +129,20 @@ export async function checkOverwritesByIdentity(
       }),
     );
   }
+  let overItself: string | undefined;
   for (let start = 0; start < outputs.length; start += width) {
     await Promise.all(
       outputs.slice(start, start + width).map(async ({ entry, target }) => {
         const id = await dirId(dirname(target.absolute));
         const input = id === undefined ? undefined : inputs.get(`${id}/${name(target.absolute)}`);
         if (input === undefined || (settings.inPlace && input === entry.path)) return;
-        throw overwrite(entry.path, input, settings);
+        // As in checkPlan (which found no two outputs on one path): another input first.
+        if (input !== entry.path) throw overwrite(entry.path, input, settings, true);
+        overItself ??= entry.path;
       }),
     );
   }
+  if (overItself !== undefined) throw overwrite(overItself, overItself, settings, true);
 }
 
 /**
