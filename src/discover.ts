@@ -232,7 +232,8 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     for (;;) {
       if (heldSkips !== undefined && (ended || failure !== undefined)) {
         const unmatched = tally?.unmatched() ?? [];
-        // An incomplete glob (an unreadable directory) cannot tell what matches nothing.
+        // An incomplete glob (an unreadable directory) cannot tell what matches nothing. A
+        // `--watch` run will not throw here: it will hand over what matched and wait for the rest.
         if (failure === undefined && unmatched.length > 0) throw unmatchedError(unmatched, settings);
         release();
       }

@@ -111,7 +111,8 @@ export function relativeToCwd(pattern: string, cwd: string, realCwd: () => strin
   const spelled = (dir: string) => {
     for (const form of new Set([toPosix(dir), fg.escapePath(toPosix(dir))])) {
       const prefix = form.endsWith('/') ? form : `${form}/`;
-      if (text === form) return '.';
+      // cwd itself (`$PWD/legacy`, `$PWD/legacy/`) is `.`, which fast-glob takes; an empty pattern it refuses.
+      if (text === form || text === prefix) return '.';
       if (text.startsWith(prefix)) return text.slice(prefix.length);
     }
     return undefined;
@@ -131,7 +132,8 @@ export function relativeToCwd(pattern: string, cwd: string, realCwd: () => strin
       }
       if (!isInside(real, root)) continue;
       const rest = segments.slice(k).join('/');
-      return real === root ? rest : `${fg.escapePath(toPosix(relative(root, real)))}/${rest}`;
+      if (real !== root) return `${fg.escapePath(toPosix(relative(root, real)))}/${rest}`;
+      return rest === '' ? '.' : rest;
     }
   }
   return undefined;

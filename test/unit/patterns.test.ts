@@ -119,6 +119,7 @@ describe('absolute patterns', () => {
     const escaped = cwd.replace(/[[\]{}]/g, (c) => `\\${c}`);
     expect(relativeToCwd(`${escaped}/*.txt`, cwd, real)).toBe('*.txt');
     expect(relativeToCwd(cwd, cwd, real)).toBe('.');
+    expect(relativeToCwd(`${cwd}/`, cwd, real)).toBe('.');
   });
 
   it('are made relative through a symlink to cwd, escaping the directories they name', () => {
@@ -127,6 +128,7 @@ describe('absolute patterns', () => {
     expect(relativeToCwd(`${link}/legacy/sub/*.txt`, cwd, real)).toBe('sub/*.txt');
     // A directory that does not exist: the longest leading run that does is taken.
     expect(relativeToCwd(`${link}/legacy/none/*.txt`, cwd, real)).toBe('none/*.txt');
+    expect(relativeToCwd(`${link}/legacy/`, cwd, real)).toBe('.');
     // cwd given through the link, the pattern by its real path.
     const linked = join(link, 'legacy');
     expect(relativeToCwd(`${cwd}/*.txt`, linked, real)).toBe('*.txt');
