@@ -7,6 +7,8 @@ import { describeType, type FileType } from './io/file-type.js';
 import { retryOnFdExhaustion } from './io/retry.js';
 import type { Settings } from './options/settings.js';
 import { decodeName, fsPath, isInside, isNormal, toPosix } from './paths.js';
+import { compressedSkip, MatchTally, unmatchedError } from './plan/matching.js';
+import { patternPlan } from './plan/patterns.js';
 
 export type EntryKind = 'file' | 'symlink' | 'other';
 
@@ -45,6 +47,8 @@ export interface DiscoverHooks {
   readonly onEnd: () => void;
   /** Called for a symlinked directory that leads back to one of its own ancestors; it is not descended. */
   readonly onLoop: (path: string, target: string) => void;
+  /** Called for a match that is not processed (an already compressed file, plan/matching.ts), with why. */
+  readonly onSkip: (entry: Entry, reason: string) => void;
 }
 
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, result?: unknown) => void;
@@ -60,9 +64,11 @@ class Gate {
   static readonly LOW = 2048;
   readonly #held: (() => void)[] = [];
   waiting = 0;
+  /** Matches are held back until each pattern has matched (discover): the walk must go on meanwhile. */
+  open = false;
 
   pass(read: () => void): void {
-    if (this.waiting >= Gate.HIGH) this.#held.push(read);
+    if (this.waiting >= Gate.HIGH && !this.open) this.#held.push(read);
     else read();
   }
 
@@ -126,7 +132,14 @@ const CHUNK = 256;
 /**
  * The matches of the settings' patterns, in chunks, as they are found: the pipeline
  * consumes entries while the glob goes on. Directories are dropped; symlinks,
- * FIFOs and the like are kept so the pipeline can report them.
+ * FIFOs and the like are kept so the pipeline can report them; files a
+ * compressing run does not take (plan/matching.ts) go to `onSkip`.
+ *
+ * A positive pattern that matches nothing is a usage error (unless
+ * `errorOnUnmatchedPattern` is off), and a usage error writes nothing: so no
+ * match is handed over until every pattern has matched at least once, or the
+ * glob is over. With one pattern that is its first match; with several, the
+ * walk goes on unthrottled until then.
  *
  * fast-glob's stream pushes entries without waiting for its reader, so they are
  * taken as they come (the hooks see the true count, for the progress total) and
@@ -135,7 +148,18 @@ const CHUNK = 256;
  */
 export async function* discover(settings: Settings, hooks: DiscoverHooks): AsyncGenerator<Entry[]> {
   const gate = new Gate();
-  const stream: Readable = fg.stream(settings.patterns as string[], {
+  const plan = patternPlan(settings);
+  const tally = settings.errorOnUnmatchedPattern ? new MatchTally(plan, settings) : undefined;
+  const skip = compressedSkip(settings);
+  /** Skips found while matches are held: reported once they are let through. */
+  let heldSkips: [Entry, string][] | undefined = tally === undefined ? undefined : [];
+  gate.open = heldSkips !== undefined;
+  const release = () => {
+    gate.open = false;
+    for (const [entry, reason] of heldSkips ?? []) hooks.onSkip(entry, reason);
+    heldSkips = undefined;
+  };
+  const stream: Readable = fg.stream(plan.glob as string[], {
     cwd: settings.cwd,
     dot: settings.dot,
     ignore: settings.ignore as string[],
@@ -145,7 +169,7 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     stats: false,
     objectMode: true,
     // Duplicates need two positive patterns; fast-glob's check costs a Set lookup per match.
-    unique: settings.patterns.filter((p) => !p.startsWith('!')).length > 1,
+    unique: plan.positive.length > 1,
     fs: {
       readdir: guardedReaddir(settings, gate, (dir, real) =>
         hooks.onLoop(toPosix(relative(settings.cwd, dir)), real),
@@ -166,7 +190,10 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
   let wake: (() => void) | undefined;
   stream.on('data', (item: fg.Entry) => {
     const kind = kindOf(item.dirent as FileType);
-    if (kind === 'directory') return;
+    if (kind === 'directory') {
+      if (heldSkips !== undefined) tally?.directory(item.path);
+      return;
+    }
     const entry: Entry = {
       path: item.path,
       absolutePath: absolute(item.path),
@@ -174,6 +201,19 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
       special: kind === 'other' ? describeType(item.dirent as FileType) : undefined,
     };
     hooks.onMatch(entry);
+    if (heldSkips !== undefined) {
+      tally?.file(item.path);
+      if (tally?.settled) {
+        release();
+        wake?.();
+      }
+    }
+    const reason = skip?.(item.path);
+    if (reason !== undefined) {
+      if (heldSkips !== undefined) heldSkips.push([entry, reason]);
+      else hooks.onSkip(entry, reason);
+      return;
+    }
     buffer.push(entry);
     gate.waiting += 1;
     wake?.();
@@ -190,7 +230,14 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
   });
   try {
     for (;;) {
-      if (buffer.length > 0) {
+      if (heldSkips !== undefined && (ended || failure !== undefined)) {
+        const unmatched = tally?.unmatched() ?? [];
+        // An incomplete glob (an unreadable directory) cannot tell what matches nothing. A
+        // `--watch` run will not throw here: it will hand over what matched and wait for the rest.
+        if (failure === undefined && unmatched.length > 0) throw unmatchedError(unmatched, settings);
+        release();
+      }
+      if (buffer.length > 0 && heldSkips === undefined) {
         // In chunks: a step of an async iterator costs more than handling the entry it brings.
         const chunk = buffer.length <= CHUNK ? buffer : buffer.splice(0, CHUNK);
         if (chunk === buffer) buffer = [];

@@ -66,6 +66,8 @@ export interface RunOptions {
   dot?: boolean;
   /** Follow symbolic links to files and directories. */
   followSymlinks?: boolean;
+  /** A pattern that matches no file fails the run before anything is written. Default: `true`. */
+  errorOnUnmatchedPattern?: boolean;
   /** Files in flight. Default: chosen from the machine and the transforms. */
   concurrency?: number;
   /** One file at a time; the same as `concurrency: 1`. */

@@ -173,6 +173,11 @@ function build(cli: Argv, version: string) {
       },
       dot: { type: 'boolean', describe: 'match names that start with a dot' },
       'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
+      'error-on-unmatched-pattern': {
+        type: 'boolean',
+        describe:
+          'a pattern that matches no file is an error, exit 2 (default; --no-error-on-unmatched-pattern: it is not)',
+      },
       concurrency: {
         alias: 'j',
         ...numeric,
@@ -266,6 +271,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     ignore: args.ignore,
     dot: args.dot,
     followSymlinks: args['follow-symlinks'],
+    errorOnUnmatchedPattern: args['error-on-unmatched-pattern'],
     concurrency: integer('-j/--concurrency', single('-j/--concurrency', args.concurrency), 1),
     sequential: args.sequential,
     dryRun: args['dry-run'],

@@ -54,6 +54,7 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   toEncoding: { flag: '--to-encoding', kind: 'string' },
   bom: { flag: '--bom', kind: 'boolean' },
   force: { flag: '--force', kind: 'boolean' },
+  errorOnUnmatchedPattern: { flag: '--error-on-unmatched-pattern', kind: 'boolean' },
   level: { flag: '--level', kind: 'number' },
   signal: { kind: 'signal' },
   onEvent: { kind: 'function' },

@@ -253,6 +253,9 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     ignore,
     dot: checkBoolean('dot', options.dot),
     followSymlinks: checkBoolean('followSymlinks', options.followSymlinks),
+    errorOnUnmatchedPattern:
+      options.errorOnUnmatchedPattern === undefined ||
+      checkBoolean('errorOnUnmatchedPattern', options.errorOnUnmatchedPattern),
     concurrency,
     dryRun: checkBoolean('dryRun', options.dryRun),
     maxErrors,

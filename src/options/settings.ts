@@ -24,6 +24,8 @@ export interface Settings {
   readonly ignore: readonly string[];
   readonly dot: boolean;
   readonly followSymlinks: boolean;
+  /** A positive pattern that matches no file is a usage error (plan/matching.ts). */
+  readonly errorOnUnmatchedPattern: boolean;
   /** Files in flight as the user asked; undefined lets run/strategy.ts choose from the work. */
   readonly concurrency: number | undefined;
   readonly dryRun: boolean;

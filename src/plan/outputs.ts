@@ -1,10 +1,11 @@
-import { isAbsolute, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Entry } from '../discover.js';
 import { GlobpipeError } from '../errors.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { isInside, isNormal } from '../paths.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
+import { patternPlan } from './patterns.js';
 
 /** Where one chain of transforms writes its result for one input. */
 export interface OutputTarget {
@@ -73,38 +74,48 @@ export function planOutputs(entry: Entry, settings: Settings): OutputTarget[] {
   });
 }
 
-/** A pattern that can match above cwd (`../x/**`) would put outputs above `out`: refuse it up front. */
+/**
+ * Checks the patterns before anything is globbed (patterns.ts): braces and brackets
+ * that pair up, and none that can match above cwd (`../x/**`, an absolute path
+ * elsewhere), whose outputs would land above `out`.
+ */
 export function checkPatterns(settings: Settings): void {
-  for (const pattern of settings.patterns) {
-    if (pattern.startsWith('!')) continue;
-    let depth = 0;
-    for (const segment of pattern.split('/')) {
-      if (segment === '..') depth -= 1;
-      else if (segment !== '.' && segment !== '') depth += 1;
-      if (depth < 0 || isAbsolute(pattern)) {
-        throw new GlobpipeError(
-          'EOUTSIDE',
-          `Pattern \`${pattern}\` reaches outside cwd \`${settings.cwd}\`, so its outputs would escape \`${settings.out}\`; set --cwd to a common parent instead`,
-          { path: pattern },
-        );
-      }
-    }
+  patternPlan(settings);
+}
+
+/**
+ * The text each chain appends to every input's name, when all its renames only
+ * append (or there are none): `.gz` for gzip, `` for copy; undefined otherwise.
+ */
+function appended(chain: readonly ResolvedTransform[]): string | undefined {
+  let name = '';
+  for (const t of chain) {
+    if (t.rename === undefined) continue;
+    if (t.appendsOnly !== true) return undefined;
+    name = t.rename(name);
   }
+  return name;
 }
 
 /**
  * Whether outputs can be planned file by file while the glob runs. Distinct
  * inputs give distinct outputs when every rename only appends (or there is
- * none) and the output file system keeps case; outputs can't be inputs when
- * the output directory, by real path, is outside the glob (elsewhere, or inside
- * cwd and so ignored) and no symlink is followed. Otherwise the whole glob is
- * planned and checked before anything is written (checks.ts).
+ * none), no chain's suffix ends with another's (`-t gzip,brotli`: `.gz`, `.br`;
+ * not `-t copy,gzip`, where `a`'s `a.gz` would be `a.gz`'s copy, nor two chains
+ * with no rename) and the output file system keeps case; outputs can't be
+ * inputs when the output directory, by real path, is outside the glob
+ * (elsewhere, or inside cwd and so ignored) and no symlink is followed.
+ * Otherwise the whole glob is planned and checked before anything is written
+ * (checks.ts).
  */
 export function canPlanPerFile(settings: Settings, site: Site): boolean {
+  const suffixes = settings.chains.map(appended);
   const injective =
     settings.ext === undefined &&
     !site.caseInsensitive &&
-    settings.chains.every((chain) => chain.every((t) => t.rename === undefined || t.appendsOnly === true));
+    suffixes.every(
+      (s, i) => s !== undefined && suffixes.every((t, j) => i === j || t === undefined || !s.endsWith(t)),
+    );
   const { realCwd, realOut } = site;
   const outInsideCwd = isInside(realOut, realCwd) && realOut !== realCwd;
   const apart = !isInside(realOut, realCwd) && !isInside(realCwd, realOut);

@@ -9,6 +9,7 @@ import { checkOverwritesByIdentity, checkPlan } from '../plan/checks.js';
 import { canPlanPerFile, checkPatterns, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SummaryBuilder } from '../report/summary.js';
 import type { Summary } from '../types.js';
+import { result } from './job.js';
 import { FileQueue } from './queue.js';
 import { chooseStrategy } from './strategy.js';
 
@@ -75,6 +76,11 @@ async function* matches(
         code: 'ESYMLINK',
         message: `symbolic link loop: leads back to \`${target}\`, not descended`,
       });
+    },
+    onSkip(entry, reason) {
+      const skipped = result(entry, { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason }, 0);
+      stats.add(skipped);
+      settings.onEvent({ type: 'file', result: skipped });
     },
   });
   if (canPlanPerFile(settings, site)) {

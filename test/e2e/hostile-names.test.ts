@@ -222,10 +222,10 @@ describe('a file name cannot forge output', () => {
     const out = tempDir();
     const result = await runCli(['-C', hostileTree(), '-t', 'gzip', '-o', out, '--dry-run']);
     expect(result.code).toBe(0);
+    // ok.txt.gz is compressed already: a gzip run skips it (plan/matching.ts), so it has no line.
     expect(result.stdout.trimEnd().split('\n').sort()).toEqual(
       [
         `a\\nglobpipe: 0 matched, 0 failed -> ${out}/a\\nglobpipe: 0 matched, 0 failed.gz`,
-        `ok.txt.gz -> ${out}/ok.txt.gz.gz`,
         `red\\033[31mX -> ${out}/red\\033[31mX.gz`,
       ].sort(),
     );

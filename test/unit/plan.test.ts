@@ -27,6 +27,7 @@ function settings(overrides: Partial<Settings & Site> & { stages?: ResolvedTrans
     ignore: [],
     dot: false,
     followSymlinks: false,
+    errorOnUnmatchedPattern: true,
     concurrency: 4,
     executor: undefined,
     port: undefined,
@@ -152,7 +153,7 @@ describe('checkPlan', () => {
   it('finds an output over another input, and over its own input unless in place', () => {
     const s = settings({ out: '/src', stages: [[gzip]] });
     expect(() => checkPlan(plan(s, ['a', 'a.gz']), ...both(s))).toThrow(
-      'Output of `a` would overwrite the input `a.gz`; use --in-place to replace inputs',
+      'Output of `a` would overwrite the input `a.gz`; leave `a.gz` out of the match (--ignore, or a narrower pattern), or write to another directory (--out)',
     );
     const same = settings({ out: '/src' });
     expect(() => checkPlan(plan(same, ['a']), ...both(same))).toThrow(/would overwrite the input itself/);
