@@ -49,7 +49,15 @@ export interface DiscoverHooks {
   readonly onLoop: (path: string, target: string) => void;
   /** Called for a match that is not processed (an already compressed file, plan/matching.ts), with why. */
   readonly onSkip: (entry: Entry, reason: string) => void;
+  /**
+   * Called for a directory under `--cwd` that cannot be read (EACCES, or gone since its parent
+   * was read): it is not descended, and the walk goes on. `--cwd` itself failing ends the glob.
+   */
+  readonly onUnreadable: (path: string, error: NodeJS.ErrnoException) => void;
 }
+
+/** Readdir errors that belong to one directory, not to the whole walk. */
+const dirErrors: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EIO']);
 
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, result?: unknown) => void;
 
@@ -85,8 +93,14 @@ class Gate {
  * directory whose real path is its own ancestor's (`loop -> ..`), which would
  * otherwise be walked again and again until the kernel's ELOOP.
  */
-function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, real: string) => void) {
+function guardedReaddir(
+  settings: Settings,
+  gate: Gate,
+  onLoop: (dir: string, real: string) => void,
+  onUnreadable: (dir: string, error: NodeJS.ErrnoException) => void,
+) {
   const realOf = new Map<string, string>();
+  const root = settings.cwd;
   // Names are read as bytes and decoded so that those that are not UTF-8 stay exact (paths.ts).
   const read = (dir: string, options: unknown, callback: ReaddirCallback) => {
     const asBytes = { ...(options as object), encoding: 'buffer' } as {
@@ -101,7 +115,12 @@ function guardedReaddir(settings: Settings, gate: Gate, onLoop: (dir: string, re
         }
         callback(null, result);
       },
-      (error: NodeJS.ErrnoException) => callback(error),
+      (error: NodeJS.ErrnoException) => {
+        // A directory below the root that cannot be read is reported and left: the rest of the tree goes on.
+        if (dir === root || dir === '.' || !dirErrors.has(error.code ?? '')) return callback(error);
+        onUnreadable(dir, error);
+        callback(null, []);
+      },
     );
   };
   return (dir: string, optionsOrCallback: unknown, maybeCallback?: ReaddirCallback) => {
@@ -151,6 +170,8 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
   const plan = patternPlan(settings);
   const tally = settings.errorOnUnmatchedPattern ? new MatchTally(plan, settings) : undefined;
   const skip = compressedSkip(settings);
+  /** A directory could not be read: what it holds is unknown, so no pattern is said to match nothing. */
+  let incomplete = false;
   /** Skips found while matches are held: reported once they are let through. */
   let heldSkips: [Entry, string][] | undefined = tally === undefined ? undefined : [];
   gate.open = heldSkips !== undefined;
@@ -171,8 +192,14 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
     // Duplicates need two positive patterns; fast-glob's check costs a Set lookup per match.
     unique: plan.positive.length > 1,
     fs: {
-      readdir: guardedReaddir(settings, gate, (dir, real) =>
-        hooks.onLoop(toPosix(relative(settings.cwd, dir)), real),
+      readdir: guardedReaddir(
+        settings,
+        gate,
+        (dir, real) => hooks.onLoop(toPosix(relative(settings.cwd, dir)), real),
+        (dir, error) => {
+          incomplete = true;
+          hooks.onUnreadable(toPosix(relative(settings.cwd, dir)), error);
+        },
       ) as never,
       // Paths may hold names that are not UTF-8: the fs module gets their bytes.
       lstat: ((path: string, callback: never) => fs.lstat(fsPath(path), callback)) as never,
@@ -234,7 +261,8 @@ export async function* discover(settings: Settings, hooks: DiscoverHooks): Async
         const unmatched = tally?.unmatched() ?? [];
         // An incomplete glob (an unreadable directory) cannot tell what matches nothing. A
         // `--watch` run will not throw here: it will hand over what matched and wait for the rest.
-        if (failure === undefined && unmatched.length > 0) throw unmatchedError(unmatched, settings);
+        if (failure === undefined && !incomplete && unmatched.length > 0)
+          throw unmatchedError(unmatched, settings);
         release();
       }
       if (buffer.length > 0 && heldSkips === undefined) {

@@ -77,6 +77,9 @@ async function* matches(
         message: `symbolic link loop: leads back to \`${target}\`, not descended`,
       });
     },
+    onUnreadable(path, error) {
+      stats.addFailure({ path, code: 'EGLOB', message: `cannot read: ${describeCause(error)}` });
+    },
     onSkip(entry, reason) {
       const skipped = result(entry, { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason }, 0);
       stats.add(skipped);
