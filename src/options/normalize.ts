@@ -140,7 +140,7 @@ function checkCombinations(options: RunOptions): void {
   }
 }
 
-async function normalizeStages(options: RunOptions): Promise<ResolvedTransform[][]> {
+async function normalizeStages(options: RunOptions, naming: Naming): Promise<ResolvedTransform[][]> {
   const level = options.level === undefined ? undefined : checkLevelInteger(options.level);
   checkBuiltinOptions(options);
   const exec = options.exec === undefined ? [] : stringList('exec', options.exec, false);
@@ -158,6 +158,7 @@ async function normalizeStages(options: RunOptions): Promise<ResolvedTransform[]
           toEncoding: options.toEncoding,
           bom: options.bom,
           force: options.force === undefined ? undefined : checkBoolean('force', options.force),
+          naming,
         })),
     ...exec.map((command) => [execTransform(command, resolve(options.cwd ?? '.'))]),
   ];
@@ -224,7 +225,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
       : options.maxErrors === undefined
         ? Number.POSITIVE_INFINITY
         : checkInteger('maxErrors', options.maxErrors, 1);
-  const stages = await normalizeStages(options);
+  const stages = await normalizeStages(options, naming);
 
   const ignore = options.ignore === undefined ? [] : stringList('ignore', options.ignore, true);
   if (out !== cwd && isInside(out, cwd)) {

@@ -2,6 +2,7 @@ import { basename, dirname } from 'node:path';
 import type { Entry } from '../discover.js';
 import { GlobpipeError } from '../errors.js';
 import type { IoPort } from '../io/port.js';
+import { namesFor } from '../options/names.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { isInside } from '../paths.js';
@@ -22,11 +23,12 @@ import { type OutputTarget, type PlannedFile, planOutputs } from './outputs.js';
  * when no two outputs share a path there.
  */
 function overwrite(path: string, input: string, settings: Settings, elsewhere: boolean): GlobpipeError {
+  const n = namesFor(settings.naming);
   return new GlobpipeError(
     'EOVERWRITE',
     input === path
-      ? `Output of \`${path}\` would overwrite the input itself; use --in-place instead of --out to replace inputs`
-      : `Output of \`${path}\` would overwrite the input \`${input}\`; leave \`${input}\` out of the match (--ignore, or a narrower pattern)${elsewhere && !settings.inPlace ? ', or write to another directory (--out)' : ''}`,
+      ? `Output of \`${path}\` would overwrite the input itself; use ${n.name('inPlace')} instead of ${n.name('out')} to replace inputs`
+      : `Output of \`${path}\` would overwrite the input \`${input}\`; leave \`${input}\` out of the match (${n.name('ignore')}, or a narrower pattern)${elsewhere && !settings.inPlace ? `, or write to another directory (${n.name('out')})` : ''}`,
     { path },
   );
 }
@@ -44,9 +46,10 @@ function sameOutput(
 ) {
   const withoutExt = settings.ext === undefined ? [] : planOutputs(entry, { ...settings, ext: undefined });
   const distinct = new Set(withoutExt.map((t) => t.relative)).size === targets.length;
+  const n = namesFor(settings.naming);
   const advice = distinct
-    ? `--ext ${settings.ext} gives them one name: leave --ext out`
-    : `run them one at a time${settings.inPlace ? '' : ', each with its own --out'}`;
+    ? `${n.name('ext')} ${settings.ext} gives them one name: leave ${n.name('ext')} out`
+    : `run them one at a time${settings.inPlace ? '' : `, each with its own ${n.name('out')}`}`;
   return new GlobpipeError(
     'ECOLLISION',
     `Two transforms of \`${entry.path}\` write the same output \`${target.relative}\`; ${advice}`,

@@ -92,7 +92,7 @@ export function unmatchedError(unmatched: readonly Unmatched[], settings: Settin
     .join('');
   return new GlobpipeError(
     'EUSAGE',
-    `No files match ${what} in \`${settings.cwd}\`${notes}; check ${unmatched.length === 1 ? 'it' : 'them'} for typos, or pass --no-error-on-unmatched-pattern if matching nothing is fine`,
+    `No files match ${what} in \`${settings.cwd}\`${notes}; check ${unmatched.length === 1 ? 'it' : 'them'} for typos, or ${settings.naming === 'flag' ? 'pass --no-error-on-unmatched-pattern' : 'set `errorOnUnmatchedPattern: false`'} if matching nothing is fine`,
     { path: unmatched[0]?.pattern },
   );
 }

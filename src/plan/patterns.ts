@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
+import { namesFor } from '../options/names.js';
 import type { Settings } from '../options/settings.js';
 import { isInside, toPosix } from '../paths.js';
 
@@ -76,7 +77,7 @@ function makePlan(settings: Settings): PatternPlan {
 function outside(pattern: string, settings: Settings): GlobpipeError {
   return new GlobpipeError(
     'EOUTSIDE',
-    `Pattern \`${pattern}\` reaches outside cwd \`${settings.cwd}\`, so its outputs would escape \`${settings.out}\`; set --cwd to a common parent instead`,
+    `Pattern \`${pattern}\` reaches outside cwd \`${settings.cwd}\`, so its outputs would escape \`${settings.out}\`; set ${namesFor(settings.naming).name('cwd')} to a common parent instead`,
     { path: pattern },
   );
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
 import type { GlobpipeEvent } from '../types.js';
-import { formatBytes, formatRate, formatSeconds } from './format.js';
+import { formatBytes, formatCount, formatRate, formatSeconds } from './format.js';
 
 // cli-progress (and the readline it needs) load only when a bar is drawn.
 const load = createRequire(import.meta.url);
@@ -94,13 +94,13 @@ export class ProgressState {
     const share = Math.min(1, units / this.#matched);
     const rate = formatRate(rates.bytes, 1);
     if (!this.#globDone) {
-      return `${bar(share)} ${this.#done}/${this.#matched} files, matching… | ${formatBytes(bytes)} | ${rate}`;
+      return `${bar(share)} ${formatCount(this.#done)}/${formatCount(this.#matched)} files, matching… | ${formatBytes(bytes)} | ${rate}`;
     }
     const known = this.#done + this.#streaming.size === this.#matched;
     const total = known ? ` / ${formatBytes(this.#doneBytes + streamingSize)}` : '';
     const eta = rates.units > 0 ? formatSeconds((this.#matched - units) / rates.units) : '--';
     return (
-      `${bar(share)} ${Math.floor(share * 100)}% | ${this.#done}/${this.#matched} files | ` +
+      `${bar(share)} ${Math.floor(share * 100)}% | ${formatCount(this.#done)}/${formatCount(this.#matched)} files | ` +
       `${formatBytes(bytes)}${total} | ${rate} | ETA ${eta}`
     );
   }

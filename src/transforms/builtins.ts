@@ -40,6 +40,8 @@ export interface BuiltinOptions {
   readonly bom?: boolean | undefined;
   /** `encoding`: convert input that is already UTF-8 too. */
   readonly force?: boolean | undefined;
+  /** How the caller names options in reasons it reads (`--force` on the command line). */
+  readonly naming?: 'key' | 'flag' | undefined;
 }
 
 // zlib is loaded on first use: a copy or a text run never pays for compiling it at startup.
@@ -174,6 +176,7 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         to: resolveEncoding('`toEncoding` (--to-encoding)', options.toEncoding ?? 'utf-8'),
         bom: options.bom === true,
         force: options.force === true,
+        forceName: options.naming === 'flag' ? '--force' : '`force`',
       });
     }
     case 'brotli-decompress':

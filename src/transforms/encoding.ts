@@ -30,6 +30,8 @@ export interface EncodingOptions {
   readonly to: EncodingInfo;
   readonly bom: boolean;
   readonly force: boolean;
+  /** How the caller names the force option in a skip reason: `--force` (CLI) or `` `force` `` (run()). */
+  readonly forceName?: string;
 }
 
 /** Bytes looked at for a NUL, as git does to tell binary files. */
@@ -104,7 +106,9 @@ class Conversion {
     const { from } = this.#options;
     const scan = this.#scan?.end();
     if (this.#guard && scan !== undefined && alreadyUtf8(scan, from))
-      throw new SkipFile(`already UTF-8 (not converted from ${from.name}; --force converts it anyway)`);
+      throw new SkipFile(
+        `already UTF-8 (not converted from ${from.name}; ${this.#options.forceName ?? '`force`'} converts it anyway)`,
+      );
     if (from.codec === 'utf8' && scan?.valid === false) throw this.#notValid();
     if (this.#bytes % from.unit !== 0)
       throw new SkipFile(

@@ -14,7 +14,7 @@ describe('errorOnUnmatchedPattern', () => {
     await expect(rejected).rejects.toMatchObject({
       code: 'EUSAGE',
       path: 'src/**/*.ts',
-      message: `No files match the pattern \`src/**/*.ts\` in \`${cwd}\`; check it for typos, or pass --no-error-on-unmatched-pattern if matching nothing is fine`,
+      message: `No files match the pattern \`src/**/*.ts\` in \`${cwd}\`; check it for typos, or set \`errorOnUnmatchedPattern: false\` if matching nothing is fine`,
     });
     expect(existsSync(out)).toBe(false);
   });

@@ -243,7 +243,8 @@ describe('the encoding transform, whole and streamed', () => {
   });
 
   it('skips the same input with the same reason either way', async () => {
-    const again = (from: string) => `already UTF-8 (not converted from ${from}; --force converts it anyway)`;
+    const again = (from: string) =>
+      `already UTF-8 (not converted from ${from}; \`force\` converts it anyway)`;
     const cases: [ReturnType<typeof encodingTransform>, Buffer, string][] = [
       [conversion('windows-1252'), Buffer.from('café'), again('windows-1252')],
       [conversion('shift_jis'), Buffer.from('日本語'), again('shift_jis')],

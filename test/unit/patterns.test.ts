@@ -163,7 +163,7 @@ describe('absolute patterns', () => {
       expect(() => patternPlan(settings({ cwd, patterns: [pattern] }))).toThrow(
         expect.objectContaining({
           code: 'EOUTSIDE',
-          message: `Pattern \`${pattern}\` reaches outside cwd \`${cwd}\`, so its outputs would escape \`/out\`; set --cwd to a common parent instead`,
+          message: `Pattern \`${pattern}\` reaches outside cwd \`${cwd}\`, so its outputs would escape \`/out\`; set \`cwd\` to a common parent instead`,
         }),
       );
     }
@@ -223,7 +223,7 @@ describe('MatchTally', () => {
   it('the error names each pattern, and what a directory-only match needs', () => {
     const s = settings({ cwd: '/site' });
     expect(unmatchedError([{ pattern: '**/*.nomatch', onlyDirectories: false }], s).message).toBe(
-      'No files match the pattern `**/*.nomatch` in `/site`; check it for typos, or pass --no-error-on-unmatched-pattern if matching nothing is fine',
+      'No files match the pattern `**/*.nomatch` in `/site`; check it for typos, or set `errorOnUnmatchedPattern: false` if matching nothing is fine',
     );
     const two = unmatchedError(
       [
@@ -235,7 +235,7 @@ describe('MatchTally', () => {
     expect(two).toMatchObject({
       code: 'EUSAGE',
       message:
-        'No files match the patterns `*.nomatch`, `src/` in `/site` (`src/` matches only directories: `src/**` matches the files in them); check them for typos, or pass --no-error-on-unmatched-pattern if matching nothing is fine',
+        'No files match the patterns `*.nomatch`, `src/` in `/site` (`src/` matches only directories: `src/**` matches the files in them); check them for typos, or set `errorOnUnmatchedPattern: false` if matching nothing is fine',
     });
     expect(two.isUsageError).toBe(true);
   });
@@ -290,11 +290,11 @@ describe('plan advice', () => {
   it('two fan-out branches on one name: leave --ext out when that is what made it one', () => {
     const s = settings({ stages: [[gzip, brotli]], ext: '.z' });
     expect(() => checkPlan(plan(s, ['a.js']), s, site)).toThrow(
-      'Two transforms of `a.js` write the same output `a.js.z`; --ext .z gives them one name: leave --ext out',
+      'Two transforms of `a.js` write the same output `a.js.z`; `ext` .z gives them one name: leave `ext` out',
     );
     const same = settings({ stages: [[copy, copy]] });
     expect(() => checkPlan(plan(same, ['a.js']), same, site)).toThrow(
-      'Two transforms of `a.js` write the same output `a.js`; run them one at a time, each with its own --out',
+      'Two transforms of `a.js` write the same output `a.js`; run them one at a time, each with its own `out`',
     );
   });
 
@@ -302,15 +302,15 @@ describe('plan advice', () => {
     const s = settings({ out: '/src', stages: [[gunzip]] });
     // a.txt over itself, and a.txt.gz both over a.txt and onto a.txt's output: writing elsewhere would still collide.
     expect(() => checkPlan(plan(s, ['a.txt', 'a.txt.gz']), s, site)).toThrow(
-      'Output of `a.txt.gz` would overwrite the input `a.txt`; leave `a.txt` out of the match (--ignore, or a narrower pattern)',
+      'Output of `a.txt.gz` would overwrite the input `a.txt`; leave `a.txt` out of the match (`ignore`, or a narrower pattern)',
     );
     const inPlace = settings({ out: '/src', inPlace: true, stages: [[gzip]] });
     expect(() => checkPlan(plan(inPlace, ['a', 'a.gz']), inPlace, site)).toThrow(
-      'Output of `a` would overwrite the input `a.gz`; leave `a.gz` out of the match (--ignore, or a narrower pattern)',
+      'Output of `a` would overwrite the input `a.gz`; leave `a.gz` out of the match (`ignore`, or a narrower pattern)',
     );
     const self = settings({ out: '/src' });
     expect(() => checkPlan(plan(self, ['a', 'b']), self, site)).toThrow(
-      'Output of `a` would overwrite the input itself; use --in-place instead of --out to replace inputs',
+      'Output of `a` would overwrite the input itself; use `inPlace` instead of `out` to replace inputs',
     );
   });
 });

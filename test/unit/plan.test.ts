@@ -153,7 +153,7 @@ describe('checkPlan', () => {
   it('finds an output over another input, and over its own input unless in place', () => {
     const s = settings({ out: '/src', stages: [[gzip]] });
     expect(() => checkPlan(plan(s, ['a', 'a.gz']), ...both(s))).toThrow(
-      'Output of `a` would overwrite the input `a.gz`; leave `a.gz` out of the match (--ignore, or a narrower pattern), or write to another directory (--out)',
+      'Output of `a` would overwrite the input `a.gz`; leave `a.gz` out of the match (`ignore`, or a narrower pattern), or write to another directory (`out`)',
     );
     const same = settings({ out: '/src' });
     expect(() => checkPlan(plan(same, ['a']), ...both(same))).toThrow(/would overwrite the input itself/);

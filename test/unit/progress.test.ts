@@ -74,7 +74,7 @@ describe('ProgressState', () => {
     for (let i = 1; i <= 5000; i += 1) done(state, `f${i}`, 4096);
     // 5000 files a second: 15000 to go in 3 s.
     expect(state.frame(1000)).toBe(
-      `${bar(5)} 25% | 5000/20000 files | ${formatBytes(5000 * 4096)} | ${formatRate(5000 * 4096)} | ETA 3.00 s`,
+      `${bar(5)} 25% | 5,000/20,000 files | ${formatBytes(5000 * 4096)} | ${formatRate(5000 * 4096)} | ETA 3.00 s`,
     );
   });
 
