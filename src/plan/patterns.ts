@@ -57,11 +57,13 @@ function makePlan(settings: Settings): PatternPlan {
       if (inside === undefined && !negated) throw outside(given, settings);
       rel = inside ?? body;
     }
+    if (!negated && climbsOut(rel)) throw outside(given, settings);
+    // `sub/../a.css` is `a.css`: the glob would report it by the longer path, a second name for one file.
+    if (/(^|\/)\.\.?(\/|$)/.test(rel)) rel = tidy(rel);
     if (negated) {
       glob.push(`!${rel}`);
       continue;
     }
-    if (climbsOut(rel)) throw outside(given, settings);
     glob.push(rel);
     positive.push({ given, relative: rel });
   }
@@ -80,6 +82,24 @@ function outside(pattern: string, settings: Settings): GlobpipeError {
     `Pattern \`${pattern}\` reaches outside cwd \`${settings.cwd}\`, so its outputs would escape \`${settings.out}\`; set ${namesFor(settings.naming).name('cwd')} to a common parent instead`,
     { path: pattern },
   );
+}
+
+/** Glob syntax in a path segment: a `..` after it cannot be resolved before the walk. */
+const MAGIC = /[*?[\]{}()!+@]/;
+
+/** `./a/../b/*.css` -> `b/*.css`: `.` segments dropped, `..` resolved against a literal segment before it. */
+export function tidy(rel: string): string {
+  const out: string[] = [];
+  for (const segment of rel.split('/')) {
+    if (segment === '.') continue;
+    const last = out.at(-1);
+    if (segment === '..' && last !== undefined && last !== '..' && !MAGIC.test(last)) {
+      out.pop();
+      continue;
+    }
+    out.push(segment);
+  }
+  return out.join('/') || '.';
 }
 
 /** `a/../../x` climbs above where it starts; `a/../b` does not. */

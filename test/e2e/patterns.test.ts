@@ -367,3 +367,18 @@ describe('unpaired braces and brackets', () => {
     expect([...readTree(out).keys()]).toEqual(['{x}.txt']);
   });
 });
+
+describe('a file named twice', () => {
+  it('`sub/../f1.css` and `*.css` are one file, written once', async () => {
+    const dir = writeTree({ 'f1.css': 'a', 'sub/x.css': 'b' });
+    const out = join(tempDir(), 'out');
+    const result = await runCli(['-C', dir, 'sub/../f1.css', '*.css', '-o', out, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as {
+      matched: number;
+      written: number;
+    };
+    expect(summary).toMatchObject({ matched: 1, written: 1 });
+    expect([...readTree(out).keys()]).toEqual(['f1.css']);
+  });
+});

@@ -5,7 +5,7 @@ import type { Settings } from '../../src/options/settings.js';
 import { checkPlan } from '../../src/plan/checks.js';
 import { compressedSkip, MatchTally, unmatchedError } from '../../src/plan/matching.js';
 import { planOutputs } from '../../src/plan/outputs.js';
-import { patternPlan, relativeToCwd, unpaired } from '../../src/plan/patterns.js';
+import { patternPlan, relativeToCwd, tidy, unpaired } from '../../src/plan/patterns.js';
 import { builtin } from '../../src/transforms/builtins.js';
 import type { ResolvedTransform } from '../../src/transforms/resolved.js';
 import { tempDir } from '../helpers.js';
@@ -312,5 +312,16 @@ describe('plan advice', () => {
     expect(() => checkPlan(plan(self, ['a', 'b']), self, site)).toThrow(
       'Output of `a` would overwrite the input itself; use `inPlace` instead of `out` to replace inputs',
     );
+  });
+});
+
+describe('tidy', () => {
+  it('drops . segments and resolves .. against a literal segment, never against glob syntax', () => {
+    expect(tidy('sub/../f1.css')).toBe('f1.css');
+    expect(tidy('./a/./b/*.css')).toBe('a/b/*.css');
+    expect(tidy('a/b/../../c')).toBe('c');
+    expect(tidy('**/../x')).toBe('**/../x');
+    expect(tidy('{a,b}/../x')).toBe('{a,b}/../x');
+    expect(tidy('a/..')).toBe('.');
   });
 });
