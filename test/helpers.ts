@@ -56,13 +56,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI as a child process, as a user would. */
+/** Runs the built CLI as a child process, as a user would (as `nobody` with `asNobody`, where root would see through modes). */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; asNobody?: boolean } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    // As another user, the CLI runs from a copy that user can read (publicBin).
+    const user = options.asNobody === true ? { uid: 65534, gid: 65534 } : {};
+    const child = spawn(process.execPath, [options.asNobody === true ? publicBin() : bin, ...args], {
+      ...user,
       cwd: options.cwd ?? root,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

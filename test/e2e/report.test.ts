@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bin, type CliResult, readTree, runCli, tempDir, writeTree } from '../helpers.js';
+import { type CliResult, readTree, runCli, tempDir, writeTree } from '../helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -20,22 +19,7 @@ function timeless(text: string): string {
  */
 function runLimited(args: string[], dirs: string[]): Promise<CliResult> {
   if (isRoot) for (const dir of dirs) chmodSync(dir, 0o777);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
-      cwd: '/',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runCli(args, { cwd: '/', asNobody: isRoot });
 }
 
 interface SummaryLine {

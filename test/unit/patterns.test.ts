@@ -9,44 +9,14 @@ import { patternPlan, relativeToCwd, tidy, unpaired } from '../../src/plan/patte
 import { builtin } from '../../src/transforms/builtins.js';
 import type { ResolvedTransform } from '../../src/transforms/resolved.js';
 import { tempDir } from '../helpers.js';
+import { testSettings } from '../settings.js';
 
 const copy = builtin('copy', {});
 const gzip = builtin('gzip', {});
 const brotli = builtin('brotli', {});
 const gunzip = builtin('gunzip', {});
 
-function settings(overrides: Partial<Settings> & { stages?: ResolvedTransform[][] } = {}): Settings {
-  const stages = overrides.stages ?? [[copy]];
-  let chains: ResolvedTransform[][] = [[]];
-  for (const stage of stages) chains = chains.flatMap((chain) => stage.map((t) => [...chain, t]));
-  return {
-    naming: 'key',
-    cwd: '/src',
-    patterns: ['**/*'],
-    out: '/out',
-    inPlace: false,
-    chains,
-    ext: undefined,
-    ignore: [],
-    dot: false,
-    followSymlinks: false,
-    errorOnUnmatchedPattern: true,
-    concurrency: 4,
-    executor: undefined,
-    port: undefined,
-    dryRun: false,
-    maxErrors: Number.POSITIVE_INFINITY,
-    fsync: false,
-    skipExisting: false,
-    ifNewer: false,
-    signal: undefined,
-    onEvent: () => {},
-    probe: undefined,
-    resume: false,
-    ...overrides,
-    stages,
-  };
-}
+const settings = testSettings;
 
 describe('unpaired braces and brackets', () => {
   it('accepts patterns whose braces and brackets pair up, escaped ones, and literal ones inside a class', () => {

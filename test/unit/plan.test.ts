@@ -6,48 +6,14 @@ import { checkPlan } from '../../src/plan/checks.js';
 import { canPlanPerFile, checkPatterns, planOutputs } from '../../src/plan/outputs.js';
 import { builtin } from '../../src/transforms/builtins.js';
 import type { ResolvedTransform } from '../../src/transforms/resolved.js';
+import { testSettings } from '../settings.js';
 
 const copy = builtin('copy', {});
 const gzip = builtin('gzip', {});
 const brotli = builtin('brotli', {});
 const gunzip = builtin('gunzip', {});
 
-/** Settings and the site they run on, in one object (both shapes). */
-function settings(overrides: Partial<Settings & Site> & { stages?: ResolvedTransform[][] }): Settings & Site {
-  const stages = overrides.stages ?? [[copy]];
-  let chains: ResolvedTransform[][] = [[]];
-  for (const stage of stages) chains = chains.flatMap((chain) => stage.map((t) => [...chain, t]));
-  return {
-    cwd: '/src',
-    patterns: ['**/*'],
-    out: '/out',
-    inPlace: false,
-    chains,
-    ext: undefined,
-    ignore: [],
-    dot: false,
-    followSymlinks: false,
-    errorOnUnmatchedPattern: true,
-    concurrency: 4,
-    executor: undefined,
-    port: undefined,
-    dryRun: false,
-    maxErrors: Number.POSITIVE_INFINITY,
-    fsync: false,
-    skipExisting: false,
-    ifNewer: false,
-    signal: undefined,
-    onEvent: () => {},
-    probe: undefined,
-    resume: false,
-    naming: 'key',
-    caseInsensitive: false,
-    ...overrides,
-    realCwd: overrides.realCwd ?? overrides.cwd ?? '/src',
-    realOut: overrides.realOut ?? overrides.out ?? '/out',
-    stages,
-  };
-}
+const settings = testSettings;
 
 /** The same object as settings and as site. */
 const both = (s: Settings & Site): [Settings, Site] => [s, s];
