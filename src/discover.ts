@@ -50,14 +50,17 @@ export interface DiscoverHooks {
   /** Called for a match that is not processed (an already compressed file, plan/matching.ts), with why. */
   readonly onSkip: (entry: Entry, reason: string) => void;
   /**
-   * Called for a directory under `--cwd` that cannot be read (EACCES, or gone since its parent
-   * was read): it is not descended, and the walk goes on. `--cwd` itself failing ends the glob.
+   * Called for a directory under `--cwd` that cannot be read (EACCES, or no longer a directory):
+   * it is not descended, and the walk goes on. `--cwd` itself failing ends the glob.
    */
   readonly onUnreadable: (path: string, error: NodeJS.ErrnoException) => void;
 }
 
-/** Readdir errors that belong to one directory, not to the whole walk. */
-const dirErrors: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EIO']);
+/**
+ * Readdir errors that belong to one directory, not to the whole walk. ENOENT is not one: a
+ * pattern's base directory that does not exist is fast-glob's to pass over (no match).
+ */
+const dirErrors: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'EIO']);
 
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, result?: unknown) => void;
 

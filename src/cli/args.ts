@@ -51,6 +51,7 @@ const examples: [string, string][] = [
 interface YargsOptions {
   readonly key: Record<string, unknown>;
   readonly alias: Record<string, readonly string[]>;
+  readonly boolean: readonly string[];
 }
 
 const asFlag = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
@@ -60,24 +61,45 @@ const asFlag = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
  * --dry-run?), by the check run() and config files use. It runs before yargs' own strict
  * check, which stays for what it alone knows (an unknown command).
  */
-function checkFlags(argv: Record<string, unknown>, cli: unknown): void {
+function checkFlags(raw: readonly string[], argv: Record<string, unknown>, cli: unknown): void {
   if (argv.version === true) return; // as --help: it answers whatever else was given
-  const { key, alias } = (cli as { getOptions(): YargsOptions }).getOptions();
+  const { key, alias, boolean } = (cli as { getOptions(): YargsOptions }).getOptions();
+  // A switch takes no value: yargs would read `--dry-run=1` as false, and the run would write.
+  const switches = new Set([...boolean, ...boolean.flatMap((name) => alias[name] ?? [])]);
+  for (const arg of raw) {
+    if (arg === '--') break;
+    const given = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
+    if (given !== null && switches.has(given[1] as string) && !/^(true|false)$/.test(given[2] as string)) {
+      const flag = `--${given[1]}`;
+      throw new UsageError(
+        `${flag} is a switch and takes no value, got '${given[2]}': write ${flag}, or --no-${given[1]}`,
+      );
+    }
+  }
   const names = Object.keys(key);
-  const known = [...names, ...Object.values(alias).flat(), '_', '$0'];
+  const long = names.filter((name) => name.length > 1);
+  const negatable = long.filter((name) => switches.has(name));
+  const known = [
+    ...names,
+    ...Object.values(alias).flat(),
+    ...negatable.map((name) => `no-${name}`),
+    '_',
+    '$0',
+  ];
+  // `--no-x` reaches argv as x: false; an unknown one is named, and matched, as typed.
+  const typed = Object.keys(argv).map((name) =>
+    argv[name] === false && raw.some((arg) => arg === `--no-${name}` || arg.startsWith(`--no-${name}=`))
+      ? `no-${name}`
+      : name,
+  );
   try {
-    checkKeys(
-      Object.keys(argv),
-      known,
-      asFlag,
-      names.filter((name) => name.length > 1),
-    );
+    checkKeys(typed, known, asFlag, [...long, ...negatable.map((name) => `no-${name}`)]);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
 }
 
-function build(cli: Argv, version: string) {
+function build(cli: Argv, version: string, raw: readonly string[] = []) {
   return cli
     .scriptName('globpipe')
     .usage(
@@ -115,6 +137,8 @@ function build(cli: Argv, version: string) {
         array: true,
         describe: `built-in (${builtinNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
         requiresArg: true,
+        // One value an occurrence: a pattern after `-t gzip` stays a pattern.
+        nargs: 1,
       },
       exec: {
         type: 'string',
@@ -122,6 +146,7 @@ function build(cli: Argv, version: string) {
         describe:
           'run a shell command per file: file on stdin, result from stdout; {in} {rel} {out} give paths',
         requiresArg: true,
+        nargs: 1,
       },
       ext: { type: 'string', describe: "replace the output file's extension, e.g. .html", requiresArg: true },
       from: {
@@ -170,6 +195,7 @@ function build(cli: Argv, version: string) {
         array: true,
         describe: 'glob to exclude (repeatable); --out is always excluded',
         requiresArg: true,
+        nargs: 1,
       },
       dot: { type: 'boolean', describe: 'match names that start with a dot' },
       'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
@@ -199,7 +225,12 @@ function build(cli: Argv, version: string) {
     .epilog(
       'Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 128+n interrupted by signal n (Ctrl-C 130, SIGTERM 143, SIGHUP 129).',
     )
-    .middleware(checkFlags as (argv: Record<string, unknown>) => void, true)
+    .middleware(
+      ((argv: Record<string, unknown>, cli: unknown) => checkFlags(raw, argv, cli)) as (
+        argv: Record<string, unknown>,
+      ) => void,
+      true,
+    )
     .strict()
     .strictOptions()
     .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
@@ -238,7 +269,7 @@ export function parseTransformFlags(values: readonly string[]): TransformStage[]
 export async function parseArgs(argv: readonly string[], version: string): Promise<ParsedArgs> {
   let output = '';
   let failure: string | undefined;
-  const parser = build(yargs([...argv]), version)
+  const parser = build(yargs([...argv]), version, argv)
     .exitProcess(false)
     .fail((message, error) => {
       failure = message || error?.message || 'invalid arguments';

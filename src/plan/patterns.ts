@@ -55,11 +55,12 @@ function makePlan(settings: Settings): PatternPlan {
       const inside = relativeToCwd(body, settings.cwd, real);
       // An absolute exclusion elsewhere excludes nothing under cwd: fast-glob is given it as it is.
       if (inside === undefined && !negated) throw outside(given, settings);
-      rel = inside ?? body;
+      // `<cwd>//*.txt` is `*.txt`: the slashes left after cwd's path are no root.
+      rel = inside === undefined ? body : inside.replace(/^\/+/, '');
     }
     if (!negated && climbsOut(rel)) throw outside(given, settings);
     // `sub/../a.css` is `a.css`: the glob would report it by the longer path, a second name for one file.
-    if (/(^|\/)\.\.?(\/|$)/.test(rel)) rel = tidy(rel);
+    if (/(^|\/)\.\.?(\/|$)|\/\//.test(rel)) rel = tidy(rel);
     if (negated) {
       glob.push(`!${rel}`);
       continue;
@@ -87,11 +88,15 @@ function outside(pattern: string, settings: Settings): GlobpipeError {
 /** Glob syntax in a path segment: a `..` after it cannot be resolved before the walk. */
 const MAGIC = /[*?[\]{}()!+@]/;
 
-/** `./a/../b/*.css` -> `b/*.css`: `.` segments dropped, `..` resolved against a literal segment before it. */
+/**
+ * `./a/../b//*.css` -> `b/*.css`: `.` and empty segments dropped, `..` resolved against a
+ * literal segment before it.
+ */
 export function tidy(rel: string): string {
   const out: string[] = [];
+  // Relative by now (an absolute pattern inside cwd was made relative): no segment is empty.
   for (const segment of rel.split('/')) {
-    if (segment === '.') continue;
+    if (segment === '.' || segment === '') continue;
     const last = out.at(-1);
     if (segment === '..' && last !== undefined && last !== '..' && !MAGIC.test(last)) {
       out.pop();

@@ -1,10 +1,13 @@
+import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import fg from 'fast-glob';
 import { DiscoverError, discover, type Entry } from '../discover.js';
 import { describeCause, GlobpipeError } from '../errors.js';
 import { nodePort } from '../io/fs.js';
 import type { IoPort } from '../io/port.js';
 import { probeSite, type Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
+import { isInside, toPosix } from '../paths.js';
 import { checkOverwritesByIdentity, checkPlan } from '../plan/checks.js';
 import { canPlanPerFile, checkPatterns, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SummaryBuilder } from '../report/summary.js';
@@ -62,7 +65,7 @@ async function* matches(
   port: IoPort,
   stats: SummaryBuilder,
 ): AsyncGenerator<Entry[]> {
-  const found = discover(settings, {
+  const found = discover(withRealOutIgnored(settings, site), {
     onMatch(entry) {
       stats.matched += 1;
       settings.onEvent({ type: 'match', path: entry.path, matched: stats.matched });
@@ -105,4 +108,15 @@ async function* matches(
   checkPlan(plans, settings, site);
   await checkOverwritesByIdentity(plans, settings, site, port);
   yield collected;
+}
+
+/**
+ * `--out` is never globbed (normalize.ts ignores it by the path given); reached through a
+ * symlink inside `--cwd`, it is ignored by its real path too, or a rerun would nest outputs.
+ */
+function withRealOutIgnored(settings: Settings, site: Site): Settings {
+  const { realCwd, realOut } = site;
+  if (settings.inPlace || realOut === realCwd || !isInside(realOut, realCwd)) return settings;
+  const real = `${fg.escapePath(toPosix(relative(realCwd, realOut)))}/**`;
+  return settings.ignore.includes(real) ? settings : { ...settings, ignore: [...settings.ignore, real] };
 }

@@ -382,3 +382,34 @@ describe('a file named twice', () => {
     expect([...readTree(out).keys()]).toEqual(['f1.css']);
   });
 });
+
+describe('patterns as the user wrote them', () => {
+  it('a pattern whose directory does not exist matches nothing (exit 2), not a failed directory', async () => {
+    const cwd = writeTree({ 'a.txt': 'a' });
+    const out = join(tempDir(), 'out');
+    const result = await runCli(['-C', cwd, 'nonexist/*.txt', '-o', out]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('No files match the pattern `nonexist/*.txt`');
+    const quiet = await runCli(['-C', cwd, 'nonexist/*.txt', '-o', out, '--no-error-on-unmatched-pattern']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+  });
+
+  it('doubled slashes, relative or in an absolute pattern inside --cwd, are one slash', async () => {
+    const cwd = writeTree({ 'a.txt': 'a', 'sub/b.txt': 'b' });
+    for (const pattern of ['.//*.txt', `${cwd}//*.txt`, 'sub//*.txt']) {
+      const out = join(tempDir(), 'out');
+      const result = await runCli(['-C', cwd, pattern, '-o', out, '-q']);
+      expect(result.code, `${pattern}: ${result.stderr}`).toBe(0);
+      expect(readTree(out).size).toBe(1);
+    }
+  });
+
+  it('--out reached through a symlink inside --cwd is not globbed: a rerun does not nest', async () => {
+    const cwd = writeTree({ 'a.txt': 'a' });
+    expect((await runCli(['-C', cwd, '-o', join(cwd, 'out'), '-q'])).code).toBe(0);
+    symlinkSync('out', join(cwd, 'outlink'));
+    const rerun = await runCli(['-C', cwd, '-o', join(cwd, 'outlink'), '-q']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect([...readTree(join(cwd, 'out')).keys()]).toEqual(['a.txt']);
+  });
+});

@@ -180,3 +180,42 @@ describe('--help', () => {
     expect(entry('--concurrency')).not.toContain('[string]');
   });
 });
+
+describe('flags as typed', () => {
+  it('a switch given a value is refused, not read as false (which would write files)', async () => {
+    const cwd = writeTree({ 'a.txt': 'a' });
+    const out = join(tempDir(), 'out');
+    const result = await runCli(['-C', cwd, '-o', out, '--dry-run=1']);
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        "globpipe: --dry-run is a switch and takes no value, got '1': write --dry-run, or --no-dry-run\n",
+      ),
+    });
+    expect(existsSync(out)).toBe(false);
+    expect((await runCli(['-C', cwd, '-o', out, '--dry-run=true'])).code).toBe(0);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a misspelt --no- flag is named as typed, with the --no- flag it meant', async () => {
+    const result = await runCli(['-o', tempDir(), '--no-error-on-unmatched-patern']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'Unknown option --no-error-on-unmatched-patern: did you mean --no-error-on-unmatched-pattern?',
+    );
+  });
+
+  it('a pattern after -t, --exec or -i stays a pattern: each takes one value', async () => {
+    const cwd = writeTree({ 'a.js': 'a', 'b.css': 'b' });
+    for (const [flag, value, expected] of [
+      ['-t', 'gzip', ['a.js.gz']],
+      ['--exec', 'cat', ['a.js']],
+      ['-i', 'x/**', ['a.js']],
+    ] as const) {
+      const out = join(tempDir(), 'out');
+      const result = await runCli(['-C', cwd, flag, value, '**/*.js', '-o', out, '-q']);
+      expect(result.code, `${flag}: ${result.stderr}`).toBe(0);
+      expect([...readTree(out).keys()]).toEqual(expected);
+    }
+  });
+});

@@ -293,5 +293,7 @@ describe('tidy', () => {
     expect(tidy('**/../x')).toBe('**/../x');
     expect(tidy('{a,b}/../x')).toBe('{a,b}/../x');
     expect(tidy('a/..')).toBe('.');
+    expect(tidy('a//b/*.txt')).toBe('a/b/*.txt');
+    expect(tidy('.//*.txt')).toBe('*.txt');
   });
 });
