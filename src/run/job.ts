@@ -160,12 +160,19 @@ async function whySkip(
   const { settings, port } = ctx;
   if (!settings.skipExisting && !settings.ifNewer) return undefined;
   const inputTime = settings.ifNewer ? (await port.stat(entry.absolutePath)).mtimeMs : 0;
+  const exist: string[] = [];
+  let stale = false;
   for (const target of targets) {
     const existing = await port.stat(target.absolute).catch(() => undefined);
-    if (existing === undefined) return undefined;
-    if (settings.ifNewer && !settings.skipExisting && existing.mtimeMs <= inputTime) return undefined;
+    if (existing !== undefined) exist.push(target.relative);
+    if (existing === undefined || existing.mtimeMs <= inputTime) stale = true;
   }
-  return settings.skipExisting
-    ? 'output exists (--skip-existing)'
-    : 'output is newer than input (--if-newer)';
+  if (settings.skipExisting) {
+    if (exist.length === targets.length) return 'output exists (--skip-existing)';
+    // A fan-out writes all its outputs or none: with some there, writing would rewrite those.
+    if (exist.length > 0)
+      return `some outputs exist (${exist.join(', ')}) and --skip-existing never rewrites one: remove them to write the others`;
+    return undefined;
+  }
+  return stale ? undefined : 'output is newer than input (--if-newer)';
 }
