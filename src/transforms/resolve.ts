@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GlobpipeError } from '../errors.js';
+import { didYouMean } from '../options/check.js';
 import type { TransformSpec, TransformStage } from '../types.js';
 import { type BuiltinOptions, builtin, builtinNames, isBuiltinName } from './builtins.js';
 import type { ResolvedTransform } from './resolved.js';
@@ -87,9 +88,12 @@ async function resolveSpec(spec: TransformSpec, options: BuiltinOptions): Promis
   if (typeof spec !== 'string') return validateTransform(spec, describeObject(spec));
   if (isBuiltinName(spec)) return builtin(spec, options);
   if (looksLikePath(spec)) return loadModule(spec);
+  const meant = didYouMean(spec, builtinNames);
   throw new GlobpipeError(
     'ENOTRANSFORM',
-    `Unknown transform \`${spec}\`: expected a built-in (${builtinNames.join(', ')}) or a path to a module`,
+    meant === undefined
+      ? `Unknown transform \`${spec}\`: expected a built-in (${builtinNames.join(', ')}) or a path to a module`
+      : `Unknown transform \`${spec}\`: did you mean \`${meant}\`? (built-ins: ${builtinNames.join(', ')}; a module is a path, such as ./${spec}.mjs)`,
     { path: spec },
   );
 }

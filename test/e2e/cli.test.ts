@@ -244,7 +244,7 @@ describe('--json', () => {
 describe('usage errors: exit 2, a message that names the culprit, nothing written', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown option', ['--frobnicate'], /Unknown option --frobnicate\n/],
-    ['unknown transform', ['-t', 'gzp'], /Unknown transform `gzp`/],
+    ['unknown transform', ['-t', 'gzp'], /Unknown transform `gzp`: did you mean `gzip`\?/],
     ['missing --out', ['--no-out'], /missing -o\/--out/],
     ['bad concurrency', ['-j', 'many'], /-j\/--concurrency expects an integer >= 1, got 'many'/],
     [
