@@ -299,6 +299,24 @@ export function makeDirBeneath(root: string, dir: string): Promise<string[]> {
 }
 
 /**
+ * Creates the new file `path` (O_EXCL, mode `mode`) beneath `root` for a stream to write,
+ * through its directory's descriptor, and hands over its descriptor. On the main thread: a
+ * descriptor an IO worker opened would stay on that worker's books after the main thread
+ * closed it (Node warns when the number comes back, and would close it when the worker ends).
+ */
+export function createBeneath(root: string, path: string, mode: number): Promise<number> {
+  const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+  return walkBeneath(root, path, undefined, (at) =>
+    retryOnFdExhaustion(
+      () =>
+        new Promise<number>((done, fail) =>
+          fs.open(at, flags, mode, (error, fd) => (error ? fail(error) : done(fd))),
+        ),
+    ),
+  );
+}
+
+/**
  * Removes the directory `dir` beneath `root` when it is empty: rmdir(2), never a recursive
  * delete, through its parent's descriptor (no symlink under the root is followed). Rejects as
  * rmdir does (ENOTEMPTY when something is in it).

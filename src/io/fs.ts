@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { workerFailure } from '../errors.js';
+import { ioFailure, workerFailure } from '../errors.js';
 import { decodeName, fsPath } from '../paths.js';
-import { makeDirBeneath, removeDirBeneath } from './beneath.js';
+import { createBeneath, makeDirBeneath, removeDirBeneath } from './beneath.js';
 import { openRegular } from './open.js';
 import type {
   CopyItem,
@@ -15,6 +15,7 @@ import type {
   WriteItem,
 } from './port.js';
 import { retryOnFdExhaustion } from './retry.js';
+import { tempMode } from './worker/ops.js';
 import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
 import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request } from './worker/protocol.js';
 
@@ -88,9 +89,11 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
       return handle.createReadStream({ highWaterMark: 256 * 1024, autoClose: true });
     },
     openWriteStream: async (path, { mode, flush, root }) => {
-      const reply = await send({ op: 'create', root, path, mode }, 1).catch((error: Error) => died(error, 1));
-      const created = outcome(reply, 0, { fd: reply.sizes[0] as number });
-      if (!created.ok) throw Object.assign(new Error(created.error.message), created.error);
+      // Private (0600, or the final mode if stricter) until complete, as every temp (worker/ops.ts).
+      const fd = await createBeneath(root, path, tempMode(mode)).catch((error: NodeJS.ErrnoException) => {
+        const failure = ioFailure(Object.assign(error, { dest: path }), 'write');
+        throw Object.assign(new Error(failure.message), failure);
+      });
       // The descriptor is the stream's: before closing it, the temp gets its final mode (and is flushed).
       const close = (fd: number, callback: (error?: NodeJS.ErrnoException | null) => void) =>
         fs.fchmod(fd, mode, (chmodError) => {
@@ -100,7 +103,7 @@ export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
           else closeIt();
         });
       return fs.createWriteStream(path, {
-        fd: created.fd,
+        fd,
         highWaterMark: 256 * 1024,
         autoClose: true,
         fs: { write: fs.write, writev: fs.writev, open: fs.open, close },

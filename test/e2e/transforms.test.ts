@@ -99,6 +99,33 @@ describe('--exec', () => {
     expect(readTree(out).get('f11.bin')?.toString().trim()).toBe(String(8 * 1024 * 1024));
   });
 
+  it("a streamed file's temp is opened where it is closed: no IO worker warns about its descriptor", () => {
+    // Opened by an IO worker and closed by the main thread, a temp's descriptor stayed on the
+    // worker's books: its next open of that number printed `File descriptor N opened in
+    // unmanaged mode twice` (and the worker would close it on exit). Each round frees the
+    // temp's number just before the worker opens a file, so it gets that number.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'in.txt'), 'x');
+    const script = join(dir, 'reuse.mjs');
+    writeFileSync(
+      script,
+      `import { nodePort } from ${JSON.stringify(join(root, 'dist', 'io', 'fs.js'))};
+const dir = ${JSON.stringify(dir)};
+const port = nodePort();
+for (let i = 0; i < 5; i += 1) {
+  const stream = await port.openWriteStream(dir + '/.t' + i + '.globpipe-tmp', { mode: 0o644, flush: false, root: dir });
+  await new Promise((done) => stream.end('data', done));
+  await new Promise((done) => stream.on('close', done));
+  await port.read([dir + '/in.txt'], { limit: 1 << 20, cap: 1 << 20 });
+}
+process.exit(0);
+`,
+    );
+    const ran = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    expect(ran.status).toBe(0);
+    expect(ran.stderr).toBe('');
+  });
+
   it('never has more than --concurrency children at once', async () => {
     const cwd = tree(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
     const marker = `0.3${Math.floor(Math.random() * 1e6)}`;

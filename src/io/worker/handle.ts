@@ -4,7 +4,6 @@ import { type Tree, withTree } from '../beneath.js';
 import { copyFile } from './copy.js';
 import {
   arenaBytes,
-  createTemp,
   type OutputData,
   readInto,
   renameAll,
@@ -177,11 +176,6 @@ function beneathRoot(request: Exclude<Request, { op: 'read' }>, tree: Tree): Rep
       return write(request, tree);
     case 'rename':
       return rename(request, tree);
-    case 'create': {
-      const tally = new Tally(1);
-      tally.step(0, () => createTemp(tree, request.path, request.mode));
-      return tally;
-    }
     case 'unlink':
       return eachPath(request, (path) => unlinkBeneath(tree, path));
   }

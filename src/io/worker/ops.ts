@@ -157,11 +157,6 @@ export function renameAll(tree: Tree, pairs: readonly (readonly [string, string]
   if (fsync) for (const dir of new Set(pairs.map(([, dest]) => dirname(dest)))) fs.fsyncSync(tree.dirFd(dir));
 }
 
-/** Creates the temp `path` (it must not exist) for a stream to write, and hands over its descriptor. */
-export function createTemp(tree: Tree, path: string, mode: number): number {
-  return retryOnFdExhaustionSync(() => fs.openSync(tree.resolve(path), WRITE_FLAGS, tempMode(mode)));
-}
-
 /** Removes `path` (a temp of ours) through its directory's descriptor. */
 export function unlinkBeneath(tree: Tree, path: string): void {
   fs.unlinkSync(tree.resolve(path));

@@ -61,8 +61,6 @@ export type Request =
       readonly counts: Uint32Array;
       readonly fsync: boolean;
     }
-  /** Creates a temp for a stream to write (mode at most 0600 until its final `mode`): its descriptor is the size. */
-  | { readonly op: 'create'; readonly root: string; readonly path: string; readonly mode: number }
   /** Removes each file (temps of ours). */
   | { readonly op: 'unlink'; readonly root: string; readonly paths: string; readonly count: number };
 
