@@ -22,9 +22,9 @@ import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request }
 /**
  * The io port on the real file system: whole-file steps go to the IO workers as
  * one message per call (synchronous syscalls there cost a fraction of a libuv
- * threadpool round trip each), and so do a stream's temp (created there, then
- * written here through its descriptor) and the removal of temps; reads of streams,
- * metadata and output directories (io/beneath.ts) use fs/promises here.
+ * threadpool round trip each), and so does the removal of temps; a stream's temp
+ * (created and closed on this thread: a descriptor belongs to the thread that opened
+ * it), reads of streams, metadata and output directories (io/beneath.ts) are here.
  */
 export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
   const send = (body: Request, count: number, transfer: ArrayBuffer[] = []) =>
