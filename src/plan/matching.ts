@@ -131,7 +131,7 @@ export function compressedSkip(settings: Settings): ((path: string) => string | 
         : naming.length === alternatives.length
           ? () => true
           : (path) => naming.some((test) => test(path));
-    return { kept, reason: `already compressed (${ext}); a pattern ending in ${ext} selects it` };
+    return { ext, kept, reason: compressedReason(ext) };
   });
   const [gz, br] = rules as [(typeof rules)[number], (typeof rules)[number]];
   return (path) => {
@@ -141,6 +141,13 @@ export function compressedSkip(settings: Settings): ((path: string) => string | 
     const a = path.charCodeAt(n - 2) | 0x20;
     const b = path.charCodeAt(n - 1) | 0x20;
     const rule = a === 0x67 && b === 0x7a ? gz : a === 0x62 && b === 0x72 ? br : undefined;
-    return rule === undefined || rule.kept(bare(path)) ? undefined : rule.reason;
+    if (rule === undefined || rule.kept(bare(path))) return undefined;
+    // Patterns match case as written: `C.GZ` is selected by one ending in `.GZ`.
+    const actual = path.slice(n - 3);
+    return actual === rule.ext ? rule.reason : compressedReason(actual);
   };
+}
+
+function compressedReason(ext: string): string {
+  return `already compressed (${ext}); a pattern ending in ${ext} selects it`;
 }

@@ -225,7 +225,9 @@ describe('compressedSkip', () => {
       const reason = skip(stages);
       expect(reason?.('a.css.gz')).toBe('already compressed (.gz); a pattern ending in .gz selects it');
       expect(reason?.('d/a.css.br')).toBe('already compressed (.br); a pattern ending in .br selects it');
-      expect(reason?.('A.GZ')).toBe('already compressed (.gz); a pattern ending in .gz selects it');
+      // Named as the file writes it: patterns match case as written.
+      expect(reason?.('A.GZ')).toBe('already compressed (.GZ); a pattern ending in .GZ selects it');
+      expect(reason?.('a.Br')).toBe('already compressed (.Br); a pattern ending in .Br selects it');
       for (const path of ['a.css', 'a.js', 'gz', 'a.gzip', 'a.tgz', 'a.gz.txt', 'br'])
         expect(reason?.(path), path).toBeUndefined();
     }
