@@ -22,6 +22,16 @@ export function defineTransform<T extends Transform>(transform: T): T {
   return transform;
 }
 
+export type {
+  GenContent,
+  GenContentKind,
+  GenOptions,
+  GenParameters,
+  GenPreset,
+  GenProgress,
+  GenSummary,
+} from './bench/gen.js';
+export { gen } from './bench/gen-write.js';
 export type { ErrorCode, FileErrorCode, UsageErrorCode } from './errors.js';
 export { GlobpipeError } from './errors.js';
 export type {

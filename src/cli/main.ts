@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
+import type { GenProgress } from '../bench/gen.js';
+import { gen } from '../bench/gen-write.js';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
 import { liveTemps } from '../io/atomic.js';
 import {
+  countOf,
   escapeName,
+  formatBytes,
+  formatCount,
   formatFailure,
   formatPlanned,
   formatProblems,
+  formatSeconds,
   formatSummary,
   MORE_FAILURES,
   STREAMED_FAILURES,
@@ -16,7 +22,7 @@ import {
 import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
-import { parseArgs } from './args.js';
+import { type GenCliOptions, parseArgs } from './args.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -76,13 +82,18 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     parsed = await parseArgs(argv, packageVersion());
   } catch (error) {
-    warn(`globpipe: ${escapeName((error as Error).message)}\nRun 'globpipe --help' for usage.`);
+    const help = argv[0] === 'gen' ? 'globpipe gen --help' : 'globpipe --help';
+    warn(`globpipe: ${escapeName((error as Error).message)}\nRun '${help}' for usage.`);
     process.exitCode = EXIT_USAGE;
     return;
   }
   if (parsed.kind === 'exit') {
     if (parsed.output !== '') print(parsed.output);
     process.exitCode = parsed.code;
+    return;
+  }
+  if (parsed.kind === 'gen') {
+    process.exitCode = await genMain(parsed.options, print, warn);
     return;
   }
 
@@ -188,4 +199,75 @@ export async function main(argv: readonly string[]): Promise<void> {
     : summary.failed > 0 || summary.failedDirectories > 0
       ? EXIT_FAILURES
       : EXIT_OK;
+}
+
+/** `globpipe gen`: runs gen(), draws a progress line on a terminal, prints one summary line. */
+async function genMain(
+  options: GenCliOptions,
+  print: (line: string) => void,
+  warn: (line: string) => void,
+): Promise<number> {
+  const { stderr } = process;
+  const showProgress = options.progress ?? (stderr.isTTY === true && !options.quiet);
+  let drawnAt = 0;
+  let drawn = false;
+  const draw = (progress: GenProgress) => {
+    const now = performance.now();
+    if (now - drawnAt < 100 && progress.filesDone < progress.files) return;
+    drawnAt = now;
+    drawn = true;
+    const share =
+      progress.bytes > 0 ? progress.bytesDone / progress.bytes : progress.filesDone / progress.files;
+    const line = `globpipe gen: ${Math.floor(share * 100)}% | ${formatCount(progress.filesDone)}/${formatCount(progress.files)} files | ${formatBytes(progress.bytesDone)} / ${formatBytes(progress.bytes)}`;
+    stderr.write(stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
+  };
+  const clear = () => {
+    if (drawn && stderr.isTTY) stderr.write('\r\x1b[2K');
+    drawn = false;
+  };
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy !== undefined) {
+      liveTemps.removeAllSync();
+      warn('globpipe gen: aborted');
+      process.exit(exitCodeOf(signal));
+    }
+    stoppedBy = signal;
+    controller.abort(new Error(`received ${signal}`));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  try {
+    const summary = await gen({
+      ...options.gen,
+      signal: controller.signal,
+      onProgress: showProgress ? draw : undefined,
+    });
+    clear();
+    if (options.json) print(JSON.stringify({ type: 'summary', ...summary }));
+    if (!options.quiet) {
+      const what = `${countOf(summary.files, 'file', 'files')}, ${formatBytes(summary.bytes)} in ${escapeName(summary.dir)} (seed ${summary.parameters.seed})`;
+      warn(
+        summary.upToDate
+          ? `globpipe gen: up to date: ${what}, nothing written`
+          : `globpipe gen: ${what} in ${formatSeconds(summary.seconds)}`,
+      );
+    }
+    return EXIT_OK;
+  } catch (error) {
+    clear();
+    if (stoppedBy !== undefined) {
+      warn(`globpipe gen: ${stoppedBy}: stopped; run it again to finish the dataset`);
+      return exitCodeOf(stoppedBy);
+    }
+    if (error instanceof GlobpipeError && error.isUsageError) {
+      warn(`globpipe gen: ${escapeName(error.message)}`);
+      return EXIT_USAGE;
+    }
+    const e = error as NodeJS.ErrnoException;
+    warn(`globpipe gen: ${escapeName(e.code === undefined ? internalError(error) : e.message)}`);
+    return EXIT_FAILURES;
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  }
 }
