@@ -2,7 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GlobpipeError } from '../errors.js';
-import { liveTemps, tempPathFor } from '../io/atomic.js';
+import { isStaleTempName, liveTemps, tempPathFor } from '../io/atomic.js';
 import {
   type GenContentKind,
   type GenOptions,
@@ -169,6 +169,12 @@ async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   }
 }
 
+async function sweepTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (isStaleTempName(name)) await unlink(join(dir, name)).catch(() => {});
+  }
+}
+
 async function readManifest(dir: string): Promise<Manifest | undefined> {
   try {
     const manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as Manifest;
@@ -257,6 +263,10 @@ export async function gen(options: GenOptions): Promise<GenSummary> {
   });
   await writeManifest(dir, record(false));
 
+  // Finishing an interrupted run: temps a killed run (kill -9, a crash) left are removed from
+  // each directory gen writes to. Only temps of a dead process of this host are touched.
+  const sweep = manifest !== undefined && !manifest.complete;
+  if (sweep) await sweepTemps(dir);
   const made = new Set<string>([dir]);
   let filesDone = 0;
   let bytesDone = 0;
@@ -273,6 +283,7 @@ export async function gen(options: GenOptions): Promise<GenSummary> {
       if (!made.has(parent)) {
         await mkdir(parent, { recursive: true });
         made.add(parent);
+        if (sweep) await sweepTemps(parent);
       }
       await writeFile(
         dest,

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTree, runCli, site, siteFiles, tempDir } from '../helpers.js';
+import { bin, readTree, root, runCli, site, siteFiles, tempDir } from '../helpers.js';
 
 const MANIFEST = '.globpipe-gen.json';
 
@@ -13,6 +14,32 @@ function mtimes(dir: string): Map<string, number> {
       times.set(join(entry.parentPath, entry.name), statSync(join(entry.parentPath, entry.name)).mtimeMs);
   }
   return times;
+}
+
+const temps = (dir: string) =>
+  readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((name) => name.endsWith('.globpipe-tmp'));
+
+/** Runs gen with --progress and sends `signal` once the first progress line is out. */
+function interrupt(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args, '--progress'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (!sent && /\d+% \|/.test(stderr)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
 
 describe('globpipe gen', () => {
@@ -152,4 +179,43 @@ describe('globpipe gen', () => {
     const help = await runCli(['--help']);
     expect(help.stdout).toContain('globpipe gen <dir> [options]');
   });
+
+  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+    it(`after ${signal}, leaves no file half written, and a rerun finishes the dataset`, async () => {
+      const dir = tempDir();
+      const args = [
+        'gen',
+        dir,
+        '--files',
+        '8',
+        '--size',
+        '64MiB',
+        '--content',
+        'random',
+        '-j',
+        '2',
+        '--depth',
+        '0',
+      ];
+      const stopped = await interrupt(args, signal);
+      if (signal === 'SIGINT') {
+        expect(stopped.code).toBe(130);
+        expect(stopped.stderr).toContain('globpipe gen: SIGINT: stopped; run it again to finish the dataset');
+        expect(temps(dir)).toEqual([]);
+      } else {
+        // kill -9 leaves the temps of the files in flight: the rerun removes them.
+        expect(temps(dir).length).toBeGreaterThan(0);
+      }
+      for (const name of readdirSync(dir).filter((name) => name.endsWith('.bin'))) {
+        expect(statSync(join(dir, name)).size).toBe(64 * 1024 * 1024);
+      }
+      expect(JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')).complete).toBe(false);
+      const rerun = await runCli(args);
+      expect(rerun.code).toBe(0);
+      expect(rerun.stderr).toMatch(/^globpipe gen: 8 files, 512 MiB in /);
+      expect(temps(dir)).toEqual([]);
+      expect(readdirSync(dir).filter((name) => name.endsWith('.bin'))).toHaveLength(8);
+      expect(JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')).complete).toBe(true);
+    });
+  }
 });
