@@ -1,4 +1,9 @@
 import { GlobpipeError } from '../errors.js';
+import { Prng } from './prng.js';
+import { drawSize, formatSize, parseSize } from './sizes.js';
+
+export { Prng } from './prng.js';
+export { drawSize, formatSize, parseBytes, parseSize, type SizeSpec } from './sizes.js';
 
 /**
  * The dataset generator's plan: from the options and a seed, every file's path, size and
@@ -43,16 +48,6 @@ export interface GenOptions {
   readonly signal?: AbortSignal;
 }
 
-export type SizeSpec =
-  | { readonly kind: 'fixed'; readonly bytes: number }
-  | {
-      readonly kind: 'lognormal';
-      readonly median: number;
-      readonly max: number;
-      readonly min: number;
-      readonly sigma: number;
-    };
-
 /** Everything that decides the bytes: what the manifest records and a rerun compares. */
 export interface GenParameters {
   readonly files: number;
@@ -85,165 +80,6 @@ export interface PlannedFile {
   readonly content: GenContentKind;
   /** Seeds this file's own content stream, so files can be written in any order. */
   readonly seed: readonly [number, number, number, number];
-}
-
-/** splitmix32: turns any 32-bit seed into well-spread state words. */
-function splitmix32(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-/** xoshiro128**: a small, fast, well-tested PRNG; 32-bit unsigned outputs. */
-export class Prng {
-  #a: number;
-  #b: number;
-  #c: number;
-  #d: number;
-
-  constructor(state: readonly [number, number, number, number]) {
-    [this.#a, this.#b, this.#c, this.#d] = state.map((word) => word >>> 0) as [
-      number,
-      number,
-      number,
-      number,
-    ];
-    if ((this.#a | this.#b | this.#c | this.#d) === 0) this.#a = 1;
-  }
-
-  /** From a seed of up to 53 bits, and an optional stream number (a file's index). */
-  static from(seed: number, stream = 0): Prng {
-    const low = seed % 0x100000000;
-    const high = Math.floor(seed / 0x100000000);
-    const mix = splitmix32(low ^ Math.imul(high + 1, 0x27d4eb2f) ^ Math.imul(stream + 1, 0x165667b1));
-    return new Prng([mix(), mix(), mix(), mix()]);
-  }
-
-  next(): number {
-    const result = Math.imul(rotl(Math.imul(this.#b, 5), 7), 9) >>> 0;
-    const t = this.#b << 9;
-    this.#c ^= this.#a;
-    this.#d ^= this.#b;
-    this.#b ^= this.#c;
-    this.#a ^= this.#d;
-    this.#c ^= t;
-    this.#d = rotl(this.#d, 11);
-    return result;
-  }
-
-  /** In [0, 1). */
-  float(): number {
-    return this.next() / 0x100000000;
-  }
-
-  /** An integer in [0, n). */
-  below(n: number): number {
-    return Math.floor(this.float() * n);
-  }
-
-  /** Four words for another generator's state. */
-  state(): [number, number, number, number] {
-    return [this.next(), this.next(), this.next(), this.next()];
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
-const UNITS: Record<string, number> = {
-  b: 1,
-  k: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-  kb: 1000,
-  mb: 1000 ** 2,
-  gb: 1000 ** 3,
-  tb: 1000 ** 4,
-};
-
-/** Bytes from `512`, `4KiB`, `1.5 MiB`, `2GB` (IEC units are 1024, SI units 1000); `name` is the option, for errors. */
-export function parseBytes(text: string, name = 'size'): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = match === null ? undefined : UNITS[(match[2] as string).toLowerCase() || 'b'];
-  if (match === null || unit === undefined) {
-    throw usage(`${name} expects bytes such as 512, 4KiB, 1.5MiB or 2GiB, got '${text}'`);
-  }
-  const bytes = Math.round(Number(match[1]) * unit);
-  if (!Number.isSafeInteger(bytes)) throw usage(`${name} is too large: '${text}'`);
-  return bytes;
-}
-
-/** A fixed size or `lognormal:median=8KiB,max=64MiB[,sigma=1][,min=1]`. */
-export function parseSize(value: string | number, name = 'size'): SizeSpec {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw usage(`${name} expects a whole number of bytes >= 0, got ${value}`);
-    }
-    return { kind: 'fixed', bytes: value };
-  }
-  const distribution = /^\s*([a-z]+)\s*:(.*)$/is.exec(value);
-  if (distribution === null) return { kind: 'fixed', bytes: parseBytes(value, name) };
-  if ((distribution[1] as string).toLowerCase() !== 'lognormal') {
-    throw usage(`${name}: unknown distribution '${distribution[1]}' (known: lognormal), in '${value}'`);
-  }
-  const fields = new Map<string, string>();
-  for (const part of (distribution[2] as string).split(',')) {
-    const field = /^\s*([a-z]+)\s*=\s*(.+?)\s*$/i.exec(part);
-    const key = field?.[1]?.toLowerCase();
-    if (field === null || key === undefined || !['median', 'max', 'min', 'sigma'].includes(key)) {
-      throw usage(`${name}: '${part.trim()}' is not one of median=, max=, min=, sigma= in '${value}'`);
-    }
-    if (fields.has(key)) throw usage(`${name}: ${key}= is given twice in '${value}'`);
-    fields.set(key, field[2] as string);
-  }
-  const median = fields.get('median');
-  const max = fields.get('max');
-  if (median === undefined || max === undefined) {
-    throw usage(`${name}: lognormal needs median= and max=, e.g. lognormal:median=8KiB,max=64MiB`);
-  }
-  const spec = {
-    kind: 'lognormal' as const,
-    median: parseBytes(median, `${name} median`),
-    max: parseBytes(max, `${name} max`),
-    min: fields.has('min') ? parseBytes(fields.get('min') as string, `${name} min`) : 1,
-    sigma: fields.has('sigma') ? Number(fields.get('sigma')) : 1,
-  };
-  if (!(spec.sigma > 0 && spec.sigma <= 10)) {
-    throw usage(`${name}: sigma= expects a number in (0, 10], got '${fields.get('sigma')}'`);
-  }
-  if (spec.median < 1) throw usage(`${name}: median= must be at least 1 byte, in '${value}'`);
-  if (spec.min > spec.median || spec.median > spec.max) {
-    throw usage(`${name}: needs min <= median <= max, in '${value}'`);
-  }
-  return spec;
-}
-
-/** The size as the manifest records it: bytes, so `4KiB` and `4096` are the same dataset. */
-export function formatSize(spec: SizeSpec): string {
-  return spec.kind === 'fixed'
-    ? String(spec.bytes)
-    : `lognormal:median=${spec.median},max=${spec.max},sigma=${spec.sigma},min=${spec.min}`;
-}
-
-/** One size from the spec: log-normal by Box–Muller, rounded, clamped to [min, max]. */
-export function drawSize(spec: SizeSpec, prng: Prng): number {
-  if (spec.kind === 'fixed') return spec.bytes;
-  const u1 = 1 - prng.float(); // (0, 1]: log is finite
-  const u2 = prng.float();
-  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  const size = Math.round(Math.exp(Math.log(spec.median) + spec.sigma * z));
-  return Math.min(spec.max, Math.max(spec.min, size));
 }
 
 interface Preset {
