@@ -15,9 +15,32 @@ import type {
   WriteItem,
 } from './port.js';
 import { retryOnFdExhaustion } from './retry.js';
+import { handle } from './worker/handle.js';
 import { tempMode } from './worker/ops.js';
 import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
 import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request } from './worker/protocol.js';
+
+/** What carries the port's requests: the IO workers' pool, or the calling thread itself. */
+export type Carrier = Pick<WorkerPool, 'call' | 'warm'>;
+
+/**
+ * The requests run right here, synchronously, on the calling thread: for a run with one file in
+ * flight (`--sequential`, `-j 1`) a worker's round trip per file is all cost and no overlap.
+ * The same code as in a worker (worker/handle.ts), so the same outcomes.
+ */
+export function inlineCarrier(): Carrier {
+  return {
+    call: <T>(body: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        try {
+          resolve(handle(body as Request) as T);
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    warm: () => {},
+  };
+}
 
 /**
  * The io port on the real file system: whole-file steps go to the IO workers as
@@ -26,7 +49,7 @@ import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request }
  * (created and closed on this thread: a descriptor belongs to the thread that opened
  * it), reads of streams, metadata and output directories (io/beneath.ts) are here.
  */
-export function nodePort(pool: WorkerPool = sharedPool()): IoPort {
+export function nodePort(pool: Carrier = sharedPool()): IoPort {
   const send = (body: Request, count: number, transfer: ArrayBuffer[] = []) =>
     pool.call<Reply>(body, { transfer, weight: count });
   /** One path's call: throws its failure, as fs/promises would (a NUL byte in it is refused as such). */

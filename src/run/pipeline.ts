@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import fg from 'fast-glob';
 import { DiscoverError, discover, type Entry } from '../discover.js';
 import { describeCause, GlobpipeError } from '../errors.js';
-import { nodePort } from '../io/fs.js';
+import { inlineCarrier, nodePort } from '../io/fs.js';
 import type { IoPort } from '../io/port.js';
 import { probeSite, type Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
@@ -22,7 +22,8 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   const site = await probeSite(settings);
   checkPatterns(settings);
   const strategy = chooseStrategy(settings);
-  const port = settings.port ?? nodePort();
+  // One file in flight: its IO runs right here, with no worker round trip per file (io/fs.ts).
+  const port = settings.port ?? nodePort(strategy.concurrency === 1 ? inlineCarrier() : undefined);
   // Workers boot while the glob starts: one for files one at a time, every one for batches.
   port.warm(strategy.executor === 'batch' ? strategy.concurrency : 1);
   const stats = new SummaryBuilder();

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -72,5 +72,42 @@ describe('planning checks', () => {
     });
     expect(summary.written).toBe(1);
     expect(readTree(cwd)).toEqual(new Map([['a.txt', Buffer.from('A')]]));
+  });
+});
+
+describe('one file in flight', () => {
+  it('runs its IO on the calling thread with the same outcomes as the workers: bytes, modes, failures', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'a.txt'), 'alpha\n');
+    writeFileSync(join(cwd, 'b.txt'), 'bravo\n');
+    writeFileSync(join(cwd, 'private.txt'), 'secret\n', { mode: 0o600 });
+    writeFileSync(join(cwd, 'bad.gz'), 'not gzip');
+    const outcomes = [];
+    for (const concurrency of [1, 8]) {
+      const copied = tempDir();
+      const copy = await run({ cwd, out: copied, concurrency, patterns: ['*.txt'] });
+      const gzipped = tempDir();
+      const gzip = await run({ cwd, out: gzipped, concurrency, transforms: ['gzip'], patterns: ['*.txt'] });
+      const gunzipped = tempDir();
+      const gunzip = await run({
+        cwd,
+        out: gunzipped,
+        concurrency,
+        transforms: ['gunzip'],
+        patterns: ['*.gz'],
+      });
+      outcomes.push({
+        copy: [copy.written, copy.failed, readTree(copied)],
+        gzip: [
+          gzip.written,
+          [...readTree(gzipped).keys()],
+          gunzipSync(readTree(gzipped).get('a.txt.gz') as Buffer),
+        ],
+        mode: statSync(join(copied, 'private.txt')).mode & 0o777,
+        gunzip: [gunzip.failed, gunzip.failures.map((f) => [f.path, f.code])],
+      });
+    }
+    expect(outcomes[0]).toEqual(outcomes[1]);
+    expect(outcomes[0]).toMatchObject({ mode: 0o600, gunzip: [1, [['bad.gz', 'ETRANSFORM']]] });
   });
 });
