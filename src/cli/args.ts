@@ -2,7 +2,7 @@ import yargs, { type Argv } from 'yargs';
 import { withNaming } from '../options/names.js';
 import { builtinNames } from '../transforms/builtins.js';
 import type { RunOptions, TransformStage } from '../types.js';
-import { checkFlags, integer, numeric, single, UsageError } from './flags.js';
+import { common, integer, numeric, parseQuietly, single, UsageError } from './flags.js';
 import { type GenCliOptions, parseGenArgs } from './gen-args.js';
 
 export interface CliOptions {
@@ -46,145 +46,142 @@ const examples: [string, string][] = [
 /** What yargs knows of the flags (not in its types): every declared name, and each one's aliases. */
 
 function build(cli: Argv, version: string, raw: readonly string[] = []) {
-  return cli
-    .scriptName('globpipe')
-    .usage(
-      '$0 [patterns..] [options]\n$0 gen <dir> [options]      write a synthetic dataset (globpipe gen --help)\n\nGlob files, run them through transforms and write the results, many at a time.',
-    )
-    .command('$0 [patterns..]', 'process files (default command)', (command) =>
-      command.positional('patterns', {
-        describe: "fast-glob patterns relative to --cwd; '!pattern' excludes (default: '**/*')",
-        type: 'string',
-        array: true,
-      }),
-    )
-    .options({
-      cwd: {
-        alias: 'C',
-        type: 'string',
-        default: '.',
-        describe: 'base directory for patterns and mirrored output paths',
-        requiresArg: true,
-      },
-      out: {
-        alias: 'o',
-        type: 'string',
-        describe: 'output directory: each file lands at <out>/<path relative to cwd>',
-        requiresArg: true,
-      },
-      'in-place': { type: 'boolean', describe: 'replace each input with its result (atomically)' },
-      resume: {
-        type: 'boolean',
-        describe: 'with --in-place: finish an interrupted run, skipping the files it completed',
-      },
-      transform: {
-        alias: 't',
-        type: 'string',
-        array: true,
-        describe: `built-in (${builtinNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
-        requiresArg: true,
-        // One value an occurrence: a pattern after `-t gzip` stays a pattern.
-        nargs: 1,
-      },
-      exec: {
-        type: 'string',
-        array: true,
-        describe:
-          'run a shell command per file: file on stdin, result from stdout; {in} {rel} {out} give paths',
-        requiresArg: true,
-        nargs: 1,
-      },
-      ext: { type: 'string', describe: "replace the output file's extension, e.g. .html", requiresArg: true },
-      from: {
-        type: 'string',
-        describe: 'replace: the pattern, a regex (`a(b+)` or `/a(b+)/i`; every match)',
-        requiresArg: true,
-      },
-      to: { type: 'string', describe: 'replace: the replacement, with $1 groups', requiresArg: true },
-      // `-t eol` alone writes LF: said here and in the README, not at run time, where a build
-      // step would print the same line on every run.
-      eol: {
-        type: 'string',
-        describe: 'eol: the line ending to write, lf or crlf',
-        defaultDescription: 'lf',
-        requiresArg: true,
-      },
-      'from-encoding': {
-        type: 'string',
-        describe:
-          'encoding: what the files are in, any iconv-lite name (utf-16le, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r, …)',
-        requiresArg: true,
-      },
-      'to-encoding': {
-        type: 'string',
-        describe: 'encoding: what to write (default utf-8)',
-        requiresArg: true,
-      },
-      bom: {
-        type: 'boolean',
-        describe:
-          'encoding: start the output with a byte-order mark (input BOMs are removed; utf-16 and utf-32 always get one)',
-      },
-      force: {
-        type: 'boolean',
-        describe:
-          'encoding: convert files that are already UTF-8 too (skipped by default, so a rerun never encodes twice)',
-      },
-      level: {
-        ...numeric,
-        describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)',
-        requiresArg: true,
-      },
-      ignore: {
-        alias: 'i',
-        type: 'string',
-        array: true,
-        describe: 'glob to exclude (repeatable); --out is always excluded',
-        requiresArg: true,
-        nargs: 1,
-      },
-      dot: { type: 'boolean', describe: 'match names that start with a dot' },
-      'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
-      'error-on-unmatched-pattern': {
-        type: 'boolean',
-        describe:
-          'a pattern that matches no file is an error, exit 2 (default; --no-error-on-unmatched-pattern: it is not)',
-      },
-      concurrency: {
-        alias: 'j',
-        ...numeric,
-        describe: 'files in flight (default: chosen from the machine and the transforms)',
-        requiresArg: true,
-      },
-      sequential: { type: 'boolean', describe: 'one file at a time: the same pipeline as -j 1' },
-      'dry-run': { type: 'boolean', describe: 'show what would be written, write nothing' },
-      'skip-existing': { type: 'boolean', describe: "don't rewrite outputs that exist" },
-      'if-newer': { type: 'boolean', describe: "don't rewrite outputs newer than their input" },
-      'fail-fast': { type: 'boolean', describe: 'start nothing new after the first failure' },
-      'max-errors': { ...numeric, describe: 'start nothing new after N failures', requiresArg: true },
-      fsync: { type: 'boolean', describe: 'flush each output and its directory to disk (durable, slower)' },
-      progress: { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' },
-      quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
-      json: { type: 'boolean', describe: 'NDJSON on stdout: one object per file, then a summary' },
-    })
-    .example(examples)
-    .epilog(
-      'Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 128+n interrupted by signal n (Ctrl-C 130, SIGTERM 143, SIGHUP 129).',
-    )
-    .middleware(
-      ((argv: Record<string, unknown>, cli: unknown) => checkFlags(raw, argv, cli)) as (
-        argv: Record<string, unknown>,
-      ) => void,
-      true,
-    )
-    .strict()
-    .strictOptions()
-    .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
-    .help()
-    .alias('help', 'h')
-    .version(version)
-    .alias('version', 'V')
-    .wrap(Math.min(110, process.stdout.columns || 100));
+  return common(
+    cli
+      .scriptName('globpipe')
+      .usage(
+        '$0 [patterns..] [options]\n$0 gen <dir> [options]      write a synthetic dataset (globpipe gen --help)\n\nGlob files, run them through transforms and write the results, many at a time.',
+      )
+      .command('$0 [patterns..]', 'process files (default command)', (command) =>
+        command.positional('patterns', {
+          describe: "fast-glob patterns relative to --cwd; '!pattern' excludes (default: '**/*')",
+          type: 'string',
+          array: true,
+        }),
+      )
+      .options({
+        cwd: {
+          alias: 'C',
+          type: 'string',
+          default: '.',
+          describe: 'base directory for patterns and mirrored output paths',
+          requiresArg: true,
+        },
+        out: {
+          alias: 'o',
+          type: 'string',
+          describe: 'output directory: each file lands at <out>/<path relative to cwd>',
+          requiresArg: true,
+        },
+        'in-place': { type: 'boolean', describe: 'replace each input with its result (atomically)' },
+        resume: {
+          type: 'boolean',
+          describe: 'with --in-place: finish an interrupted run, skipping the files it completed',
+        },
+        transform: {
+          alias: 't',
+          type: 'string',
+          array: true,
+          describe: `built-in (${builtinNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
+          requiresArg: true,
+          // One value an occurrence: a pattern after `-t gzip` stays a pattern.
+          nargs: 1,
+        },
+        exec: {
+          type: 'string',
+          array: true,
+          describe:
+            'run a shell command per file: file on stdin, result from stdout; {in} {rel} {out} give paths',
+          requiresArg: true,
+          nargs: 1,
+        },
+        ext: {
+          type: 'string',
+          describe: "replace the output file's extension, e.g. .html",
+          requiresArg: true,
+        },
+        from: {
+          type: 'string',
+          describe: 'replace: the pattern, a regex (`a(b+)` or `/a(b+)/i`; every match)',
+          requiresArg: true,
+        },
+        to: { type: 'string', describe: 'replace: the replacement, with $1 groups', requiresArg: true },
+        // `-t eol` alone writes LF: said here and in the README, not at run time, where a build
+        // step would print the same line on every run.
+        eol: {
+          type: 'string',
+          describe: 'eol: the line ending to write, lf or crlf',
+          defaultDescription: 'lf',
+          requiresArg: true,
+        },
+        'from-encoding': {
+          type: 'string',
+          describe:
+            'encoding: what the files are in, any iconv-lite name (utf-16le, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r, …)',
+          requiresArg: true,
+        },
+        'to-encoding': {
+          type: 'string',
+          describe: 'encoding: what to write (default utf-8)',
+          requiresArg: true,
+        },
+        bom: {
+          type: 'boolean',
+          describe:
+            'encoding: start the output with a byte-order mark (input BOMs are removed; utf-16 and utf-32 always get one)',
+        },
+        force: {
+          type: 'boolean',
+          describe:
+            'encoding: convert files that are already UTF-8 too (skipped by default, so a rerun never encodes twice)',
+        },
+        level: {
+          ...numeric,
+          describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)',
+          requiresArg: true,
+        },
+        ignore: {
+          alias: 'i',
+          type: 'string',
+          array: true,
+          describe: 'glob to exclude (repeatable); --out is always excluded',
+          requiresArg: true,
+          nargs: 1,
+        },
+        dot: { type: 'boolean', describe: 'match names that start with a dot' },
+        'follow-symlinks': { type: 'boolean', describe: 'follow symbolic links to files and directories' },
+        'error-on-unmatched-pattern': {
+          type: 'boolean',
+          describe:
+            'a pattern that matches no file is an error, exit 2 (default; --no-error-on-unmatched-pattern: it is not)',
+        },
+        concurrency: {
+          alias: 'j',
+          ...numeric,
+          describe: 'files in flight (default: chosen from the machine and the transforms)',
+          requiresArg: true,
+        },
+        sequential: { type: 'boolean', describe: 'one file at a time: the same pipeline as -j 1' },
+        'dry-run': { type: 'boolean', describe: 'show what would be written, write nothing' },
+        'skip-existing': { type: 'boolean', describe: "don't rewrite outputs that exist" },
+        'if-newer': { type: 'boolean', describe: "don't rewrite outputs newer than their input" },
+        'fail-fast': { type: 'boolean', describe: 'start nothing new after the first failure' },
+        'max-errors': { ...numeric, describe: 'start nothing new after N failures', requiresArg: true },
+        fsync: { type: 'boolean', describe: 'flush each output and its directory to disk (durable, slower)' },
+        progress: {
+          type: 'boolean',
+          describe: 'progress bar on stderr (default: when stderr is a terminal)',
+        },
+        quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
+        json: { type: 'boolean', describe: 'NDJSON on stdout: one object per file, then a summary' },
+      })
+      .example(examples)
+      .epilog(
+        'Exit codes: 0 all good, 1 some files failed, 2 usage error (nothing written), 128+n interrupted by signal n (Ctrl-C 130, SIGTERM 143, SIGHUP 129).',
+      ),
+    version,
+    raw,
+  );
 }
 
 /** `-t a -t b,c` -> stages `['a', ['b', 'c']]`. */
@@ -201,16 +198,7 @@ export function parseTransformFlags(values: readonly string[]): TransformStage[]
 export async function parseArgs(argv: readonly string[], version: string): Promise<ParsedArgs> {
   // `gen` as the first word is the subcommand (a pattern named `gen` can be written `./gen`).
   if (argv[0] === 'gen') return parseGenArgs(argv.slice(1), version);
-  let output = '';
-  let failure: string | undefined;
-  const parser = build(yargs([...argv]), version, argv)
-    .exitProcess(false)
-    .fail((message, error) => {
-      failure = message || error?.message || 'invalid arguments';
-    });
-  const args = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
-    output = text;
-  });
+  const { args, output, failure } = await parseQuietly(build(yargs([...argv]), version, argv), argv);
   if (failure !== undefined) throw new UsageError(failure);
   if (args.help === true || args.version === true) return { kind: 'exit', code: 0, output };
 

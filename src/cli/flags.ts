@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import { checkKeys } from '../options/check.js';
 
 /** What the command-line parsers share: usage errors, numbers, single values, the flag check. */
@@ -72,4 +73,38 @@ export function integer(flag: string, value: string | undefined, min: number): n
 export function single(flag: string, value: unknown): string | undefined {
   if (Array.isArray(value)) throw new UsageError(`${flag} may be given once, got ${value.length} values`);
   return value as string | undefined;
+}
+
+/** What both parsers (the default command, `gen`) set the same way: the flag check, strictness, help, version. */
+export function common<T>(cli: Argv<T>, version: string, raw: readonly string[]): Argv<T> {
+  return cli
+    .middleware(
+      ((argv: Record<string, unknown>, command: unknown) => checkFlags(raw, argv, command)) as (
+        argv: Record<string, unknown>,
+      ) => void,
+      true,
+    )
+    .strict()
+    .strictOptions()
+    .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    .help()
+    .alias('help', 'h')
+    .version(version)
+    .alias('version', 'V')
+    .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+/** Parses without exiting or printing: the arguments, the help or version text, or yargs' failure. */
+export async function parseQuietly<T>(parser: Argv<T>, argv: readonly string[]) {
+  let output = '';
+  let failure: string | undefined;
+  const args = await parser
+    .exitProcess(false)
+    .fail((message, error) => {
+      failure = message || error?.message || 'invalid arguments';
+    })
+    .parseAsync([...argv], {}, (_error, _argv, text) => {
+      output = text;
+    });
+  return { args, output, failure: failure as string | undefined };
 }

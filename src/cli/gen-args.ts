@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { type GenContent, type GenOptions, type GenPreset, parseSize } from '../bench/gen.js';
 import { GlobpipeError } from '../errors.js';
 import type { ParsedArgs } from './args.js';
-import { checkFlags, integer, numeric, single, UsageError } from './flags.js';
+import { common, integer, numeric, parseQuietly, single, UsageError } from './flags.js';
 
 /** `globpipe gen <dir> [options]`: its own parser, so the default command's flags stay as they are. */
 
@@ -22,68 +22,61 @@ const genExamples: [string, string][] = [
 ];
 
 function buildGen(cli: Argv, version: string, raw: readonly string[]) {
-  return cli
-    .scriptName('globpipe')
-    .usage(
-      '$0 gen <dir> [options]\n\nWrite a synthetic dataset into <dir>, deterministic from --seed: the same parameters write the same bytes. A rerun with the same parameters does nothing; a directory that is not empty and holds no dataset of these parameters is refused.',
-    )
-    .command('$0 <dir>', false, (command) =>
-      command.positional('dir', { describe: 'where the dataset goes (created if missing)', type: 'string' }),
-    )
-    .options({
-      files: { ...numeric, describe: 'how many files (default 1000)', requiresArg: true },
-      size: {
-        type: 'string',
-        describe:
-          "each file's size: 512, 4KiB, 1.5MiB, or lognormal:median=8KiB,max=64MiB[,sigma=1][,min=1] (default 4KiB)",
-        requiresArg: true,
-      },
-      depth: { ...numeric, describe: 'directory levels above each file (default 2)', requiresArg: true },
-      fanout: { ...numeric, describe: 'subdirectories per directory (default 10)', requiresArg: true },
-      content: {
-        type: 'string',
-        describe:
-          'text (compressible), random (incompressible), zeros, or mixed (each file one of them) (default text)',
-        requiresArg: true,
-      },
-      preset: {
-        type: 'string',
-        describe:
-          "small: 20,000 x 4 KiB text; web: 2,000 files, a web build's mix; large: 4 x 256 MiB random. Options given override it",
-        requiresArg: true,
-      },
-      seed: { ...numeric, describe: 'any integer >= 0 (default 1)', requiresArg: true },
-      concurrency: {
-        alias: 'j',
-        ...numeric,
-        describe: 'files written at once (default 16)',
-        requiresArg: true,
-      },
-      progress: {
-        type: 'boolean',
-        describe: 'a progress line on stderr (default: when stderr is a terminal)',
-      },
-      quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
-      json: { type: 'boolean', describe: 'the summary as one JSON line on stdout' },
-    })
-    .example(genExamples)
-    .epilog(
-      'Exit codes: 0 written or up to date, 1 a write failed, 2 usage error (nothing written), 130 interrupted.',
-    )
-    .middleware(
-      ((argv: Record<string, unknown>, command: unknown) => checkFlags(raw, argv, command)) as (
-        argv: Record<string, unknown>,
-      ) => void,
-      true,
-    )
-    .strict()
-    .strictOptions()
-    .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
-    .help()
-    .alias('help', 'h')
-    .version(version)
-    .alias('version', 'V')
-    .wrap(Math.min(110, process.stdout.columns || 100));
+  return common(
+    cli
+      .scriptName('globpipe')
+      .usage(
+        '$0 gen <dir> [options]\n\nWrite a synthetic dataset into <dir>, deterministic from --seed: the same parameters write the same bytes. A rerun with the same parameters does nothing; a directory that is not empty and holds no dataset of these parameters is refused.',
+      )
+      .command('$0 <dir>', false, (command) =>
+        command.positional('dir', {
+          describe: 'where the dataset goes (created if missing)',
+          type: 'string',
+        }),
+      )
+      .options({
+        files: { ...numeric, describe: 'how many files (default 1000)', requiresArg: true },
+        size: {
+          type: 'string',
+          describe:
+            "each file's size: 512, 4KiB, 1.5MiB, or lognormal:median=8KiB,max=64MiB[,sigma=1][,min=1] (default 4KiB)",
+          requiresArg: true,
+        },
+        depth: { ...numeric, describe: 'directory levels above each file (default 2)', requiresArg: true },
+        fanout: { ...numeric, describe: 'subdirectories per directory (default 10)', requiresArg: true },
+        content: {
+          type: 'string',
+          describe:
+            'text (compressible), random (incompressible), zeros, or mixed (each file one of them) (default text)',
+          requiresArg: true,
+        },
+        preset: {
+          type: 'string',
+          describe:
+            "small: 20,000 x 4 KiB text; web: 2,000 files, a web build's mix; large: 4 x 256 MiB random. Options given override it",
+          requiresArg: true,
+        },
+        seed: { ...numeric, describe: 'any integer >= 0 (default 1)', requiresArg: true },
+        concurrency: {
+          alias: 'j',
+          ...numeric,
+          describe: 'files written at once (default 16)',
+          requiresArg: true,
+        },
+        progress: {
+          type: 'boolean',
+          describe: 'a progress line on stderr (default: when stderr is a terminal)',
+        },
+        quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
+        json: { type: 'boolean', describe: 'the summary as one JSON line on stdout' },
+      })
+      .example(genExamples)
+      .epilog(
+        'Exit codes: 0 written or up to date, 1 a write failed, 2 usage error (nothing written), 130 interrupted.',
+      ),
+    version,
+    raw,
+  );
 }
 
 function choice<T extends string>(
@@ -97,16 +90,7 @@ function choice<T extends string>(
 
 /** `globpipe gen <dir> [options]`: the arguments after `gen`, into gen()'s options. */
 export async function parseGenArgs(argv: readonly string[], version: string): Promise<ParsedArgs> {
-  let output = '';
-  let failure: string | undefined;
-  const parser = buildGen(yargs([...argv]), version, argv)
-    .exitProcess(false)
-    .fail((message, error) => {
-      failure = message || error?.message || 'invalid arguments';
-    });
-  const args = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
-    output = text;
-  });
+  const { args, output, failure } = await parseQuietly(buildGen(yargs([...argv]), version, argv), argv);
   if (failure !== undefined) {
     throw new UsageError(
       /^Not enough non-option arguments/.test(failure)
