@@ -15,9 +15,11 @@ import { retryOnFdExhaustion, retryOnFdExhaustionSync } from './retry.js';
  * goes is refused when first reached, and one already open stays the directory
  * it was, wherever it is moved: nothing is ever written through a symlink.
  * Without /proc, each component is checked with lstat first (racy, but the best
- * a path allows). A tree lives for one request: directories are looked at anew
- * by the next one, and no descriptor outlives it. Twins: the Tree (sync) for the IO
- * workers, makeDirBeneath and removeDirBeneath (async) for the main thread.
+ * a path allows). In an IO worker a tree lives for one request: directories are
+ * looked at anew by the next one, and no descriptor outlives it. With one file in
+ * flight the requests run on the calling thread, and a tree is kept from one to the
+ * next (KeptTrees) until the run removes a directory or ends. Twins: the Tree (sync)
+ * for the IO workers, makeDirBeneath and removeDirBeneath (async) for the main thread.
  */
 
 const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | (fs.constants.O_NOFOLLOW ?? 0);
@@ -162,6 +164,31 @@ export class Tree {
       throw code === 'ELOOP' || code === 'ENOTDIR' ? symlinkRefused(full) : error;
     }
     return { fd, at: viaProc ? `${procFd}/${fd}/` : `${full}${sep}` };
+  }
+}
+
+/**
+ * Trees kept across requests, one per root, for requests run one after another on the
+ * calling thread. A directory that another process removes while a run writes into it
+ * fails the files bound for it, kept or not (output directories are made once per run);
+ * the run's own removals (an empty directory of failed files) release the trees.
+ */
+export class KeptTrees {
+  readonly #trees = new Map<string, Tree>();
+
+  get(root: string): Tree {
+    let tree = this.#trees.get(root);
+    if (tree === undefined) {
+      tree = new Tree(root);
+      this.#trees.set(root, tree);
+    }
+    return tree;
+  }
+
+  /** Closes every descriptor; the next request opens what it needs anew. */
+  release(): void {
+    for (const tree of this.#trees.values()) tree.close();
+    this.#trees.clear();
   }
 }
 

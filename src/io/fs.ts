@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { ioFailure, workerFailure } from '../errors.js';
 import { decodeName, fsPath } from '../paths.js';
-import { createBeneath, makeDirBeneath, removeDirBeneath } from './beneath.js';
+import { createBeneath, KeptTrees, makeDirBeneath, removeDirBeneath } from './beneath.js';
 import { openRegular } from './open.js';
 import type {
   CopyItem,
@@ -21,25 +21,57 @@ import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
 import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request } from './worker/protocol.js';
 
 /** What carries the port's requests: the IO workers' pool, or the calling thread itself. */
-export type Carrier = Pick<WorkerPool, 'call' | 'warm'>;
+export type Carrier = Pick<WorkerPool, 'call' | 'warm'> & {
+  /** Lets go of the descriptors it keeps between requests (the next request opens them anew). */
+  readonly release?: () => void;
+};
 
 /**
  * The requests run right here, synchronously, on the calling thread: for a run with one file in
  * flight (`--sequential`, `-j 1`) a worker's round trip per file is all cost and no overlap.
- * The same code as in a worker (worker/handle.ts), so the same outcomes.
+ * The same code as in a worker (worker/handle.ts), so the same outcomes; only the copy of a file
+ * over a MiB, which would hold this thread for as long as the kernel copies, goes to a worker.
  */
-export function inlineCarrier(): Carrier {
-  return {
-    call: <T>(body: unknown) =>
-      new Promise<T>((resolve, reject) => {
-        try {
-          resolve(handle(body as Request) as T);
-        } catch (error) {
-          reject(error);
-        }
-      }),
-    warm: () => {},
+export function inlineCarrier(workers: Carrier = sharedPool()): Carrier {
+  // Output directories stay open from one request to the next, until the run removes one.
+  const kept = new KeptTrees();
+  const call = async <T>(body: unknown): Promise<T> => {
+    const request = body as Request;
+    const reply = handle(request, kept);
+    if (request.op !== 'copy' || !reply.sizes.includes(DEFERRED)) return reply as T;
+    return (await copyDeferred(request, reply, workers)) as T;
   };
+  return {
+    call: <T>(body: unknown) => new Promise<T>((resolve) => resolve(call<T>(body))),
+    warm: () => {},
+    release: () => kept.release(),
+  };
+}
+
+/** The files of a copy left DEFERRED, copied by a worker, their outcomes put in `reply`. */
+async function copyDeferred(
+  request: Extract<Request, { op: 'copy' }>,
+  reply: Reply,
+  workers: Carrier,
+): Promise<Reply> {
+  const names = request.names.split('\0');
+  const left: number[] = [];
+  for (let i = 0; i < request.count; i += 1) if (reply.sizes[i] === DEFERRED) left.push(i);
+  const some = left.flatMap((i) => names.slice(3 * i, 3 * i + 3));
+  const sub = await workers.call<Reply>(
+    { ...request, names: joinNames(some), count: left.length },
+    { weight: left.length },
+  );
+  const errors = { ...reply.errors };
+  for (const [k, i] of left.entries()) {
+    reply.sizes[i] = sub.sizes[k] as number;
+    reply.micros[i] = sub.micros[k] as number;
+    (reply.mtimes as Float64Array)[i] = sub.mtimes?.[k] ?? 0;
+    (reply.modes as Float64Array)[i] = sub.modes?.[k] ?? 0;
+    const error = sub.errors[k];
+    if (error !== undefined) errors[i] = error;
+  }
+  return { ...reply, errors };
 }
 
 /**
@@ -133,7 +165,11 @@ export function nodePort(pool: Carrier = sharedPool()): IoPort {
       });
     },
     mkdir: (path, root) => makeDirBeneath(root, path),
-    rmdir: (path, root) => removeDirBeneath(root, path),
+    rmdir: async (path, root) => {
+      // A kept descriptor of this directory (or beneath it) would name nothing now.
+      pool.release?.();
+      await removeDirBeneath(root, path);
+    },
     unlink: (path, root) => single({ op: 'unlink', root, paths: path, count: 1 }),
     // Names come back as bytes, decoded so that those that are not UTF-8 stay exact (paths.ts).
     readdir: async (path) =>
@@ -142,6 +178,7 @@ export function nodePort(pool: Carrier = sharedPool()): IoPort {
     readlink: async (path) => decodeName(await fsp.readlink(fsPath(path), { encoding: 'buffer' })),
     realpath: async (path) => decodeName(await fsp.realpath(fsPath(path), { encoding: 'buffer' })),
     warm: (files) => pool.warm(files),
+    release: () => pool.release?.(),
   };
   return port;
 }

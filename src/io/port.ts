@@ -66,6 +66,8 @@ export interface IoPort {
 
   /** A hint: `files` will soon be in flight at once (boot what serves them now). */
   warm(files: number): void;
+  /** Lets go of descriptors kept between calls (at the end of a run); calls after it open them anew. */
+  release?(): void;
 }
 
 export interface FileMeta {

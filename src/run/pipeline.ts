@@ -29,22 +29,27 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   const stats = new SummaryBuilder();
   const queue = new FileQueue(settings, site, port, strategy, stats);
   try {
-    await queue.feed(matches(settings, site, port, stats));
-  } catch (error) {
-    queue.clear();
-    await queue.drain();
-    if (!(error instanceof DiscoverError)) {
-      await queue.close();
-      throw error;
+    try {
+      await queue.feed(matches(settings, site, port, stats));
+    } catch (error) {
+      queue.clear();
+      await queue.drain();
+      if (!(error instanceof DiscoverError)) {
+        await queue.close();
+        throw error;
+      }
+      stats.addFailure({
+        path: error.path,
+        code: 'EGLOB',
+        message: `cannot read: ${describeCause(error.cause)}`,
+      });
     }
-    stats.addFailure({
-      path: error.path,
-      code: 'EGLOB',
-      message: `cannot read: ${describeCause(error.cause)}`,
-    });
+    await queue.drain();
+    await queue.close();
+  } finally {
+    // A port of the run's own (the caller's port is the caller's to close).
+    if (settings.port === undefined) port.release?.();
   }
-  await queue.drain();
-  await queue.close();
   return stats.build({
     cwd: settings.cwd,
     out: settings.out,

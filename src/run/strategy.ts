@@ -47,6 +47,13 @@ export function chooseStrategy(settings: Settings): Strategy {
     (settings.inPlace || settings.dryRun || settings.skipExisting || settings.ifNewer ? 'single' : 'batch');
   const concurrency = settings.concurrency ?? defaultConcurrency(settings.stages, executor === 'batch');
   if (executor === 'single') return { executor, concurrency, slots: concurrency, batchSize: 1 };
+  if (concurrency === 1 && isIdentityCopy(settings) && settings.maxErrors === Number.POSITIVE_INFINITY) {
+    // One copy at a time all the same: a batch is copied file after file, on this thread
+    // (io/fs.ts inlineCarrier), so the disk never sees two at once; what a batch saves is the
+    // pipeline's cost per file, which would otherwise be most of what --sequential measures.
+    // Not with an error limit: the file after the one that reaches it must not start.
+    return { executor, concurrency, slots: 1, batchSize: MAX_BATCH };
+  }
   return { executor, concurrency, ...batchShape(concurrency) };
 }
 

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodePort } from '../../src/io/fs.js';
+import { inlineCarrier, nodePort } from '../../src/io/fs.js';
 import { checkUnchanged } from '../../src/io/worker/ops.js';
 import { WorkerPool } from '../../src/io/worker/pool.js';
 import { tempDir } from '../helpers.js';
@@ -114,6 +114,37 @@ describe('copy', () => {
     );
     expect(copied).toMatchObject({ ok: false, error: { code: 'EEXIST' } });
     expect(readFileSync(join(dir, 'taken'), 'utf8')).toBe('someone else');
+  });
+});
+
+describe('on the calling thread (inlineCarrier)', () => {
+  it('keeps output directories open between requests, and lets go of them when the run removes one', async () => {
+    const inline = nodePort(inlineCarrier(new WorkerPool({ size: 1 })));
+    const src = tempDir();
+    const out = tempDir();
+    writeFileSync(join(src, 'a'), 'one');
+    writeFileSync(join(src, 'big'), Buffer.alloc(2 * 1024 * 1024, 'b'));
+    const copy = (from: string, name: string) =>
+      inline.copy(
+        [{ src: join(src, from), temp: join(out, 'd', `.${name}.tmp`), dest: join(out, 'd', name) }],
+        {
+          fsync: false,
+          commit: true,
+          root: out,
+        },
+      );
+    await inline.mkdir(join(out, 'd'), out);
+    expect((await copy('a', 'first'))[0]).toMatchObject({ ok: true, size: 3 });
+    // Removed and made again by the run: the next copy lands in the new directory, not the old one.
+    rmSync(join(out, 'd', 'first'));
+    await inline.rmdir(join(out, 'd'), out);
+    await inline.mkdir(join(out, 'd'), out);
+    expect((await copy('a', 'second'))[0]).toMatchObject({ ok: true, size: 3 });
+    // Over a MiB: copied by a worker, with the same outcome.
+    expect((await copy('big', 'third'))[0]).toMatchObject({ ok: true, size: 2 * 1024 * 1024 });
+    expect(readdirSync(join(out, 'd')).sort()).toEqual(['second', 'third']);
+    expect(readFileSync(join(out, 'd', 'third'))).toEqual(readFileSync(join(src, 'big')));
+    inline.release?.();
   });
 });
 

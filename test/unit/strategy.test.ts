@@ -27,12 +27,26 @@ describe('chooseStrategy', () => {
         slots: 64,
       });
     }
+    // A sequential copy goes in batches copied file after file on the calling thread...
     expect(await strategy({ out: tempDir(), sequential: true })).toMatchObject({
       executor: 'batch',
       concurrency: 1,
-      batchSize: 1,
+      batchSize: 64,
       slots: 1,
     });
+    // ...but one file at a time where its transforms run, or where an error limit must stop it.
+    for (const option of [
+      { out: tempDir(), sequential: true, transforms: ['gzip'] },
+      { out: tempDir(), sequential: true, failFast: true },
+      { out: tempDir(), concurrency: 1, maxErrors: 3 },
+    ]) {
+      expect(await strategy(option), JSON.stringify(option)).toMatchObject({
+        executor: 'batch',
+        concurrency: 1,
+        batchSize: 1,
+        slots: 1,
+      });
+    }
     expect(await strategy({ out: tempDir(), executor: 'single', concurrency: 9 })).toMatchObject({
       executor: 'single',
       slots: 9,

@@ -14,6 +14,7 @@ import {
   WRITE_FLAGS,
   writeTemps,
 } from './ops.js';
+import { DEFERRED } from './protocol.js';
 
 /**
  * The identity copy of one file, in an IO worker. Three ways, one outcome:
@@ -42,7 +43,11 @@ function readable(path: string): boolean {
   }
 }
 
-/** Copies `src` to the new file `temp` with the source's exact mode, then (with `commit`) renames it to `dest`. */
+/**
+ * Copies `src` to the new file `temp` with the source's exact mode, then (with `commit`) renames
+ * it to `dest`. With `smallOnly` (on the calling thread, which must not block for long), a file
+ * of more than SMALL_COPY bytes is left alone: its size comes back as DEFERRED.
+ */
 export function copyFile(
   tree: Tree,
   src: string,
@@ -50,6 +55,7 @@ export function copyFile(
   dest: string,
   commit: boolean,
   fsync: boolean,
+  smallOnly = false,
 ): FileMeta {
   // open + fstat tell the size and refuse anything but a regular file (never blocking on a FIFO).
   let fd: number | undefined;
@@ -60,6 +66,7 @@ export function copyFile(
     const opened = openRegularSync(src);
     fd = opened.fd;
     stats = opened.stats;
+    if (smallOnly && stats.size > SMALL_COPY) return { size: DEFERRED, mtimeMs: 0, mode: 0 };
     if (stats.size <= SMALL_COPY) {
       scratch ??= Buffer.allocUnsafeSlow(SMALL_COPY + 1);
       // A file that claims 0 bytes is read to its end, in case it is not what it claims.

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { type IoFailure, ioFailure } from '../../errors.js';
-import { type Tree, withTree } from '../beneath.js';
+import { type KeptTrees, type Tree, withTree } from '../beneath.js';
 import { copyFile } from './copy.js';
 import {
   arenaBytes,
@@ -49,7 +49,7 @@ class Tally {
   }
 }
 
-function copy(request: Extract<Request, { op: 'copy' }>, tree: Tree): Reply {
+function copy(request: Extract<Request, { op: 'copy' }>, tree: Tree, smallOnly: boolean): Reply {
   const tally = new Tally(request.count);
   const names = splitNames(request.names, 3 * request.count);
   if (names === undefined) return tally.refuse();
@@ -62,7 +62,7 @@ function copy(request: Extract<Request, { op: 'copy' }>, tree: Tree): Reply {
         string,
         string,
       ];
-      const copied = copyFile(tree, src, temp, dest, request.commit, request.fsync);
+      const copied = copyFile(tree, src, temp, dest, request.commit, request.fsync, smallOnly);
       mtimes[i] = copied.mtimeMs;
       modes[i] = copied.mode;
       return copied.size;
@@ -168,10 +168,10 @@ function eachPath(request: Extract<Request, { op: 'unlink' }>, run: (path: strin
   return tally;
 }
 
-function beneathRoot(request: Exclude<Request, { op: 'read' }>, tree: Tree): Reply {
+function beneathRoot(request: Exclude<Request, { op: 'read' }>, tree: Tree, inline: boolean): Reply {
   switch (request.op) {
     case 'copy':
-      return copy(request, tree);
+      return copy(request, tree, inline);
     case 'write':
       return write(request, tree);
     case 'rename':
@@ -185,11 +185,16 @@ function count(request: Request): number {
   return 'counts' in request ? request.counts.length : 'count' in request ? request.count : 1;
 }
 
-/** Runs a request in an IO worker, file after file, with synchronous calls. */
-export function handle(request: Request): Reply {
+/**
+ * Runs a request in an IO worker, file after file, with synchronous calls. On the calling
+ * thread (`kept`: trees that outlive the request, io/beneath.ts), a copy leaves files of more
+ * than a MiB to the workers (DEFERRED): the kernel's copy of a large file would hold the thread.
+ */
+export function handle(request: Request, kept?: KeptTrees): Reply {
   if (request.op === 'read') return read(request);
   try {
-    return withTree(request.root, (tree) => beneathRoot(request, tree));
+    if (kept !== undefined) return beneathRoot(request, kept.get(request.root), true);
+    return withTree(request.root, (tree) => beneathRoot(request, tree, false));
   } catch (error) {
     // The root itself could not be opened (or made): every file of the request fails with it.
     return new Tally(count(request)).failAll(ioFailure(error, 'write'));
