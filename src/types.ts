@@ -111,6 +111,15 @@ export interface RunOptions {
   force?: boolean;
   /** Compression level for gzip (1-9) and brotli (0-11). */
   level?: number;
+  /**
+   * How files are read, for measuring IO modes (`globpipe bench`): `auto` (default) as
+   * globpipe chooses; `batch` whole files, many per request to the IO workers; `single` one
+   * file per request; `stream` every file streamed; `direct` whole files with O_DIRECT,
+   * bypassing the page cache (files of 8 MiB or more still stream). Outputs are the same.
+   */
+  read?: ReadStrategy;
+  /** Read and transform every file, write nothing (for measuring reads): files are counted as discarded. */
+  discard?: boolean;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
@@ -123,7 +132,10 @@ export interface RunOptions {
   probe?: { onEnqueue(waiting: number, inFlight: number): void };
 }
 
-export type FileStatus = 'written' | 'skipped' | 'failed' | 'planned';
+export type FileStatus = 'written' | 'skipped' | 'failed' | 'planned' | 'discarded';
+
+/** See RunOptions.read. */
+export type ReadStrategy = 'auto' | 'batch' | 'single' | 'stream' | 'direct';
 
 export interface FileResult {
   /** Input path relative to `cwd`. */
@@ -177,11 +189,13 @@ export interface Summary {
   readonly out: string;
   /**
    * Files the glob matched (symlinks and special files included). Every one is counted once
-   * below: matched = written + planned + skipped + failed + notProcessed.
+   * below: matched = written + planned + skipped + failed + notProcessed + discarded.
    */
   readonly matched: number;
   /** Files whose outputs were all written. */
   readonly written: number;
+  /** Files read and transformed whose outputs were dropped (`discard`). */
+  readonly discarded: number;
   /** Files a dry run would write (0 in a real run). */
   readonly planned: number;
   readonly skipped: number;
@@ -204,6 +218,8 @@ export interface Summary {
   readonly mbPerSecond: number;
   /** `bytesIn` per second, in MiB (2^20 bytes): the figure the text summary shows. */
   readonly mibPerSecond: number;
+  /** Milliseconds each file written (or discarded) took, from its first step to its last (waits in the queue excluded). */
+  readonly latencyMs: Latency | undefined;
   readonly concurrency: number;
   readonly dryRun: boolean;
   /** The run was cancelled through its signal; some files were never started. */
@@ -214,6 +230,15 @@ export interface Summary {
   readonly directoryFailures: readonly Failure[];
   /** Why files were skipped: each reason once, with how many and the first few paths. */
   readonly skips: readonly SkipReason[];
+}
+
+/** Percentiles (nearest rank) and maximum of a per-file time, in milliseconds. */
+export interface Latency {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
 }
 
 export interface SkipReason {

@@ -25,6 +25,8 @@ export function testSettings(
     executor: undefined,
     port: undefined,
     dryRun: false,
+    read: 'auto',
+    discard: false,
     maxErrors: Number.POSITIVE_INFINITY,
     fsync: false,
     skipExisting: false,

@@ -10,6 +10,8 @@ export interface CliOptions {
   readonly progress: boolean | undefined;
   readonly quiet: boolean;
   readonly json: boolean;
+  /** `--report <file>`: the summary as JSON, with the process's figures. */
+  readonly report: string | undefined;
 }
 
 export type ParsedArgs =
@@ -168,6 +170,23 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         'fail-fast': { type: 'boolean', describe: 'start nothing new after the first failure' },
         'max-errors': { ...numeric, describe: 'start nothing new after N failures', requiresArg: true },
         fsync: { type: 'boolean', describe: 'flush each output and its directory to disk (durable, slower)' },
+        read: {
+          type: 'string',
+          describe:
+            'how files are read, for measuring IO modes: auto, batch (many per request), single, stream, direct (O_DIRECT)',
+          defaultDescription: 'auto',
+          requiresArg: true,
+        },
+        discard: {
+          type: 'boolean',
+          describe: 'read and transform every file, write nothing (measures reads)',
+        },
+        report: {
+          type: 'string',
+          describe:
+            'write the summary as JSON to this file when done, with the process CPU time and peak RSS',
+          requiresArg: true,
+        },
         progress: {
           type: 'boolean',
           describe: 'progress bar on stderr (default: when stderr is a terminal)',
@@ -233,6 +252,8 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     failFast: args['fail-fast'],
     maxErrors: integer('--max-errors', single('--max-errors', args['max-errors']), 1),
     fsync: args.fsync,
+    read: single('--read', args.read) as RunOptions['read'],
+    discard: args.discard,
   };
   if (run.out === undefined && run.inPlace !== true) {
     throw new UsageError('missing -o/--out <dir> (or --in-place to replace the inputs)');
@@ -244,6 +265,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
       progress: args.progress,
       quiet: args.quiet === true,
       json: args.json === true,
+      report: single('--report', args.report),
     },
   };
 }

@@ -23,6 +23,7 @@ import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
 import { type GenCliOptions, parseArgs } from './args.js';
+import { writeReport } from './report-file.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -199,6 +200,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     : summary.failed > 0 || summary.failedDirectories > 0
       ? EXIT_FAILURES
       : EXIT_OK;
+  const { report } = parsed.options;
+  const reportFailure = report === undefined ? undefined : await writeReport(report, summary);
+  if (reportFailure !== undefined) {
+    warn(`globpipe: ${escapeName(reportFailure)}`);
+    if (process.exitCode === EXIT_OK) process.exitCode = EXIT_FAILURES;
+  }
 }
 
 /** `globpipe gen`: runs gen(), draws a progress line on a terminal, prints one summary line. */

@@ -92,12 +92,12 @@ export function nodePort(pool: Carrier = sharedPool()): IoPort {
   };
 
   const port: IoPort = {
-    read: (paths, { limit, cap }) =>
+    read: (paths, { limit, cap, direct = false }) =>
       isolating(
         paths,
         async (some) => {
           const reply = await send(
-            { op: 'read', paths: joinNames(some), count: some.length, limit, cap },
+            { op: 'read', paths: joinNames(some), count: some.length, limit, cap, direct },
             some.length,
           );
           return some.map((_, i) => readOutcome(reply, i));

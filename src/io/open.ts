@@ -15,9 +15,9 @@ function notAFile(stats: fs.Stats): Error {
   return Object.assign(new Error('not a regular file'), { code: 'ENOTFILE', what: describeType(stats) });
 }
 
-/** The caller closes `fd`. */
-export function openRegularSync(path: string): { fd: number; stats: fs.Stats } {
-  const fd = retryOnFdExhaustionSync(() => fs.openSync(fsPath(path), READ_FLAGS));
+/** The caller closes `fd`. `flags`: more to open with (O_DIRECT). */
+export function openRegularSync(path: string, flags = 0): { fd: number; stats: fs.Stats } {
+  const fd = retryOnFdExhaustionSync(() => fs.openSync(fsPath(path), READ_FLAGS | flags));
   try {
     const stats = fs.fstatSync(fd);
     if (stats.isFile()) return { fd, stats };

@@ -25,7 +25,12 @@ export interface IoPort {
    */
   read(
     paths: readonly string[],
-    bounds: { readonly limit: number; readonly cap: number },
+    bounds: {
+      readonly limit: number;
+      readonly cap: number;
+      /** Read with O_DIRECT, bypassing the page cache (through an aligned buffer). */
+      readonly direct?: boolean;
+    },
   ): Promise<ReadOutcome[]>;
   /** Copies each `src` to its new `temp` with the source's mode; with `commit`, renames it to `dest`. */
   copy(items: readonly CopyItem[], options: WriteFlags): Promise<Outcome<FileMeta>[]>;

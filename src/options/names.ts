@@ -56,6 +56,8 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   force: { flag: '--force', kind: 'boolean' },
   errorOnUnmatchedPattern: { flag: '--error-on-unmatched-pattern', kind: 'boolean' },
   level: { flag: '--level', kind: 'number' },
+  read: { flag: '--read', kind: 'string' },
+  discard: { flag: '--discard', kind: 'boolean' },
   signal: { kind: 'signal' },
   onEvent: { kind: 'function' },
   port: { kind: 'object', internal: true },

@@ -8,7 +8,7 @@ import { levelRanges } from '../transforms/builtins.js';
 import { execTransform } from '../transforms/exec.js';
 import { resolveStages } from '../transforms/resolve.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
-import type { RunOptions } from '../types.js';
+import type { ReadStrategy, RunOptions } from '../types.js';
 import { checkBuiltinOptions } from './builtin-options.js';
 import { checkOptions } from './check.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
@@ -38,6 +38,18 @@ function checkBoolean(name: OptionKey, value: unknown): boolean {
   if (typeof value !== 'boolean')
     throw usage((n) => `Expected ${n.name(name)} to be a boolean, got ${n.value(value)}`);
   return value;
+}
+
+const READ_STRATEGIES: readonly ReadStrategy[] = ['auto', 'batch', 'single', 'stream', 'direct'];
+
+function checkRead(value: unknown): ReadStrategy {
+  if (value === undefined) return 'auto';
+  if (typeof value !== 'string' || !READ_STRATEGIES.includes(value as ReadStrategy)) {
+    throw usage(
+      (n) => `Expected ${n.name('read')} to be one of ${READ_STRATEGIES.join(', ')}, got ${n.value(value)}`,
+    );
+  }
+  return value as ReadStrategy;
 }
 
 function stringList(name: OptionKey, value: unknown, allowEmpty: boolean): string[] {
@@ -137,6 +149,14 @@ function checkCombinations(options: RunOptions): void {
       (n) =>
         `${n.name('skipExisting')} skips every output that exists, so ${n.name('ifNewer')} would never rewrite a stale one: give one of them`,
     );
+  }
+  for (const other of ['dryRun', 'inPlace'] as const) {
+    if (options.discard === true && options[other] === true) {
+      throw usage(
+        (n) =>
+          `${n.name('discard')} reads every file and writes nothing, ${n.name(other)} ${other === 'dryRun' ? 'reads nothing' : 'writes over the inputs'}: give one of them`,
+      );
+    }
   }
 }
 
@@ -259,6 +279,8 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
       checkBoolean('errorOnUnmatchedPattern', options.errorOnUnmatchedPattern),
     concurrency,
     dryRun: checkBoolean('dryRun', options.dryRun),
+    read: checkRead(options.read),
+    discard: checkBoolean('discard', options.discard),
     maxErrors,
     fsync: checkBoolean('fsync', options.fsync),
     skipExisting: checkBoolean('skipExisting', options.skipExisting),

@@ -1,6 +1,6 @@
 import type { IoPort } from '../io/port.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
-import type { GlobpipeEvent, RunOptions } from '../types.js';
+import type { GlobpipeEvent, ReadStrategy, RunOptions } from '../types.js';
 import type { Naming } from './names.js';
 
 /**
@@ -29,6 +29,10 @@ export interface Settings {
   /** Files in flight as the user asked; undefined lets run/strategy.ts choose from the work. */
   readonly concurrency: number | undefined;
   readonly dryRun: boolean;
+  /** How files are read (RunOptions.read). */
+  readonly read: ReadStrategy;
+  /** Read and transform, write nothing. */
+  readonly discard: boolean;
   readonly maxErrors: number;
   readonly fsync: boolean;
   readonly skipExisting: boolean;

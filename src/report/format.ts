@@ -93,12 +93,15 @@ export function formatSeconds(seconds: number): string {
  * `globpipe: 12 matched, 11 written, 0 skipped, 1 failed | 47.1 KiB -> 8.9 KiB | 0.05 s, 240 files/s, 942 KiB/s | -j 4`
  * A dry run reads and writes nothing, so it has no bytes and no rates:
  * `globpipe: dry run: 1 matched, 1 output planned, 0 skipped, 0 failed | 0.01 s | -j 64`
+ * With `--discard`: `globpipe: 200 matched, 200 read and discarded, 0 skipped, 0 failed | …`
  */
 export function formatHead(summary: Summary): string {
   const states = [summary.dryRun ? 'dry run' : '', summary.interrupted ? 'interrupted' : ''].filter(Boolean);
   const done = summary.dryRun
     ? `${countOf(summary.outputs, 'output', 'outputs')} planned${summary.outputs === summary.planned ? '' : ` (${countOf(summary.planned, 'file', 'files')})`}`
-    : `${formatCount(summary.written)} written`;
+    : summary.discarded > 0
+      ? `${formatCount(summary.discarded)} read and discarded`
+      : `${formatCount(summary.written)} written`;
   const counts = [
     `${formatCount(summary.matched)} matched`,
     done,

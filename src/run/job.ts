@@ -64,6 +64,21 @@ function skipped(reason: string, outputs: string[] = []): Fields {
  * transform's SkipFile, with no outputs) or failed (naming the outputs it did
  * not write). Errors that carry no side are the input's.
  */
+/** Read and transformed, nothing written (`discard`): `bytesOut` is what would have been written. */
+export function discarded(
+  bytesIn: number,
+  bytesOut: number,
+  details?: Readonly<Record<string, number>>,
+): Fields {
+  return {
+    outputs: [],
+    status: 'discarded',
+    bytesIn,
+    bytesOut,
+    ...(details === undefined ? {} : { details }),
+  };
+}
+
 export function failed(job: PlannedFile, error: unknown, ctx: JobContext): Fields {
   if (error instanceof SkipFile) return skipped(error.message);
   const failure = ctx.signal.aborted

@@ -8,7 +8,7 @@ import type { PlannedFile } from '../plan/outputs.js';
 import { runBufferStages } from '../transforms/execute.js';
 import { notesOf, StreamInstead } from '../transforms/skip.js';
 import type { FileInfo } from '../types.js';
-import { type Fields, failed, type JobContext, written } from './job.js';
+import { discarded, type Fields, failed, type JobContext, written } from './job.js';
 import { BATCH_BYTES, STREAM_THRESHOLD } from './strategy.js';
 
 /**
@@ -30,6 +30,7 @@ export async function makeDirs(
   ctx: JobContext,
   report: Report,
 ): Promise<PlannedFile[]> {
+  if (ctx.settings.discard) return [...jobs];
   // Every directory the files need, made at once (each is one call to the io port).
   const dirs = new Map<string, Promise<unknown>>();
   for (const job of jobs) {
@@ -171,9 +172,10 @@ export async function readFiles(
   ctx: JobContext,
   report: Report,
 ): Promise<{ loaded: Loaded[]; large: Large[]; deferred: PlannedFile[] }> {
+  const { read } = ctx.settings;
   const outcomes = await ctx.port.read(
     jobs.map((job) => job.entry.absolutePath),
-    { limit: STREAM_THRESHOLD, cap: BATCH_BYTES },
+    { limit: read === 'stream' ? 0 : STREAM_THRESHOLD, cap: BATCH_BYTES, direct: read === 'direct' },
   );
   const loaded: Loaded[] = [];
   const large: Large[] = [];
@@ -250,6 +252,14 @@ export async function writeFiles(
   ctx: JobContext,
   report: Report,
 ): Promise<void> {
+  if (ctx.settings.discard) {
+    for (const { job, item, bytesIn, notes, ms } of files) {
+      for (const output of item.outputs) ctx.temps.delete(output.temp);
+      const bytesOut = item.outputs.reduce((sum, output) => sum + output.data.length, 0);
+      report(job, discarded(bytesIn, bytesOut, notesOf(notes)), ms);
+    }
+    return;
+  }
   const outcomes = await ctx.port.write(
     files.map((file) => file.item),
     { fsync: ctx.settings.fsync, commit: ctx.journal === undefined, root: ctx.settings.out },

@@ -42,9 +42,16 @@ export interface Strategy {
 }
 
 export function chooseStrategy(settings: Settings): Strategy {
+  // `read: 'batch'` where files can go together; `read: 'single'` asks for one file per request.
   const executor: Executor =
     settings.executor ??
-    (settings.inPlace || settings.dryRun || settings.skipExisting || settings.ifNewer ? 'single' : 'batch');
+    (settings.inPlace ||
+    settings.dryRun ||
+    settings.skipExisting ||
+    settings.ifNewer ||
+    settings.read === 'single'
+      ? 'single'
+      : 'batch');
   const concurrency = settings.concurrency ?? defaultConcurrency(settings.stages, executor === 'batch');
   if (executor === 'single') return { executor, concurrency, slots: concurrency, batchSize: 1 };
   if (concurrency === 1 && isIdentityCopy(settings) && settings.maxErrors === Number.POSITIVE_INFINITY) {
@@ -83,7 +90,16 @@ export function batchShape(concurrency: number): { batchSize: number; slots: num
   return { batchSize, slots: Math.floor(concurrency / batchSize) };
 }
 
-/** The whole run is one copy per file: the kernel copies, nothing is read into memory. */
+/**
+ * The whole run is one copy per file: the kernel copies, nothing is read into memory. Not when
+ * the run asks to read files a given way (streamed, O_DIRECT) or to read them only (discard).
+ */
 export function isIdentityCopy(settings: Settings): boolean {
-  return settings.chains.length === 1 && (settings.chains[0] ?? []).every((t) => t.identity === true);
+  return (
+    settings.chains.length === 1 &&
+    (settings.chains[0] ?? []).every((t) => t.identity === true) &&
+    !settings.discard &&
+    settings.read !== 'stream' &&
+    settings.read !== 'direct'
+  );
 }

@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { onAbort } from '../abort.js';
 import { fileError, transformError } from '../errors.js';
@@ -9,7 +9,7 @@ import { tee, tooLarge, toStream, WHOLE_FILE_LIMIT } from '../transforms/execute
 import type { ResolvedTransform } from '../transforms/resolved.js';
 import { notesOf } from '../transforms/skip.js';
 import type { FileInfo } from '../types.js';
-import { type Fields, failed, type JobContext, written } from './job.js';
+import { discarded, type Fields, failed, type JobContext, written } from './job.js';
 import { commitOutputs, fileInfo } from './steps.js';
 
 /**
@@ -30,6 +30,7 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
     const file = fileInfo(job.entry, meta, notes);
     const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared, reads);
     const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
+    if (ctx.settings.discard) return discarded(bytesIn, bytesOut, notesOf(notes));
     await commitOutputs(
       job,
       prepared.map(({ temp, dest }) => [temp, dest] as const),
@@ -38,6 +39,7 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
     return written(job, bytesIn, bytesOut, notesOf(notes));
   } catch (error) {
     for (const { temp } of prepared) {
+      if (temp === '') continue; // discarded: there is no temp
       await ctx.port.unlink(temp, ctx.settings.out).catch(() => {});
       ctx.temps.delete(temp);
     }
@@ -84,6 +86,7 @@ type Origin = 'read' | 'write' | ResolvedTransform;
 
 /** A complete result in a temp file beside its destination, not yet visible there. */
 interface Prepared {
+  /** '' when discarded: nothing was written. */
   readonly temp: string;
   readonly dest: string;
   readonly bytes: number;
@@ -189,6 +192,34 @@ async function checkUnchanged(
 }
 
 /**
+ * `discard`: pipes `source` through `stages` into a sink that only counts, and names no temp:
+ * the file is read and transformed as it would be, and nothing is written.
+ */
+async function toNowhere(
+  dest: string,
+  source: Readable,
+  stages: readonly NodeJS.ReadWriteStream[],
+  ctx: JobContext,
+): Promise<Prepared> {
+  let bytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done();
+    },
+  });
+  const abort = new AbortController();
+  const stop = onAbort(ctx.signal, () => abort.abort(ctx.signal.reason));
+  try {
+    await pipeline([source, ...stages, sink], { signal: abort.signal });
+  } finally {
+    stop();
+  }
+  ctx.signal.throwIfAborted();
+  return { temp: '', dest, bytes };
+}
+
+/**
  * Pipes `source` through `stages` into a fresh temp file beside `dest`. On any
  * failure the temp is removed and the error rethrown; `dest` is never touched.
  */
@@ -201,6 +232,7 @@ async function toTemp(
   onSink: (sink: Writable) => void,
 ): Promise<Prepared> {
   const { port, temps, settings } = ctx;
+  if (settings.discard) return toNowhere(dest, source, stages, ctx);
   const temp = tempPathFor(dest);
   temps.add(temp);
   // Every output keeps its input's permission bits (the port creates it private meanwhile).

@@ -83,7 +83,7 @@ function read(request: Extract<Request, { op: 'read' }>): Reply {
   let total = 0;
   for (let i = 0; i < request.count; i += 1) {
     tally.step(i, () => {
-      const file = readInto(paths[i] as string, total, request.limit, request.cap);
+      const file = readInto(paths[i] as string, total, request.limit, request.cap, request.direct);
       lengths[i] = file.size;
       mtimes[i] = file.mtimeMs;
       modes[i] = file.mode;

@@ -174,11 +174,47 @@ export interface ReadInto extends FileMeta {
   readonly read: number | 'large' | 'deferred';
 }
 
+/**
+ * O_DIRECT wants the buffer's address, the offset and the length aligned to the device's
+ * block. JavaScript cannot see a buffer's address, but a WebAssembly memory is mapped
+ * page-aligned (64 KiB pages): reads land there, then are copied into the arena.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const { WebAssembly: wasm } = globalThis as unknown as {
+  WebAssembly: { Memory: new (size: { initial: number }) => WasmMemory };
+};
+let aligned: WasmMemory | undefined;
+const DIRECT_BLOCK = 4096;
+const WASM_PAGE = 65536;
+
+function readDirect(fd: number, size: number, into: Buffer, at: number): number {
+  // One block more than the size: a file that grew is read as it was, never past the arena.
+  const want = Math.ceil((size + 1) / DIRECT_BLOCK) * DIRECT_BLOCK;
+  aligned ??= new wasm.Memory({ initial: 1 });
+  const pages = Math.ceil(want / WASM_PAGE);
+  if (aligned.buffer.byteLength < want) aligned.grow(pages - aligned.buffer.byteLength / WASM_PAGE);
+  const view = Buffer.from(aligned.buffer, 0, want);
+  let length = 0;
+  while (length < want) {
+    const asked = want - length;
+    const n = fs.readSync(fd, view, length, asked, length);
+    length += n;
+    // Short: the end of the file (and the next offset would not be aligned).
+    if (n < asked) break;
+  }
+  const read = Math.min(length, size);
+  view.copy(into, at, 0, read);
+  return read;
+}
+
 /** Reads one file into the arena at `at`, unless it is to be streamed or waits for another round. */
-export function readInto(path: string, at: number, limit: number, cap: number): ReadInto {
+export function readInto(path: string, at: number, limit: number, cap: number, direct = false): ReadInto {
   let fd: number | undefined;
   try {
-    const opened = openRegularSync(path);
+    const opened = openRegularSync(path, direct ? fs.constants.O_DIRECT : 0);
     fd = opened.fd;
     const { stats } = opened;
     const meta = { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
@@ -189,7 +225,7 @@ export function readInto(path: string, at: number, limit: number, cap: number): 
       arena.copy(grown, 0, 0, at);
       arena = grown;
     }
-    const read = readUpToSync(fd, arena, at, stats.size);
+    const read = direct ? readDirect(fd, stats.size, arena, at) : readUpToSync(fd, arena, at, stats.size);
     checkUnchanged(stats, fs.fstatSync(fd), read);
     return { read, ...meta };
   } catch (error) {

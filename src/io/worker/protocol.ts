@@ -36,6 +36,8 @@ export type Request =
       readonly count: number;
       readonly limit: number;
       readonly cap: number;
+      /** O_DIRECT reads, through an aligned buffer (ops.ts). */
+      readonly direct: boolean;
     }
   /**
    * Writes the outputs of each file (`counts[i]` of them for file i) to their temps, with mode
