@@ -104,7 +104,7 @@ export interface CellResult {
   readonly peakRssBytes: number;
   /** Every run read exactly the dataset's files and bytes, and exited 0. */
   readonly verified: boolean;
-  /** Indices into `runs` of outliers (modified z-score over 3.5, from the median absolute deviation). */
+  /** Indices into `runs` of outliers: as hyperfine, |wall - median| / MAD over 14.826 (1.4826 × 10: ten robust standard deviations). */
   readonly outliers: readonly number[];
   /** Why a figure should not be trusted, one sentence each. */
   readonly warnings: readonly string[];
