@@ -50,8 +50,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Loaded only for TypeScript transform modules, and it loads files of its own.
-  external: ['jiti'],
+  // Loaded only when needed: jiti for TypeScript transform modules (it loads files of its own),
+  // vega for bench's SVG chart (megabytes no other run should parse).
+  external: ['jiti', 'vega', 'vega-lite'],
   // CommonJS dependencies call require(); an ES module bundle has to provide one.
   banner: {
     js: "import { createRequire as __globpipeRequire } from 'node:module'; const require = __globpipeRequire(import.meta.url);",

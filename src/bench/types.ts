@@ -62,6 +62,8 @@ export interface Percentiles {
 export interface RunSample {
   /** The process's wall time, start included, as `time` shows it. */
   readonly wallSeconds: number;
+  /** The run's own elapsed time (its report's), process start excluded; what fio's figures compare with. */
+  readonly pipelineSeconds?: number;
   readonly userSeconds: number;
   readonly systemSeconds: number;
   readonly peakRssBytes: number;

@@ -2,6 +2,7 @@ import yargs, { type Argv } from 'yargs';
 import { withNaming } from '../options/names.js';
 import { builtinNames } from '../transforms/builtins.js';
 import type { RunOptions, TransformStage } from '../types.js';
+import { type BenchCliOptions, parseBenchArgs } from './bench-args.js';
 import { common, integer, numeric, parseQuietly, single, UsageError } from './flags.js';
 import { type GenCliOptions, parseGenArgs } from './gen-args.js';
 
@@ -17,6 +18,7 @@ export interface CliOptions {
 export type ParsedArgs =
   | { kind: 'run'; options: CliOptions }
   | { kind: 'gen'; options: GenCliOptions }
+  | { kind: 'bench'; options: BenchCliOptions }
   | { kind: 'exit'; code: number; output: string };
 
 /**
@@ -217,6 +219,7 @@ export function parseTransformFlags(values: readonly string[]): TransformStage[]
 export async function parseArgs(argv: readonly string[], version: string): Promise<ParsedArgs> {
   // `gen` as the first word is the subcommand (a pattern named `gen` can be written `./gen`).
   if (argv[0] === 'gen') return parseGenArgs(argv.slice(1), version);
+  if (argv[0] === 'bench') return parseBenchArgs(argv.slice(1), version);
   const { args, output, failure } = await parseQuietly(build(yargs([...argv]), version, argv), argv);
   if (failure !== undefined) throw new UsageError(failure);
   if (args.help === true || args.version === true) return { kind: 'exit', code: 0, output };
@@ -270,5 +273,6 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
   };
 }
 
+export type { BenchCliOptions } from './bench-args.js';
 export { UsageError } from './flags.js';
 export type { GenCliOptions } from './gen-args.js';

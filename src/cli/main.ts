@@ -23,6 +23,7 @@ import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
 import { type GenCliOptions, parseArgs } from './args.js';
+import { benchMain } from './bench-main.js';
 import { writeReport } from './report-file.js';
 
 export const EXIT_OK = 0;
@@ -83,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     parsed = await parseArgs(argv, packageVersion());
   } catch (error) {
-    const help = argv[0] === 'gen' ? 'globpipe gen --help' : 'globpipe --help';
+    const help = argv[0] === 'gen' || argv[0] === 'bench' ? `globpipe ${argv[0]} --help` : 'globpipe --help';
     warn(`globpipe: ${escapeName((error as Error).message)}\nRun '${help}' for usage.`);
     process.exitCode = EXIT_USAGE;
     return;
@@ -95,6 +96,16 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (parsed.kind === 'gen') {
     process.exitCode = await genMain(parsed.options, print, warn);
+    return;
+  }
+  if (parsed.kind === 'bench') {
+    const controller = new AbortController();
+    const stop = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(exitCodeOf(signal));
+      controller.abort(new Error(`received ${signal}`));
+    };
+    for (const signal of STOP_SIGNALS) process.on(signal, stop);
+    process.exitCode = await benchMain(parsed.options, print, warn, controller.signal);
     return;
   }
 
