@@ -22,6 +22,8 @@ export function defineTransform<T extends Transform>(transform: T): T {
   return transform;
 }
 
+export { type BenchOptions, type BenchPlan, type BenchProgress, bench } from './bench/bench.js';
+export { type ExportPaths, toCSV, toJSON, toMarkdown, toSVG, writeExports } from './bench/export.js';
 export type {
   GenContent,
   GenContentKind,
@@ -32,6 +34,21 @@ export type {
   GenSummary,
 } from './bench/gen.js';
 export { gen } from './bench/gen-write.js';
+export type {
+  BenchReport,
+  CacheState,
+  Cell,
+  CellKind,
+  CellResult,
+  ColdMethod,
+  Dataset,
+  FioFigures,
+  MachineInfo,
+  RunSample,
+  SizeBucket,
+  Stats,
+  Work,
+} from './bench/types.js';
 export type { ErrorCode, FileErrorCode, UsageErrorCode } from './errors.js';
 export { GlobpipeError } from './errors.js';
 export type {
@@ -41,6 +58,8 @@ export type {
   FileResult,
   FileStatus,
   GlobpipeEvent,
+  Latency,
+  ReadStrategy,
   RunOptions,
   SkipReason,
   StreamTransform,

@@ -7,14 +7,11 @@
  */
 
 /** Cache state before each run: `warm` as left by the warmup, `cold` evicted first (cache.ts). */
-export type CacheState = 'warm' | 'cold';
+import type { Latency, ReadStrategy } from '../types.js';
 
-/**
- * How files are read: `auto` as globpipe chooses; `batch` whole files in worker batches;
- * `single` one file per request; `stream` every file streamed; `direct` O_DIRECT reads
- * through an aligned buffer (where the file system allows it).
- */
-export type ReadStrategy = 'auto' | 'batch' | 'single' | 'stream' | 'direct';
+export type { ReadStrategy };
+
+export type CacheState = 'warm' | 'cold';
 
 /**
  * What each file goes through: `read` read only (nothing written); `copy` read and written
@@ -49,14 +46,8 @@ export interface Cell {
   readonly prepare: string;
 }
 
-/** Per-file latency percentiles, in milliseconds. */
-export interface Percentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-}
+/** Per-file latency percentiles, in milliseconds: the summary's own (Summary.latencyMs). */
+export type Percentiles = Latency;
 
 /** One run of one cell: a fresh process. */
 export interface RunSample {
