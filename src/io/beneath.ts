@@ -62,6 +62,10 @@ interface OpenDir {
   readonly fd: number;
   /** `/proc/<pid>/fd/<fd>/` (or, without /proc, the directory's own path and a separator). */
   readonly at: string;
+  /** Kept trees: the request in which it was last seen still at its place (Tree.begin). */
+  checked: number;
+  /** Kept trees: its inode, for that check. */
+  ino?: number;
 }
 
 export class Tree {
@@ -73,6 +77,17 @@ export class Tree {
   readonly #dirs = new Map<string, OpenDir>();
   #lastRel: string | undefined;
   #last: OpenDir | undefined;
+  /** Kept trees count their requests (begin); 0: a tree for one request, nothing to check. */
+  #request = 0;
+
+  /**
+   * A kept tree's next request: each directory it holds is checked once more before use (lstat
+   * through its parent: is the entry still this directory?); one moved away, removed, or
+   * swapped for a symlink since is opened anew, so refused as a fresh tree would refuse it.
+   */
+  begin(): void {
+    this.#request += 1;
+  }
 
   constructor(root: string) {
     this.#root = resolve(root);
@@ -90,7 +105,7 @@ export class Tree {
       fs.mkdirSync(fsPath(root), { recursive: true });
       fd = open();
     }
-    this.#rootDir = { fd, at: viaProc ? `${procFd}/${fd}/` : this.#prefix };
+    this.#rootDir = { fd, at: viaProc ? `${procFd}/${fd}/` : this.#prefix, checked: 0 };
   }
 
   /** A path that names `path` (absolute, beneath the root) in its directory's descriptor. */
@@ -121,6 +136,33 @@ export class Tree {
     return relative(this.#root, normal);
   }
 
+  /**
+   * Makes the directory `dir` (beneath the root) and its missing parents, each component made
+   * and then opened through its parent's descriptor (O_NOFOLLOW: a symlink is refused, never
+   * followed), as makeDirBeneath does on the main thread: the directories made, parents first.
+   */
+  makeDir(dir: string): string[] {
+    const rel = this.#relative(dir);
+    const made: string[] = [];
+    if (rel === '') return made;
+    let sofar = '';
+    for (const part of rel.split(sep)) {
+      const parent = sofar === '' ? this.#rootDir : this.#dir(sofar);
+      sofar = sofar === '' ? part : `${sofar}${sep}${part}`;
+      if (this.#dirs.has(sofar)) continue;
+      try {
+        fs.mkdirSync(fsPath(parent.at + part));
+        made.push(this.#prefix + sofar);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOTDIR' || code === 'ELOOP') throw symlinkRefused(this.#prefix + sofar);
+        if (code !== 'EEXIST') throw Object.assign(error as Error, { dest: this.#prefix + sofar });
+      }
+      this.#dir(sofar);
+    }
+    return made;
+  }
+
   close(): void {
     for (const dir of this.#dirs.values()) fs.closeSync(dir.fd);
     this.#dirs.clear();
@@ -132,10 +174,15 @@ export class Tree {
   #dir(rel: string): OpenDir {
     if (rel === '.' || rel === '') return this.#rootDir;
     // The files of a batch mostly share a directory: the last one asked for, without touching the map.
-    if (rel === this.#lastRel) return this.#last as OpenDir;
+    const last = this.#last as OpenDir;
+    if (rel === this.#lastRel && (this.#request === 0 || last.checked === this.#request)) return last;
     let dir = this.#dirs.get(rel);
     if (dir !== undefined) {
       this.#dirs.delete(rel);
+      if (this.#request !== 0 && dir.checked !== this.#request && !this.#inPlace(rel, dir)) {
+        fs.closeSync(dir.fd);
+        dir = this.#open(rel);
+      }
       this.#dirs.set(rel, dir);
     } else {
       dir = this.#open(rel);
@@ -151,6 +198,20 @@ export class Tree {
     return dir;
   }
 
+  /** Whether the entry `rel` (reached through its parent, checked first) is still the directory `dir`. */
+  #inPlace(rel: string, dir: OpenDir): boolean {
+    const parent = this.#dir(dirname(rel));
+    try {
+      const now = fs.lstatSync(fsPath(parent.at + basename(rel)));
+      dir.ino ??= fs.fstatSync(dir.fd).ino;
+      if (!now.isDirectory() || now.ino !== dir.ino) return false;
+    } catch {
+      return false;
+    }
+    dir.checked = this.#request;
+    return true;
+  }
+
   #open(rel: string): OpenDir {
     const parent = this.#dir(dirname(rel));
     const full = `${this.#prefix}${rel}`;
@@ -163,15 +224,15 @@ export class Tree {
       const code = (error as NodeJS.ErrnoException).code;
       throw code === 'ELOOP' || code === 'ENOTDIR' ? symlinkRefused(full) : error;
     }
-    return { fd, at: viaProc ? `${procFd}/${fd}/` : `${full}${sep}` };
+    return { fd, at: viaProc ? `${procFd}/${fd}/` : `${full}${sep}`, checked: this.#request };
   }
 }
 
 /**
  * Trees kept across requests, one per root, for requests run one after another on the
- * calling thread. A directory that another process removes while a run writes into it
- * fails the files bound for it, kept or not (output directories are made once per run);
- * the run's own removals (an empty directory of failed files) release the trees.
+ * calling thread. Each request checks the directories it uses again (Tree.begin), so a
+ * kept tree refuses what a fresh one would; the run's own removals (an empty directory of
+ * failed files) release the trees.
  */
 export class KeptTrees {
   readonly #trees = new Map<string, Tree>();
@@ -182,6 +243,7 @@ export class KeptTrees {
       tree = new Tree(root);
       this.#trees.set(root, tree);
     }
+    tree.begin();
     return tree;
   }
 

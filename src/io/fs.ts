@@ -24,6 +24,15 @@ import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request }
 export type Carrier = Pick<WorkerPool, 'call' | 'warm'> & {
   /** Lets go of the descriptors it keeps between requests (the next request opens them anew). */
   readonly release?: () => void;
+  /**
+   * The calling thread's carrier makes output directories (and lists them, for the sweep of
+   * stale temps) synchronously, through the trees it keeps: a round trip to libuv's pool for
+   * each component would be most of a sequential run's wait.
+   */
+  readonly sync?: {
+    readonly mkdir: (dir: string, root: string) => string[];
+    readonly readdir: (dir: string) => string[];
+  };
 };
 
 /**
@@ -45,6 +54,10 @@ export function inlineCarrier(workers: Carrier = sharedPool()): Carrier {
     call: <T>(body: unknown) => new Promise<T>((resolve) => resolve(call<T>(body))),
     warm: () => {},
     release: () => kept.release(),
+    sync: {
+      mkdir: (dir, root) => kept.get(root).makeDir(dir),
+      readdir: (dir) => fs.readdirSync(fsPath(dir), { encoding: 'buffer' }).map(decodeName),
+    },
   };
 }
 
@@ -164,7 +177,12 @@ export function nodePort(pool: Carrier = sharedPool()): IoPort {
         fs: { write: fs.write, writev: fs.writev, open: fs.open, close },
       });
     },
-    mkdir: (path, root) => makeDirBeneath(root, path),
+    mkdir: (path, root) => {
+      const { sync } = pool;
+      return sync === undefined
+        ? makeDirBeneath(root, path)
+        : new Promise((done) => done(sync.mkdir(path, root)));
+    },
     rmdir: async (path, root) => {
       // A kept descriptor of this directory (or beneath it) would name nothing now.
       pool.release?.();
@@ -173,7 +191,9 @@ export function nodePort(pool: Carrier = sharedPool()): IoPort {
     unlink: (path, root) => single({ op: 'unlink', root, paths: path, count: 1 }),
     // Names come back as bytes, decoded so that those that are not UTF-8 stay exact (paths.ts).
     readdir: async (path) =>
-      (await retryOnFdExhaustion(() => fsp.readdir(fsPath(path), { encoding: 'buffer' }))).map(decodeName),
+      pool.sync === undefined
+        ? (await retryOnFdExhaustion(() => fsp.readdir(fsPath(path), { encoding: 'buffer' }))).map(decodeName)
+        : pool.sync.readdir(path),
     stat: (path) => fsp.stat(fsPath(path)),
     readlink: async (path) => decodeName(await fsp.readlink(fsPath(path), { encoding: 'buffer' })),
     realpath: async (path) => decodeName(await fsp.realpath(fsPath(path), { encoding: 'buffer' })),
