@@ -16,12 +16,14 @@ function ratio(value: number): string {
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)}×`;
 }
 
-/** `20,000 × 4 KiB` when the files are all one size, else `20,000 files (78.1 MiB)`. */
-export function describeDataset(dataset: Dataset): string {
-  const buckets = dataset.histogram.filter((bucket) => bucket.files > 0);
-  const mean = dataset.files > 0 ? dataset.bytes / dataset.files : 0;
-  if (buckets.length === 1 && dataset.files > 0 && Number.isInteger(mean))
-    return `${formatCount(dataset.files)} × ${formatBytes(mean)}`;
+/**
+ * `20,000 × 4 KiB` when the files are all one size, else `20,000 files (78.1 MiB)`. From the
+ * files' sizes: a histogram bucket spans a range, and files of 2 and 4 KiB average 3 KiB.
+ */
+export function describeDataset(dataset: Dataset, sizes: readonly number[]): string {
+  const first = sizes[0];
+  if (first !== undefined && sizes.every((size) => size === first))
+    return `${formatCount(dataset.files)} × ${formatBytes(first)}`;
   return `${formatCount(dataset.files)} files (${formatBytes(dataset.bytes)})`;
 }
 
@@ -51,7 +53,13 @@ function gain(series: readonly CellResult[]): string | undefined {
   return `-j ${best.cell.concurrency} is ${ratio(speedup)} faster than sequential${beyond}`;
 }
 
-export function answerOf(cells: readonly CellResult[], dataset: Dataset, machine: MachineInfo): string {
+/** `sizes`: each file's, for describeDataset. */
+export function answerOf(
+  cells: readonly CellResult[],
+  dataset: Dataset,
+  machine: MachineInfo,
+  sizes: readonly number[],
+): string {
   const clauses: string[] = [];
   const seen = new Set<string>();
   for (const series of seriesOf(cells)) {
@@ -63,7 +71,7 @@ export function answerOf(cells: readonly CellResult[], dataset: Dataset, machine
     const cold = cache === 'cold' && machine.virtualized ? 'guest-cold' : cache;
     clauses.push(
       clauses.length === 0
-        ? `${cold}, ${describeDataset(dataset)} on ${machine.filesystem.type}: ${clause}`
+        ? `${cold}, ${describeDataset(dataset, sizes)} on ${machine.filesystem.type}: ${clause}`
         : `${cold}: ${clause}`,
     );
   }

@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
@@ -240,8 +240,8 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
 
   // A new directory of its own (removed after), beside the dataset unless --scratch says where.
   const parent = options.scratch === undefined ? dirname(root) : resolve(options.scratch);
-  const inside = relative(root, parent);
-  if (inside === '' || !inside.startsWith('..'))
+  // Outside the dataset only when the way there starts by going up: `..x` is a directory inside it.
+  if (relative(root, parent).split(sep)[0] !== '..')
     throw usage(`--scratch ${parent} is inside the dataset ${root}: runs would read their own outputs`);
   const scratch = await mkdir(parent, { recursive: true })
     .then(() => mkdtemp(join(parent, `.${basename(root)}.globpipe-bench-`)))
@@ -311,7 +311,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
       runs,
       warmup,
       cells,
-      answer: answerOf(cells, dataset, machine),
+      answer: answerOf(cells, dataset, machine, sizes),
       ...(fio?.figures === undefined ? {} : { fio: fio.figures }),
       notes,
     };

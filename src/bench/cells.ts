@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CacheState, Cell, CellKind, ReadStrategy, Work } from './types.js';
 
 /**
@@ -131,8 +131,15 @@ export interface Planned {
 
 function cellOf(spec: CellSpec, matrix: Matrix, places: Places): Planned {
   const id = idOf(spec);
-  const { out } = cellPaths(places, id);
-  const clear = shellLine(['rm', '-rf', out]);
+  const { out, report } = cellPaths(places, id);
+  // The cell's directory made again: a rerun by hand after bench removed its scratch must find
+  // where to write its report (a dry run makes no -o), and the sync loop its list of files.
+  const steps = [shellLine(['rm', '-rf', out]), shellLine(['mkdir', '-p', dirname(report)])];
+  if (spec.kind === 'sync-loop')
+    steps.push(
+      shellLine([places.node, places.syncLoop, '--list', places.root, places.list, ...places.patterns]),
+    );
+  const clear = steps.join(' && ');
   const invocation = invocationOf(spec, id, matrix, places);
   const env = Object.entries(invocation.env).map(([key, value]) => `${key}=${value}`);
   const cell: Cell = {

@@ -6,6 +6,7 @@
  * of its safety (atomic, race-free writes); below it, nothing one at a time can go.
  *
  *   node sync-loop.js <root> <list> <out> --report <file> [--discard]
+ *   node sync-loop.js --list <root> <list> [patterns..]
  *
  * `list` holds the files' paths relative to `root`, NUL-separated, as bytes (names need not
  * be UTF-8). The report has the fields of globpipe's own `--report`, so bench checks both alike.
@@ -16,6 +17,19 @@ import { performance } from 'node:perf_hooks';
 function fail(message: string): never {
   process.stderr.write(`sync-loop: ${message}\n`);
   process.exit(2);
+}
+
+if (process.argv[2] === '--list') {
+  // `--list <root> <list> [patterns..]`: writes the list as bench does (its own is gone with
+  // its scratch directory), for a rerun by hand. fast-glob is loaded here only: a timed run
+  // of the loop loads nothing but node's own modules.
+  const [, root, list, ...patterns] = process.argv.slice(2);
+  if (root === undefined || list === undefined) fail('usage: sync-loop.js --list <root> <list> [patterns..]');
+  const { default: fg } = await import('fast-glob');
+  const names = await fg(patterns.length > 0 ? patterns : ['**/*'], { cwd: root, onlyFiles: true });
+  names.sort((a, b) => (a < b ? -1 : 1));
+  writeFileSync(list, Buffer.concat(names.flatMap((name) => [Buffer.from(name), Buffer.from([0])])));
+  process.exit(0);
 }
 
 const [root, list, out, flag, report, ...rest] = process.argv.slice(2);
