@@ -23,8 +23,19 @@ function ratio(value: number): string {
 export function describeDataset(dataset: Dataset, sizes: readonly number[]): string {
   const first = sizes[0];
   if (first !== undefined && sizes.every((size) => size === first))
-    return `${formatCount(dataset.files)} × ${formatBytes(first)}`;
+    return `${formatCount(dataset.files)} × ${wholeSize(first)}`;
   return `${formatCount(dataset.files)} files (${formatBytes(dataset.bytes)})`;
+}
+
+/** `4 KiB` for a whole number of KiB (or MiB, GiB), as gen's sizes are given; else formatBytes's `2.9 KiB`. */
+function wholeSize(bytes: number): string {
+  for (const [unit, scale] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (bytes >= scale && bytes % scale === 0) return `${bytes / scale} ${unit}`;
+  return formatBytes(bytes);
 }
 
 /** The globpipe cells of one series (same cache, read, work, pool), by concurrency. */

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,20 +11,12 @@ import { cellsOf, type Matrix, type Planned } from './cells.js';
 import { baselineFor, readBaseline } from './export.js';
 import { measureFio } from './fio-cells.js';
 import { datasetOf, machineInfo } from './machine.js';
+import { resultOf } from './results.js';
 import { type Machine, runOnce } from './run-cell.js';
-import {
-  cellFigures,
-  medianPercentiles,
-  operationsPerFile,
-  outliers,
-  spreadWarning,
-  summarize,
-} from './stats.js';
 import type {
   BenchReport,
   CacheState,
   Cell,
-  CellResult,
   ColdMethod,
   Dataset,
   MachineInfo,
@@ -132,47 +124,6 @@ function directWorks(file: string): boolean {
   }
 }
 
-function resultOf(planned: Planned, runs: RunSample[], files: number, bytes: number): CellResult {
-  const { cell } = planned;
-  const times = runs.map((run) => run.wallSeconds);
-  const wall = summarize(times);
-  const flagged = outliers(times);
-  // Every run must have done the whole dataset: all its files, all its bytes (a dry run reads none).
-  const bad = runs.filter(
-    (run) => run.exitCode !== 0 || run.files !== files || (cell.kind !== 'overhead' && run.bytes !== bytes),
-  );
-  const warnings: string[] = [];
-  const spread = spreadWarning(wall, flagged.length, runs.length);
-  if (spread !== undefined) warnings.push(spread);
-  if (bad.length > 0) {
-    const run = bad[0] as RunSample;
-    warnings.push(
-      `${bad.length} of ${runs.length} runs did not do the whole dataset (one exited ${run.exitCode} after ${run.files} of ${files} files, ${run.bytes} of ${bytes} bytes).`,
-    );
-  }
-  if (cell.cache === 'cold') {
-    const warmest = Math.max(...runs.map((run) => run.residentBytes ?? 0));
-    if (warmest > bytes * 0.05)
-      warnings.push(
-        `Not cold: up to ${Math.round((warmest / bytes) * 100)}% of the dataset was still cached before a run.`,
-      );
-  }
-  const latencies = runs.flatMap((run) => (run.latency === undefined ? [] : [run.latency]));
-  return {
-    cell,
-    runs,
-    wall,
-    ...cellFigures({ files, bytes, seconds: wall.median, ioPerFile: operationsPerFile(cell) }),
-    latency: latencies.length > 0 ? medianPercentiles(latencies) : undefined,
-    userSeconds: summarize(runs.map((run) => run.userSeconds)).median,
-    systemSeconds: summarize(runs.map((run) => run.systemSeconds)).median,
-    peakRssBytes: Math.max(...runs.map((run) => run.peakRssBytes)),
-    verified: bad.length === 0,
-    outliers: flagged,
-    warnings,
-  };
-}
-
 export async function bench(options: BenchOptions): Promise<BenchReport> {
   const quick = options.quick === true;
   const root = resolve(options.cwd);
@@ -182,6 +133,12 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   if (!Number.isInteger(runs) || runs < 1) throw usage(`--runs takes a whole number from 1, got ${runs}`);
   if (!Number.isInteger(warmup) || warmup < 0)
     throw usage(`--warmup takes a whole number from 0, got ${warmup}`);
+  const kind = await stat(root).then(
+    (stats) => (stats.isDirectory() ? undefined : 'is not a directory'),
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'does not exist' : error.message),
+  );
+  if (kind !== undefined)
+    throw usage(`-C ${root} ${kind}: give the dataset's directory (make one with \`globpipe gen <dir>\`)`);
   const entries = await fg(patterns, { cwd: root, onlyFiles: true, stats: true, absolute: true }).catch(
     (error: Error) => {
       throw usage(`cannot read the dataset in ${root}: ${error.message}`);

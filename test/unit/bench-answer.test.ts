@@ -79,7 +79,7 @@ describe('answerOf', () => {
   it('names the best concurrency, its speedup over sequential, and the knee', () => {
     const cells = sweep({ 1: 4.1, 4: 2, 16: 1.3, 64: 1, 256: 1.02 }, { cache: 'cold' });
     expect(answer(cells)).toBe(
-      'Cold, 20,000 × 4.0 KiB on ext4: -j 64 is 4.1× faster than sequential, no gain beyond 64.',
+      'Cold, 20,000 × 4 KiB on ext4: -j 64 is 4.1× faster than sequential, no gain beyond 64.',
     );
   });
 
@@ -90,7 +90,7 @@ describe('answerOf', () => {
 
   it('says nothing about a knee when the largest concurrency is the best', () => {
     expect(answer(sweep({ 1: 3, 8: 1 }))).toBe(
-      'Warm, 20,000 × 4.0 KiB on ext4: -j 8 is 3.0× faster than sequential.',
+      'Warm, 20,000 × 4 KiB on ext4: -j 8 is 3.0× faster than sequential.',
     );
   });
 
@@ -100,21 +100,21 @@ describe('answerOf', () => {
 
   it('says concurrency buys nothing when the sweep is flat or sequential is fastest', () => {
     expect(answer(sweep({ 1: 1, 8: 0.95, 64: 0.97 }))).toBe(
-      'Warm, 20,000 × 4.0 KiB on ext4: concurrency buys nothing here.',
+      'Warm, 20,000 × 4 KiB on ext4: concurrency buys nothing here.',
     );
     expect(answer(sweep({ 1: 1, 8: 1.4 }))).toContain('concurrency buys nothing here');
   });
 
   it('says guest-cold for cold cells in a virtual machine', () => {
     const cells = sweep({ 1: 4, 64: 1 }, { cache: 'cold' });
-    expect(answer(cells, guest)).toMatch(/^Guest-cold, 20,000 × 4\.0 KiB on ext4: -j 64 is 4\.0× faster/);
+    expect(answer(cells, guest)).toMatch(/^Guest-cold, 20,000 × 4 KiB on ext4: -j 64 is 4\.0× faster/);
     expect(answer(sweep({ 1: 4, 64: 1 }), guest)).toMatch(/^Warm, /);
   });
 
   it('gives one clause per cache state, in the order of the cells', () => {
     const cells = [...sweep({ 1: 1, 8: 1 }), ...sweep({ 1: 6, 8: 2, 64: 1 }, { cache: 'cold' })];
     expect(answer(cells)).toBe(
-      'Warm, 20,000 × 4.0 KiB on ext4: concurrency buys nothing here; cold: -j 64 is 6.0× faster than sequential.',
+      'Warm, 20,000 × 4 KiB on ext4: concurrency buys nothing here; cold: -j 64 is 6.0× faster than sequential.',
     );
   });
 
@@ -128,7 +128,7 @@ describe('answerOf', () => {
   it('compares warm --sequential with the plain sync loop', () => {
     const cells = [...sweep({ 1: 1, 8: 0.5 }), loop(0.5)];
     expect(answer(cells)).toBe(
-      'Warm, 20,000 × 4.0 KiB on ext4: -j 8 is 2.0× faster than sequential; warm --sequential takes 2.0× the time of a plain sync loop.',
+      'Warm, 20,000 × 4 KiB on ext4: -j 8 is 2.0× faster than sequential; warm --sequential takes 2.0× the time of a plain sync loop.',
     );
   });
 
@@ -165,7 +165,7 @@ describe('answerOf', () => {
 
 describe('describeDataset', () => {
   it('gives count × size when every file has the same size', () => {
-    expect(describeDataset(uniform, uniformSizes)).toBe('20,000 × 4.0 KiB');
+    expect(describeDataset(uniform, uniformSizes)).toBe('20,000 × 4 KiB');
     expect(describeDataset(datasetOf([10]), [10])).toBe('1 × 10 B');
   });
 
