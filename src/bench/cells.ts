@@ -139,6 +139,10 @@ function cellOf(spec: CellSpec, matrix: Matrix, places: Places): Planned {
     steps.push(
       shellLine([places.node, places.syncLoop, '--list', places.root, places.list, ...places.patterns]),
     );
+  // Every run starts from a file system at rest: the last run's writes and the removal of its
+  // outputs on disk, not still in flight (on ext4, what the journal still holds slows file
+  // creation by half or doubles it, depending on what ran just before).
+  steps.push(shellLine(['sync', '-f', places.scratch]));
   const clear = steps.join(' && ');
   const invocation = invocationOf(spec, id, matrix, places);
   const env = Object.entries(invocation.env).map(([key, value]) => `${key}=${value}`);

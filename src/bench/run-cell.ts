@@ -37,6 +37,14 @@ interface ReportFile {
   readonly process?: { userSeconds: number; systemSeconds: number; peakRssBytes: number };
 }
 
+function settle(path: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn('sync', ['-f', path], { stdio: 'ignore' });
+    child.on('error', fail);
+    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`sync -f ${path} exited ${code}`))));
+  });
+}
+
 /** Reads every file once, so that a warm run finds the dataset in the page cache. */
 async function warm(files: readonly string[]): Promise<void> {
   for (const file of files) await readFile(file).catch(() => undefined);
@@ -50,6 +58,8 @@ async function resident(dataset: Dataset): Promise<number | undefined> {
 export async function prepare(planned: Planned, machine: Machine): Promise<number | undefined> {
   const { cell } = planned;
   await rm(cellPaths(machine.places, cell.id).out, { recursive: true, force: true });
+  // The file system at rest, as the recorded prepare command leaves it (cells.ts).
+  await settle(machine.places.scratch);
   if (cell.cache === 'cold') {
     await evict(machine.cold, machine.dataset.files, machine.places.root);
     return resident(machine.dataset);
