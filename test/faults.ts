@@ -142,7 +142,8 @@ export function faultyPort(faults: Fault[], inner: IoPort = nodePort()): IoPort 
       const dest = (pairs: (typeof items)[number]) => pairs[0]?.[1] ?? '';
       return list('rename', items, dest, dest, (some) => inner.rename(some, flags), flags);
     },
-    openReadStream: (path) => single('openReadStream', path, () => inner.openReadStream(path)),
+    openReadStream: (path, options) =>
+      single('openReadStream', path, () => inner.openReadStream(path, options)),
     openWriteStream: (path, options) =>
       single(
         'openWriteStream',

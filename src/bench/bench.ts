@@ -247,6 +247,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     });
     const fio = options.fio
       ? await measureFio({
+          fsType: machine.filesystem.type,
           cells,
           files,
           sizes,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { READ_CHUNK } from '../io/fs.js';
 import { hasRawBytes } from '../paths.js';
 import { formatCount } from '../report/format.js';
 import { shellQuote } from '../transforms/exec.js';
@@ -14,7 +15,8 @@ import type { ColdMethod, FioFigures } from './types.js';
  */
 
 /** The chunk globpipe streams a large file in (io/fs.ts openReadStream's highWaterMark): fio reads the same. */
-export const STREAM_CHUNK = '256k';
+/** The chunk globpipe streams a large file in (io/fs.ts): fio reads the same. */
+export const STREAM_CHUNK = `${READ_CHUNK / 1024}k`;
 
 export type FioEngine = 'io_uring' | 'libaio';
 

@@ -42,8 +42,12 @@ export interface IoPort {
     options: { readonly fsync: boolean; readonly root: string },
   ): Promise<Outcome<object>[]>;
 
-  /** Opens a regular file for streaming (the same refusal of anything else as `read`). */
-  openReadStream(path: string): Promise<Readable>;
+  /**
+   * Opens a regular file for streaming (the same refusal of anything else as `read`). With
+   * `recycle`, its chunks are views into a few buffers used in turn: only for a reader done with
+   * each chunk before the next few are read.
+   */
+  openReadStream(path: string, options?: { readonly recycle?: boolean }): Promise<Readable>;
   /**
    * Creates the temp `path` (it must not exist), readable by its owner at most while it is
    * written, and streams into it; once complete (before its descriptor closes) it gets `mode`

@@ -116,8 +116,14 @@ async function streamBranches(
     });
     return stream;
   };
+  // Read and dropped, untransformed (--discard of a copy): nothing holds a chunk once counted,
+  // so the read stream may reuse its buffers (io/read-stream.ts).
+  const recycle =
+    ctx.settings.discard &&
+    targets.length === 1 &&
+    (targets[0] as OutputTarget).chain.every((t) => t.identity);
   const chains = targets.map((target) =>
-    target.chain.map((t) => {
+    (recycle ? [] : target.chain).map((t) => {
       try {
         return tag(toStream(t, file), t);
       } catch (error) {
@@ -128,7 +134,7 @@ async function streamBranches(
   const input = job.entry.path;
   let source: Readable;
   try {
-    source = tag(await ctx.port.openReadStream(job.entry.absolutePath), 'read');
+    source = tag(await ctx.port.openReadStream(job.entry.absolutePath, { recycle }), 'read');
     reads.push(source);
   } catch (error) {
     for (const stage of chains.flat()) stage.destroy();

@@ -14,6 +14,7 @@ import {
   STREAM_CHUNK,
   sequentialReadArgs,
 } from '../../src/bench/fio.js';
+import { READ_CHUNK } from '../../src/io/fs.js';
 import { fixtures, root, tempDir } from '../helpers.js';
 
 const fio = await fioAvailable();
@@ -62,12 +63,18 @@ describe('fio arguments', () => {
   it('reads the large file in globpipe stream chunks, read-only', () => {
     // The chunk globpipe streams in: fio must read the same.
     expect(readFileSync(join(root, 'src/io/fs.ts'), 'utf8')).toContain(
-      'createReadStream({ highWaterMark: 256 * 1024',
+      'createReadStream({ highWaterMark: READ_CHUNK',
     );
-    expect(STREAM_CHUNK).toBe('256k');
+    expect(STREAM_CHUNK).toBe(`${READ_CHUNK / 1024}k`);
     const args = sequentialReadArgs('/data/a:b c.bin', 1);
     expect(args).toEqual(
-      expect.arrayContaining(['--readonly', '--rw=read', '--bs=256k', '--ioengine=psync', '--invalidate=1']),
+      expect.arrayContaining([
+        '--readonly',
+        '--rw=read',
+        `--bs=${STREAM_CHUNK}`,
+        '--ioengine=psync',
+        '--invalidate=1',
+      ]),
     );
     expect(args).toContain('--filename=/data/a\\:b c.bin');
     expect(commandLine(args)).toMatch(/^fio --name=seqread '--filename=\/data\/a\\:b c\.bin' --readonly /);
