@@ -13,17 +13,7 @@ import { measureFio } from './fio-cells.js';
 import { datasetOf, machineInfo } from './machine.js';
 import { resultOf } from './results.js';
 import { type Machine, runOnce } from './run-cell.js';
-import type {
-  BenchReport,
-  CacheState,
-  Cell,
-  ColdMethod,
-  Dataset,
-  MachineInfo,
-  ReadStrategy,
-  RunSample,
-  Work,
-} from './types.js';
+import type { BenchReport, CacheState, Cell, ReadStrategy, RunSample, Work } from './types.js';
 
 /**
  * `globpipe bench`: globpipe's own pipeline over a dataset, in every cell of a mode matrix,
@@ -68,15 +58,10 @@ export interface BenchOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface BenchPlan {
-  readonly machine: MachineInfo;
-  readonly dataset: Dataset;
-  readonly cold: ColdMethod;
+/** What bench will measure, before the first run: the report's header, and its cells' settings. */
+export type BenchPlan = Pick<BenchReport, 'machine' | 'dataset' | 'cold' | 'runs' | 'warmup' | 'notes'> & {
   readonly cells: readonly Cell[];
-  readonly runs: number;
-  readonly warmup: number;
-  readonly notes: readonly string[];
-}
+};
 
 export interface BenchProgress {
   readonly phase: 'warmup' | 'measure' | 'fio';

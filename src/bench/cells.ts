@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import type { CacheState, Cell, CellKind, ReadStrategy, Work } from './types.js';
+import type { CacheState, Cell, ReadStrategy, Work } from './types.js';
 
 /**
  * bench's mode matrix, as cells: each one a shell command that runs globpipe (or the
@@ -63,14 +63,8 @@ function workFlags(work: Work, transforms: readonly string[]): string[] {
   }
 }
 
-interface CellSpec {
-  readonly kind: CellKind;
-  readonly concurrency: number;
-  readonly cache: CacheState;
-  readonly read: ReadStrategy;
-  readonly work: Work;
-  readonly threadpool: number | undefined;
-}
+/** What a cell is, before its commands. */
+type CellSpec = Pick<Cell, 'kind' | 'concurrency' | 'cache' | 'read' | 'work' | 'threadpool'>;
 
 function idOf(spec: CellSpec): string {
   if (spec.kind === 'overhead') return 'overhead';

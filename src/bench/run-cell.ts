@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { ProcessFigures } from '../cli/report-file.js';
+import type { Summary } from '../types.js';
 import { evict, residentBytes } from './cache.js';
 import { cellPaths, type Places, type Planned } from './cells.js';
-import type { ColdMethod, Percentiles, RunSample } from './types.js';
+import type { ColdMethod, RunSample } from './types.js';
 
 /**
  * One run of one cell: its preparation (outputs removed; the dataset evicted for a cold
@@ -27,15 +29,12 @@ export interface Machine {
   readonly signal: AbortSignal | undefined;
 }
 
-interface ReportFile {
-  readonly written?: number;
-  readonly discarded?: number;
-  readonly planned?: number;
-  readonly bytesIn?: number;
-  readonly elapsedSeconds?: number;
-  readonly latencyMs?: Percentiles;
-  readonly process?: { userSeconds: number; systemSeconds: number; peakRssBytes: number };
-}
+/** What a run's `--report` holds (globpipe's, or the sync loop's with the same fields); any may be missing. */
+type ReportFile = Partial<
+  Pick<Summary, 'written' | 'discarded' | 'planned' | 'bytesIn' | 'elapsedSeconds' | 'latencyMs'> & {
+    readonly process: ProcessFigures;
+  }
+>;
 
 function settle(path: string): Promise<void> {
   return new Promise((done, fail) => {
