@@ -1,4 +1,3 @@
-import { nearestRank, PER_MILLE } from './histogram.js';
 import type { Cell, Percentiles, Stats } from './types.js';
 
 /**
@@ -6,7 +5,17 @@ import type { Cell, Percentiles, Stats } from './types.js';
  * this computes. Run counts are small (tens), so every function sorts a copy and is exact.
  */
 
-export { LatencyHistogram, type LatencyHistogramJSON, nearestRank } from './histogram.js';
+/**
+ * The 1-based nearest rank of the percentile `perMille`/1000 among `count` values: the
+ * smallest rank with that share of the values at or below it. In integers, so 99.9% of
+ * 100,000 is rank 99,900 (0.999 × 100000 in floating point is 99900.00000000001).
+ */
+export function nearestRank(perMille: number, count: number): number {
+  return Math.min(count, Math.max(1, Math.ceil((perMille * count) / 1000)));
+}
+
+/** The per-mille of each field of Percentiles but max. */
+export const PER_MILLE = { p50: 500, p90: 900, p99: 990, p999: 999 } as const;
 
 function sorted(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);

@@ -74,8 +74,10 @@ export class SummaryBuilder {
   latency(): Latency | undefined {
     if (this.#timed === 0) return undefined;
     const sorted = this.#ms.slice(0, this.#timed).sort();
-    const at = (q: number) => round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number, 3);
-    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: at(1) };
+    // Per mille, in integers: 99.9% of 100,000 is rank 99,900 (0.999 × 100000 is 99900.00000000001).
+    const at = (perMille: number) =>
+      round(sorted[Math.max(0, Math.ceil((perMille * sorted.length) / 1000) - 1)] as number, 3);
+    return { p50: at(500), p90: at(900), p99: at(990), p999: at(999), max: at(1000) };
   }
 
   /**

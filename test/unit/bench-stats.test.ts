@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../src/bench/prng.js';
 import {
   cellFigures,
-  LatencyHistogram,
   median,
   medianCiRank,
   medianPercentiles,
@@ -116,67 +114,6 @@ describe('percentiles', () => {
     expect(medianPercentiles(runs)).toEqual({ p50: 2, p90: 5, p99: 10, p999: 21, max: 90 });
     expect(() => medianPercentiles([])).toThrow(RangeError);
     expect(median([])).toBeNaN();
-  });
-});
-
-describe('LatencyHistogram', () => {
-  /** Log-normal latencies around 0.5 ms with a long tail (σ = 1.5), from a seeded generator. */
-  function logNormal(count: number): number[] {
-    const prng = Prng.from(42);
-    return Array.from({ length: count }, () => {
-      const u = Math.max(prng.float(), 1e-12);
-      const v = prng.float();
-      return 0.5 * Math.exp(1.5 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-    });
-  }
-
-  it('gives percentiles within 2% of the exact ones over 100,000 log-normal values', () => {
-    const values = logNormal(100_000);
-    const histogram = new LatencyHistogram();
-    for (const value of values) histogram.add(value);
-    const exact = percentiles(values);
-    const estimated = histogram.percentiles();
-    expect(histogram.count).toBe(100_000);
-    expect(estimated.max).toBe(exact.max);
-    for (const field of ['p50', 'p90', 'p99', 'p999'] as const) {
-      expect(Math.abs(estimated[field] / exact[field] - 1)).toBeLessThanOrEqual(0.02 + 1e-9);
-    }
-  });
-
-  it('keeps memory bounded: its JSON holds at most a few hundred buckets', () => {
-    const histogram = new LatencyHistogram();
-    for (const value of logNormal(200_000)) histogram.add(value);
-    const json = histogram.toJSON();
-    expect(json.buckets.length).toBeLessThan(700);
-    expect(json.buckets.reduce((sum, [, count]) => sum + count, 0)).toBe(200_000);
-  });
-
-  it('survives a trip through JSON, and merges', () => {
-    const histogram = new LatencyHistogram();
-    for (const value of logNormal(5_000)) histogram.add(value);
-    const copy = LatencyHistogram.fromJSON(JSON.parse(JSON.stringify(histogram)));
-    expect(copy.count).toBe(5_000);
-    expect(copy.percentiles()).toEqual(histogram.percentiles());
-    copy.merge(histogram);
-    expect(copy.count).toBe(10_000);
-    expect(copy.percentiles()).toEqual(histogram.percentiles());
-  });
-
-  it('counts values of 0 or less in the lowest bucket', () => {
-    const histogram = new LatencyHistogram();
-    for (const value of [0, -3, 0, 0]) histogram.add(value);
-    expect(histogram.percentiles()).toEqual({ p50: 0, p90: 0, p99: 0, p999: 0, max: 0 });
-    histogram.add(10);
-    expect(histogram.toJSON().buckets[0]).toEqual([0, 4]);
-    expect(histogram.percentiles().max).toBe(10);
-    expect(histogram.percentiles().p50).toBeLessThan(0.001);
-  });
-
-  it('refuses what is not its JSON, and percentiles of nothing', () => {
-    expect(() => LatencyHistogram.fromJSON({ buckets: [[1, 2]], max: 1, count: 3 })).toThrow(/count 3/);
-    expect(() => LatencyHistogram.fromJSON({ buckets: [[99_999, 1]], max: 1, count: 1 })).toThrow(/bucket/);
-    expect(() => LatencyHistogram.fromJSON(null)).toThrow(TypeError);
-    expect(() => new LatencyHistogram().percentiles()).toThrow(RangeError);
   });
 });
 

@@ -102,6 +102,26 @@ describe('SummaryBuilder', () => {
   });
 });
 
+describe('per-file latency', () => {
+  it('gives nearest-rank percentiles of the files written or discarded, and none without any', () => {
+    const stats = new SummaryBuilder();
+    expect(stats.latency()).toBeUndefined();
+    // 1..2000 ms, shuffled; a skipped and a failed file do not count.
+    const values = Array.from({ length: 2000 }, (_, i) => i + 1).sort(
+      (a, b) => ((a * 7919) % 2003) - ((b * 7919) % 2003),
+    );
+    for (const [i, ms] of values.entries())
+      stats.add(fileResult({ status: i % 2 === 0 ? 'written' : 'discarded', ms }));
+    stats.add(fileResult({ status: 'skipped', ms: 99_999 }));
+    stats.add(fileResult({ status: 'failed', ms: 99_999 }));
+    expect(stats.latency()).toEqual({ p50: 1000, p90: 1800, p99: 1980, p999: 1998, max: 2000 });
+    // 99.9% of 100,000 is rank 99,900 exactly (not 99,901, as 0.999 × 100000 rounds up in floating point).
+    const many = new SummaryBuilder();
+    for (let ms = 1; ms <= 100_000; ms += 1) many.add(fileResult({ status: 'written', ms }));
+    expect(many.latency()?.p999).toBe(99_900);
+  });
+});
+
 describe('units', () => {
   it('bytes in IEC units: 1 KiB is 1,024 bytes, and a figure never shows as 1024 of a unit', () => {
     const cases: [number, string][] = [
