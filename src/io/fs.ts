@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { ioFailure, workerFailure } from '../errors.js';
 import { decodeName, fsPath } from '../paths.js';
-import { createBeneath, KeptTrees, makeDirBeneath, removeDirBeneath } from './beneath.js';
+import { KeptTrees } from './beneath.js';
+import { createBeneath, makeDirBeneath, removeDirBeneath } from './beneath-main.js';
 import { openRegular } from './open.js';
 import type {
   CopyItem,

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeDirBeneath, removeDirBeneath } from '../../src/io/beneath.js';
+import { makeDirBeneath, removeDirBeneath } from '../../src/io/beneath-main.js';
 import { tempDir } from '../helpers.js';
 
 describe('makeDirBeneath', () => {
