@@ -87,7 +87,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     throw usage(
       `${names.name('cwd')} ${root} ${kind}: give the dataset's directory (make one with \`globpipe gen <dir>\`)`,
     );
-  const scanned = await scanDataset(root, patterns);
+  const { files: scanned, notes } = await scanDataset(root, patterns);
   const files = scanned.map((file) => file.path);
   const sizes = scanned.map((file) => file.size);
   const threadpool = defaultThreadpool();
@@ -101,7 +101,6 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     method: options.coldMethod,
     virtualized: machine.virtualized,
   });
-  const notes: string[] = [];
   let caches = unique(options.cache ?? (['warm', 'cold'] as const));
   if (caches.includes('cold') && cold.name === 'none') {
     caches = caches.filter((cache) => cache !== 'cold');

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
+import { describeType } from '../io/file-type.js';
 import { decodeName, fsPath } from '../paths.js';
 
 /**
@@ -9,7 +10,8 @@ import { decodeName, fsPath } from '../paths.js';
  * so a name that is not UTF-8 is one file with its exact bytes (fast-glob alone reads it as
  * `a\ufffd`, whose lstat fails, and drops every file of its directory with it). Before the
  * first run the set is checked for what would fail every run (a pattern globpipe refuses, a
- * file this user cannot read); after the runs, scanned again, to name what changed meanwhile.
+ * file this user cannot read, a FIFO), symlinks left out as runs skip them; after the runs,
+ * scanned again, to name what changed meanwhile.
  */
 
 export interface DatasetFile {
@@ -48,17 +50,40 @@ function usage(message: string, cause?: unknown): GlobpipeError {
   return new GlobpipeError('EUSAGE', message, { cause });
 }
 
-/** Every file under `root` matching `patterns`, sorted by name (no checks: scanDataset's). */
-export async function findFiles(root: string, patterns: readonly string[]): Promise<DatasetFile[]> {
+/** What the patterns match, as a run sees it: regular files, symlinks (a run skips them), the rest. */
+interface Found {
+  readonly files: DatasetFile[];
+  readonly links: string[];
+  /** FIFOs, sockets, devices: `fifo is a FIFO (named pipe)`; a run fails each. */
+  readonly special: string[];
+}
+
+const byName = (a: DatasetFile, b: DatasetFile) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+
+async function walk(root: string, patterns: readonly string[]): Promise<Found> {
   const entries = await fg([...patterns], {
     cwd: root,
-    onlyFiles: true,
+    onlyFiles: false,
+    // As a run globs: a symlink is an entry of its own (lstat), never followed.
+    followSymbolicLinks: false,
     stats: true,
     fs: byteSafeFs as never,
   });
-  return entries
-    .map((entry) => ({ rel: entry.path, path: join(root, entry.path), size: entry.stats?.size ?? 0 }))
-    .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const found: Found = { files: [], links: [], special: [] };
+  for (const entry of entries) {
+    const stats = entry.stats;
+    if (stats === undefined || stats.isDirectory()) continue;
+    if (stats.isFile()) found.files.push({ rel: entry.path, path: join(root, entry.path), size: stats.size });
+    else if (stats.isSymbolicLink()) found.links.push(entry.path);
+    else found.special.push(`${entry.path} ${describeType(stats)}`);
+  }
+  found.files.sort(byName);
+  return found;
+}
+
+/** The regular files under `root` matching `patterns`, sorted by name (no checks: scanDataset's). */
+export async function findFiles(root: string, patterns: readonly string[]): Promise<DatasetFile[]> {
+  return (await walk(root, patterns)).files;
 }
 
 /** Up to three names and how many more: `a.txt, b.txt, c.txt and 4 more` (the CLI escapes what it prints). */
@@ -72,10 +97,14 @@ export function someNames(names: readonly string[]): string {
  * when runs could not do it: an unreadable directory, no file at all, a positive pattern
  * that matches nothing (globpipe refuses such a run, exit 2), a file this user cannot read.
  */
-export async function scanDataset(root: string, patterns: readonly string[]): Promise<DatasetFile[]> {
-  const files = await findFiles(root, patterns).catch((error: Error) => {
+export async function scanDataset(
+  root: string,
+  patterns: readonly string[],
+): Promise<{ readonly files: DatasetFile[]; readonly notes: string[] }> {
+  const found = await walk(root, patterns).catch((error: Error) => {
     throw usage(`cannot read the dataset in ${root}: ${error.message}`, error);
   });
+  const { files } = found;
   if (files.length === 0) {
     const all = patterns.length === 1 && patterns[0] === '**/*';
     throw usage(
@@ -84,11 +113,16 @@ export async function scanDataset(root: string, patterns: readonly string[]): Pr
         : `No files match ${patterns.join(' ')} in ${root}: check the patterns (relative to -C)`,
     );
   }
+  if (found.special.length > 0)
+    throw usage(
+      `${found.special.length} of the matches in ${root} are not regular files, which every run would fail: ${someNames(found.special)}; leave them out with a pattern ('!name')`,
+    );
   const positive = patterns.filter((pattern) => !pattern.startsWith('!'));
   const negative = patterns.filter((pattern) => pattern.startsWith('!'));
   if (positive.length > 1) {
     for (const pattern of positive) {
-      if ((await findFiles(root, [pattern, ...negative])).length === 0)
+      const matched = await walk(root, [pattern, ...negative]);
+      if (matched.files.length + matched.links.length === 0)
         throw usage(
           `The pattern ${pattern} matches no file in ${root}: each run would refuse it (exit 2); leave it out`,
         );
@@ -108,7 +142,14 @@ export async function scanDataset(root: string, patterns: readonly string[]): Pr
       `${unreadable.length} of the dataset's files cannot be read${uid === undefined ? '' : ` by uid ${uid}`}, so every run would fail: ${someNames(unreadable.map((file) => file.rel))}`,
     );
   }
-  return files;
+  // A run skips a symlink (it follows none without --follow-symlinks): not part of the dataset.
+  const notes =
+    found.links.length === 0
+      ? []
+      : [
+          `${found.links.length} symbolic ${found.links.length === 1 ? 'link is' : 'links are'} not measured (runs do not follow them): ${someNames(found.links)}.`,
+        ];
+  return { files, notes };
 }
 
 /**

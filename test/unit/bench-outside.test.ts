@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answerOf } from '../../src/bench/answer.js';
@@ -167,9 +168,17 @@ describe('names and words that trip', () => {
     mkdirSync(join(dir, 'd'));
     for (const name of ['a.txt', 'b.txt']) writeFileSync(join(dir, 'd', name), name);
     writeFileSync(Buffer.from(`${dir}/d/c\xff.txt`, 'latin1'), 'raw');
-    const files = await scanDataset(dir, ['**/*']);
+    symlinkSync('a.txt', join(dir, 'd', 'link.txt'));
+    const { files, notes } = await scanDataset(dir, ['**/*']);
     expect(files.map((file) => file.rel)).toEqual(['d/a.txt', 'd/b.txt', 'd/c\udcff.txt']);
     expect(files.map((file) => file.size)).toEqual([5, 5, 3]);
+    // As a run skips a symlink, bench leaves it out, and says so; a FIFO every run would fail.
+    expect(notes).toEqual(['1 symbolic link is not measured (runs do not follow them): d/link.txt.']);
+    execFileSync('mkfifo', [join(dir, 'd', 'pipe')]);
+    await expect(scanDataset(dir, ['**/*'])).rejects.toMatchObject({
+      code: 'EUSAGE',
+      message: expect.stringContaining('not regular files, which every run would fail: d/pipe is a FIFO'),
+    });
   });
 
   it('takes the words after `--` as patterns, and gen the directory after it', async () => {
