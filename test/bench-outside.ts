@@ -5,7 +5,7 @@ import type { BenchJSON } from '../src/bench/export.js';
 import { bin, root, runCli } from './helpers.js';
 
 /**
- * Helpers for the outside review of `globpipe bench` (test/e2e/bench-outside.test.ts): a
+ * Helpers for the hostile-use tests of `globpipe bench` (test/e2e/bench-outside.test.ts): a
  * dataset from `globpipe gen`, a bench that can be signalled while it runs, the processes
  * and scratch directories it may leave, and the rerun of every command it records.
  */

@@ -15,7 +15,7 @@ import { gen, leftovers, readJSON, startBench } from '../bench-outside.js';
 import { runCli } from '../helpers.js';
 
 /**
- * `globpipe bench` as an outside reviewer tries it, continued: a scratch directory on another
+ * `globpipe bench` used as a hostile user would, continued: a scratch directory on another
  * file system, a dataset that changes under it or cannot be read, the work, read and pool
  * matrix on tmpfs and on the disk (labels, chart), cold cells it cannot check (as nobody),
  * and the sentence on odd matrices. One run per cell, no warmup, small datasets.

@@ -27,7 +27,7 @@ import {
 import { runCli } from '../helpers.js';
 
 /**
- * `globpipe bench` as an outside reviewer tries it: hostile dataset names, signals mid-run,
+ * `globpipe bench` used as a hostile user would: hostile dataset names, signals mid-run,
  * exports that cannot be written, foreign baselines, a scratch directory on another file
  * system, a dataset that changes under it, datasets it cannot read, odd matrices. Runs are
  * one per cell, no warmup, on small datasets: figures are never judged, only outcomes.

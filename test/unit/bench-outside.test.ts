@@ -15,7 +15,7 @@ import { cellResult, report } from '../bench-fixture.js';
 import { tempDir } from '../helpers.js';
 
 /**
- * The outside review of `globpipe bench`, where a unit says it best: bench()'s options from
+ * `globpipe bench` used as a hostile user would, where a unit says it best: bench()'s options from
  * a JavaScript caller, the sentence on odd matrices, baselines from elsewhere, exports that
  * cannot be written, the chart's legend, names that are not UTF-8, and `--` on the command line.
  */
