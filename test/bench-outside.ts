@@ -86,7 +86,7 @@ export function startBench(args: readonly string[], cwd = root): Running {
 /**
  * Every recorded command, after its recorded prepare, run by hand through sh, as the README
  * says a user may: each must exit 0 and write its report, and that report must count the
- * dataset (files, and bytes but for the dry run). Returns what each report counted.
+ * dataset (files, and bytes but for the dry run).
  */
 export function rerunEach(json: BenchJSON, files: number, bytes: number): void {
   for (const result of json.results) {
