@@ -1,5 +1,5 @@
 import { formatBytes, formatCount } from '../report/format.js';
-import type { CellResult, Dataset, MachineInfo } from './types.js';
+import type { Cell, CellResult, Dataset, MachineInfo } from './types.js';
 
 /**
  * The one sentence bench answers with: for each cache state, how much faster the best
@@ -64,6 +64,33 @@ function gain(series: readonly CellResult[]): string | undefined {
   return `-j ${best.cell.concurrency} is ${ratio(speedup)} faster than sequential${beyond}`;
 }
 
+/**
+ * What sets a series apart when the matrix has several (of one cache state, only the first
+ * is answered for): `--read single, -t brotli, pool 1`, from the settings that vary.
+ */
+function seriesName(cells: readonly CellResult[]): (cell: Cell) => string | undefined {
+  const globpipe = cells.filter((result) => result.cell.kind === 'globpipe').map((result) => result.cell);
+  const parts: ((cell: Cell) => string)[] = [
+    (cell) => `--read ${cell.read}`,
+    (cell) =>
+      cell.work === 'transform'
+        ? (cell.label.split(', ').find((part) => part.startsWith('-t ')) ?? 'transform')
+        : cell.work,
+    (cell) => (cell.threadpool === undefined ? 'default pool' : `pool ${cell.threadpool}`),
+  ];
+  const varying = parts.filter((part) => new Set(globpipe.map(part)).size > 1);
+  return (cell) => (varying.length === 0 ? undefined : varying.map((part) => part(cell)).join(', '));
+}
+
+/** Why there is no answer: the matrix's concurrencies, when every cell ran and verified. */
+function noAnswer(cells: readonly CellResult[]): string {
+  const why = 'Not enough verified cells to compare: bench needs -j 1 and another concurrency';
+  const globpipe = cells.filter((result) => result.cell.kind === 'globpipe');
+  if (globpipe.length === 0 || globpipe.some((result) => !result.verified)) return `${why}.`;
+  const levels = [...new Set(globpipe.map((result) => result.cell.concurrency))].sort((a, b) => a - b);
+  return `${why} (every cell here ran at -j ${levels.join(', ')}).`;
+}
+
 /** `sizes`: each file's, for describeDataset. */
 export function answerOf(
   cells: readonly CellResult[],
@@ -73,13 +100,16 @@ export function answerOf(
 ): string {
   const clauses: string[] = [];
   const seen = new Set<string>();
+  const named = seriesName(cells);
   for (const series of seriesOf(cells)) {
     const { cache } = (series[0] as CellResult).cell;
     if (seen.has(cache)) continue; // the first series of each cache state: the first work asked for
     const clause = gain(series);
     if (clause === undefined) continue;
     seen.add(cache);
-    const cold = cache === 'cold' && machine.virtualized ? 'guest-cold' : cache;
+    const state = cache === 'cold' && machine.virtualized ? 'guest-cold' : cache;
+    const which = named((series[0] as CellResult).cell);
+    const cold = which === undefined ? state : `${state} (${which})`;
     clauses.push(
       clauses.length === 0
         ? `${cold}, ${describeDataset(dataset, sizes)} on ${machine.filesystem.type}: ${clause}`
@@ -100,8 +130,7 @@ export function answerOf(
     clauses.push(
       `warm --sequential takes ${ratio(sequential.wall.median / loop.wall.median)} the time of a plain sync loop`,
     );
-  if (clauses.length === 0)
-    return 'Not enough verified cells to compare: bench needs -j 1 and another concurrency.';
+  if (clauses.length === 0) return noAnswer(cells);
   const sentence = clauses.join('; ');
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
 }

@@ -101,8 +101,11 @@ function invocationOf(spec: CellSpec, id: string, matrix: Matrix, places: Places
       argv: [places.node, places.syncLoop, places.root, places.list, out, '--report', report, ...mode],
     };
   }
-  const common = [places.node, places.bin, '-C', places.root, ...places.patterns, '-o', out];
-  const tail = ['-q', '--no-progress', '--report', report];
+  // A pattern that starts with a dash would be read as an option: then all go last, after `--`.
+  const dashed = places.patterns.some((pattern) => pattern.startsWith('-'));
+  const patterns = dashed ? [] : places.patterns;
+  const common = [places.node, places.bin, '-C', places.root, ...patterns, '-o', out];
+  const tail = ['-q', '--no-progress', '--report', report, ...(dashed ? ['--', ...places.patterns] : [])];
   if (spec.kind === 'overhead') return { env, argv: [...common, '-j', '1', '--dry-run', ...tail] };
   const read = spec.read === 'auto' ? [] : ['--read', spec.read];
   return {

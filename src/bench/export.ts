@@ -1,9 +1,12 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, write } from 'node:fs';
+import { access, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { GlobpipeError } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
+import { toJSON } from './export-json.js';
 import { toMarkdown } from './markdown.js';
 import { toSVG } from './svg.js';
-import type { BenchReport, CellResult, Percentiles, RunSample, SizeBucket } from './types.js';
+import type { BenchReport } from './types.js';
 
 /**
  * bench's exports. `--export-json` is hyperfine's JSON (a top-level `results`, one per
@@ -12,144 +15,16 @@ import type { BenchReport, CellResult, Percentiles, RunSample, SizeBucket } from
  * renderers are pure; writeExports writes each file atomically.
  */
 
+export { baselineFor, readBaseline } from './baseline.js';
+export {
+  type BenchJSON,
+  type ParametersJSON,
+  type ResultJSON,
+  type RunSampleJSON,
+  toJSON,
+} from './export-json.js';
 export { toMarkdown } from './markdown.js';
 export { toSVG } from './svg.js';
-
-/** The cell's settings as hyperfine's `parameters` (strings): `{ concurrency: '64', cache: 'cold', … }`. */
-export interface ParametersJSON {
-  readonly concurrency: string;
-  readonly cache: string;
-  readonly read: string;
-  readonly work: string;
-  /** The pool the runs got: the cell's own, else the machine's default. */
-  readonly threadpool: string;
-}
-
-export type RunSampleJSON = Omit<RunSample, 'latency' | 'residentBytes'> & {
-  readonly latency: Percentiles | null;
-  readonly residentBytes: number | null;
-};
-
-export interface ResultJSON {
-  readonly command: string;
-  readonly mean: number;
-  readonly stddev: number;
-  readonly median: number;
-  readonly user: number;
-  readonly system: number;
-  readonly min: number;
-  readonly max: number;
-  readonly times: readonly number[];
-  /** Each run's peak RSS, as hyperfine's field of that name. */
-  readonly memory_usage_byte: readonly number[];
-  readonly exit_codes: readonly number[];
-  readonly parameters: ParametersJSON;
-  readonly globpipe: {
-    readonly id: string;
-    readonly label: string;
-    readonly kind: string;
-    readonly prepare: string;
-    /** As the cell set it; null: globpipe's own choice (`parameters.threadpool` shows what that was). */
-    readonly threadpool: number | null;
-    readonly ci95: readonly [number, number];
-    readonly filesPerSecond: number;
-    readonly mibPerSecond: number;
-    readonly iops: number;
-    readonly latency: Percentiles | null;
-    readonly userSeconds: number;
-    readonly systemSeconds: number;
-    readonly peakRssBytes: number;
-    readonly verified: boolean;
-    readonly outliers: readonly number[];
-    readonly warnings: readonly string[];
-    readonly baseline: { readonly median: number; readonly change: number } | null;
-    readonly runs: readonly RunSampleJSON[];
-  };
-}
-
-export interface BenchJSON {
-  readonly results: readonly ResultJSON[];
-  readonly globpipe: Omit<BenchReport, 'cells' | 'dataset' | 'cold' | 'fio'> & {
-    readonly dataset: Omit<BenchReport['dataset'], 'histogram'> & {
-      /** `to` is null for the last bucket (no upper bound; JSON has no Infinity). */
-      readonly histogram: readonly (Omit<SizeBucket, 'to'> & { readonly to: number | null })[];
-    };
-    readonly cold: { readonly name: string; readonly command: string; readonly note: string | null };
-    readonly fio:
-      | (Omit<NonNullable<BenchReport['fio']>, 'sequentialRead'> & {
-          readonly sequentialRead: { readonly file: string; readonly mibPerSecond: number } | null;
-        })
-      | null;
-  };
-}
-
-function resultJSON(result: CellResult, defaultPool: number): ResultJSON {
-  const { cell, wall } = result;
-  return {
-    command: cell.command,
-    mean: wall.mean,
-    stddev: wall.stddev,
-    median: wall.median,
-    user: result.userSeconds,
-    system: result.systemSeconds,
-    min: wall.min,
-    max: wall.max,
-    times: result.runs.map((run) => run.wallSeconds),
-    memory_usage_byte: result.runs.map((run) => run.peakRssBytes),
-    exit_codes: result.runs.map((run) => run.exitCode),
-    parameters: {
-      concurrency: String(cell.concurrency),
-      cache: cell.cache,
-      read: cell.read,
-      work: cell.work,
-      threadpool: String(cell.threadpool ?? defaultPool),
-    },
-    globpipe: {
-      id: cell.id,
-      label: cell.label,
-      kind: cell.kind,
-      prepare: cell.prepare,
-      threadpool: cell.threadpool ?? null,
-      ci95: [wall.ci95[0], wall.ci95[1]],
-      filesPerSecond: result.filesPerSecond,
-      mibPerSecond: result.mibPerSecond,
-      iops: result.iops,
-      latency: result.latency ?? null,
-      userSeconds: result.userSeconds,
-      systemSeconds: result.systemSeconds,
-      peakRssBytes: result.peakRssBytes,
-      verified: result.verified,
-      outliers: [...result.outliers],
-      warnings: [...result.warnings],
-      baseline: result.baseline ?? null,
-      runs: result.runs.map((run) => ({
-        ...run,
-        latency: run.latency ?? null,
-        residentBytes: run.residentBytes ?? null,
-      })),
-    },
-  };
-}
-
-/** The report as `--export-json` writes it: plain JSON values only (no undefined, no Infinity). */
-export function toJSON(report: BenchReport): BenchJSON {
-  const { cells, dataset, cold, fio, ...rest } = report;
-  return {
-    results: cells.map((result) => resultJSON(result, report.machine.threadpool)),
-    globpipe: {
-      ...rest,
-      dataset: {
-        ...dataset,
-        histogram: dataset.histogram.map((bucket) => ({
-          ...bucket,
-          to: Number.isFinite(bucket.to) ? bucket.to : null,
-        })),
-      },
-      cold: { name: cold.name, command: cold.command, note: cold.note ?? null },
-      fio: fio === undefined ? null : { ...fio, sequentialRead: fio.sequentialRead ?? null },
-    },
-  };
-}
 
 /** A CSV field as RFC 4180 quotes it: in double quotes, inner ones doubled, when it holds `,`, `"` or a line break. */
 export function csvField(value: string | number | boolean | undefined): string {
@@ -198,78 +73,145 @@ export interface ExportPaths {
   readonly svg?: string | undefined;
 }
 
-/** `text` at `path`, whole or not at all: written to a temp beside it, then renamed over it. */
+/** Why writing failed, in words, naming no temp file: `its directory does not exist`. */
+function reason(error: NodeJS.ErrnoException, temp: string, path: string): string {
+  const words: Record<string, string> = {
+    ENOENT: 'its directory does not exist',
+    ENOTDIR: 'a part of it is not a directory',
+    EISDIR: 'it is a directory',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'read-only file system',
+  };
+  return words[error.code ?? ''] ?? error.message.replaceAll(temp, path);
+}
+
+/**
+ * Paths that are not files to replace: a device, a FIFO, `/dev/stdout` (a link into /proc).
+ * Renaming a temp over one would swap the device node for a file (as root, even /dev/null).
+ */
+async function isStream(path: string): Promise<boolean> {
+  const absolute = resolve(path);
+  if (absolute.startsWith('/dev/') || absolute.startsWith('/proc/')) return true;
+  const target = await stat(path).catch(() => undefined);
+  return target !== undefined && !target.isFile() && !target.isDirectory();
+}
+
+/** `/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/1`: the descriptor it names, else undefined. */
+function descriptorOf(path: string): number | undefined {
+  const named = /^\/dev\/(stdout|stderr)$|^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(resolve(path));
+  if (named === null) return undefined;
+  return named[1] === 'stdout' ? 1 : named[1] === 'stderr' ? 2 : Number(named[2]);
+}
+
+/**
+ * `text` to a device or FIFO as it is. Standard output and error are written through their
+ * streams, after what was printed there: opening `/dev/stdout` anew would start at offset 0
+ * of a file it is redirected to, over the answer printed before.
+ */
+function writeStream(path: string, text: string): Promise<void> {
+  const fd = descriptorOf(path);
+  const stream = fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined;
+  if (stream !== undefined)
+    return new Promise((done, fail) => stream.write(text, (error) => (error ? fail(error) : done())));
+  if (fd !== undefined)
+    return new Promise((done, fail) => write(fd, text, (error) => (error ? fail(error) : done())));
+  return writeFile(path, text);
+}
+
+/** Where a write to `path` lands: through symlinks, a dangling one too (as `>` writes through it). */
+async function finalPath(path: string): Promise<string> {
+  const real = await realpath(path).catch(() => undefined);
+  if (real !== undefined) return real;
+  const link = await readlink(path).catch(() => undefined);
+  return link === undefined ? path : resolve(dirname(path), link);
+}
+
+/**
+ * `text` at `path`, whole or not at all: written to a temp beside it, then renamed over it
+ * (over the file a symlink names, which stays a link). A device or FIFO is written as it is.
+ */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = tempPathFor(path);
+  if (await isStream(path)) {
+    await writeStream(path, text).catch((error: NodeJS.ErrnoException) => {
+      throw new GlobpipeError('EWRITE', `cannot write ${path}: ${reason(error, path, path)}`, {
+        cause: error,
+        path,
+      });
+    });
+    return;
+  }
+  const real = await finalPath(path);
+  const temp = tempPathFor(real);
   try {
-    await writeFile(temp, text);
-    await rename(temp, path);
+    await writeFile(temp, text, { flag: 'wx' });
+    await rename(temp, real);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new GlobpipeError('EWRITE', `cannot write ${path}: ${(error as Error).message}`, {
+    throw new GlobpipeError('EWRITE', `cannot write ${path}: ${reason(error as Error, temp, path)}`, {
       cause: error,
       path,
     });
   }
 }
 
-/** Renders and writes each asked-for export (all rendered first: a chart that fails leaves no file half done). */
+/**
+ * Why each export could not be written, checked before bench measures, so that a typo
+ * costs no run: `--export-json out/r.json: its directory out does not exist`. `flag` names
+ * each (`json` -> `--export-json` on the command line). Two exports to one path are refused.
+ */
+export async function exportProblems(
+  paths: ExportPaths,
+  flag: (key: keyof ExportPaths) => string = (key) => `\`${key}\``,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const seen = new Map<string, keyof ExportPaths>();
+  for (const key of ['json', 'markdown', 'csv', 'svg'] as const) {
+    const path = paths[key];
+    if (path === undefined) continue;
+    const other = seen.get(resolve(path));
+    if (other !== undefined) problems.push(`${flag(key)} ${path}: ${flag(other)} writes there too`);
+    seen.set(resolve(path), key);
+    if (await isStream(path)) continue;
+    const target = await stat(path).catch(() => undefined);
+    if (target?.isDirectory()) {
+      problems.push(`${flag(key)} ${path}: it is a directory`);
+      continue;
+    }
+    const dir = dirname(resolve(path));
+    const why = await stat(dir)
+      .then(
+        (parent) =>
+          parent.isDirectory() ? access(dir, constants.W_OK).then(() => undefined) : 'is not a directory',
+        (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'does not exist' : error.message),
+      )
+      .catch(() => 'is not writable (permission denied)');
+    if (why !== undefined) problems.push(`${flag(key)} ${path}: its directory ${dir} ${why}`);
+  }
+  return problems;
+}
+
+/**
+ * Renders and writes each asked-for export (all rendered first: a chart that fails leaves no
+ * file half done). One that cannot be written does not stop the others: all are tried, then
+ * one EWRITE names every path that failed.
+ */
 export async function writeExports(report: BenchReport, paths: ExportPaths): Promise<void> {
   const files: [string, string][] = [];
   if (paths.json !== undefined) files.push([paths.json, `${JSON.stringify(toJSON(report), null, 2)}\n`]);
   if (paths.markdown !== undefined) files.push([paths.markdown, toMarkdown(report)]);
   if (paths.csv !== undefined) files.push([paths.csv, toCSV(report)]);
   if (paths.svg !== undefined) files.push([paths.svg, await toSVG(report)]);
-  for (const [path, text] of files) await writeAtomically(path, text);
-}
-
-function baselineError(path: string, why: string, cause?: unknown): GlobpipeError {
-  return new GlobpipeError('EUSAGE', `--baseline ${path}: ${why}`, { cause });
-}
-
-/**
- * An earlier export's medians (seconds) by cell id: ours (`--export-json` of globpipe
- * bench), or hyperfine's JSON keyed by `command`. The first result of a key counts.
- * A missing, unreadable or foreign file rejects with EUSAGE, naming the path and cause.
- */
-export async function readBaseline(path: string): Promise<Map<string, number>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw baselineError(path, `cannot read it: ${(error as Error).message}`, error);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw baselineError(path, `not JSON: ${(error as Error).message}`, error);
-  }
-  const results = (data as { results?: unknown } | null)?.results;
-  if (!Array.isArray(results)) {
-    throw baselineError(
-      path,
-      'no `results` list: expected an --export-json file of globpipe bench or hyperfine',
-    );
-  }
-  const medians = new Map<string, number>();
-  results.forEach((entry: unknown, index) => {
-    const result = (entry ?? {}) as { command?: unknown; median?: unknown; globpipe?: { id?: unknown } };
-    const key = typeof result.globpipe?.id === 'string' ? result.globpipe.id : result.command;
-    if (typeof key !== 'string') throw baselineError(path, `results[${index}] has no cell id or command`);
-    if (typeof result.median !== 'number' || !(result.median > 0)) {
-      throw baselineError(path, `results[${index}] (${key}) has no median time`);
-    }
-    if (!medians.has(key)) medians.set(key, result.median);
-  });
-  return medians;
-}
-
-/** A cell's baseline from readBaseline's map, by its id, else by its command; change 0.1 = 10% slower. */
-export function baselineFor(
-  result: Pick<CellResult, 'cell' | 'wall'>,
-  baseline: ReadonlyMap<string, number>,
-): { readonly median: number; readonly change: number } | undefined {
-  const median = baseline.get(result.cell.id) ?? baseline.get(result.cell.command);
-  return median === undefined ? undefined : { median, change: result.wall.median / median - 1 };
+  const failures: GlobpipeError[] = [];
+  for (const [path, text] of files)
+    await writeAtomically(path, text).catch((error: GlobpipeError) => failures.push(error));
+  const [first] = failures;
+  if (first === undefined) return;
+  const written = files.length - failures.length;
+  throw new GlobpipeError(
+    'EWRITE',
+    `${failures.map((failure) => failure.message).join('; ')}${written > 0 ? ` (the other ${written === 1 ? 'export was' : `${written} exports were`} written)` : ''}`,
+    { cause: first, path: first.path },
+  );
 }

@@ -74,7 +74,7 @@ function header(report: BenchReport): string[] {
     ...(dataset.histogram.length > 0 ? ['', `Sizes: ${dataset.histogram.map(sizeBucket).join(' · ')}.`] : []),
     '',
     `Cold cache: ${cold.name}${cold.command === '' ? '' : ` (${code(cold.command)})`}${cold.note === undefined ? '' : `; ${cold.note}`}. ` +
-      `${report.runs} runs per cell after ${report.warmup} warmup runs, interleaved; ${report.date}.`,
+      `${report.runs} ${report.runs === 1 ? 'run' : 'runs'} per cell after ${report.warmup} warmup ${report.warmup === 1 ? 'run' : 'runs'}, interleaved; ${report.date}.`,
   ];
 }
 

@@ -11,9 +11,16 @@ import type { CellResult, RunSample } from './types.js';
 
 /**
  * A cell's result from its runs: the statistics of its wall times, its rates, latency and
- * resources, whether every run did the whole dataset, and what not to trust.
+ * resources, whether every run did the whole dataset, and what not to trust. `failure`: the
+ * first error a failed run wrote, quoted in the warning.
  */
-export function resultOf(planned: Planned, runs: RunSample[], files: number, bytes: number): CellResult {
+export function resultOf(
+  planned: Planned,
+  runs: RunSample[],
+  files: number,
+  bytes: number,
+  failure?: string,
+): CellResult {
   const { cell } = planned;
   const times = runs.map((run) => run.wallSeconds);
   const wall = summarize(times);
@@ -28,7 +35,7 @@ export function resultOf(planned: Planned, runs: RunSample[], files: number, byt
   if (bad.length > 0) {
     const run = bad[0] as RunSample;
     warnings.push(
-      `${bad.length} of ${runs.length} runs did not do the whole dataset (one exited ${run.exitCode} after ${run.files} of ${files} files, ${run.bytes} of ${bytes} bytes).`,
+      `${bad.length} of ${runs.length} runs did not do the whole dataset (one exited ${run.exitCode} after ${run.files} of ${files} files, ${run.bytes} of ${bytes} bytes)${failure === undefined ? '' : `: ${failure}`}.`,
     );
   }
   if (cell.cache === 'cold') {
@@ -52,4 +59,17 @@ export function resultOf(planned: Planned, runs: RunSample[], files: number, byt
     outliers: flagged,
     warnings,
   };
+}
+
+/**
+ * A note when cold cells ran but how cold they were could not be seen (every run's cached
+ * figure unknown): fincore is missing, or this user neither owns nor may write the files, and
+ * the kernel hides their cache state. Unknown is said as unknown, never as 0% (nor warned
+ * "Not cold").
+ */
+export function coldUnknown(cells: readonly CellResult[]): string | undefined {
+  const cold = cells.filter((result) => result.cell.cache === 'cold' && result.runs.length > 0);
+  if (cold.length === 0 || cold.some((result) => result.runs.some((run) => run.residentBytes !== undefined)))
+    return undefined;
+  return 'How cold the cold runs were is unknown: fincore could not see the page cache of the dataset (it is not installed, or this user neither owns nor may write the files, whose cache state the kernel then hides).';
 }

@@ -82,7 +82,16 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
     scale: { type: 'log', base: 2, domain: [low / Math.SQRT2, high * Math.SQRT2], nice: false },
     axis: { values: concurrencies, title: 'Concurrency (files in flight, log2 scale)', format: 'd' },
   } as const;
-  const color = { field: 'series', type: 'nominal', title: 'Series' } as const;
+  const names = new Set(main.map((result) => series(result.cell)));
+  // Every name whole (vega cuts legend labels at 160 px: `read direct · fsyn…` twice), and
+  // twenty colours past ten series, so that no two lines share one.
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: 'Series',
+    legend: { labelLimit: 600 },
+    ...(names.size > 10 ? { scale: { scheme: 'category20' } } : {}),
+  } as const;
   const percentile = {
     field: 'percentile',
     type: 'nominal',
@@ -168,7 +177,7 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
       text: `globpipe bench: ${formatCount(dataset.files)} files, ${formatBytes(dataset.bytes)} on ${fs.type} (${fs.device})`,
-      subtitle: `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${report.runs} runs per cell`,
+      subtitle: `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${report.runs} ${report.runs === 1 ? 'run' : 'runs'} per cell`,
     },
     vconcat: latencies.length > 0 ? [throughput, latency] : [throughput],
     resolve: { scale: { color: 'shared' } },

@@ -14,21 +14,30 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-function fail(message: string): never {
+function fail(message: string, code = 2): never {
   process.stderr.write(`sync-loop: ${message}\n`);
-  process.exit(2);
+  process.exit(code);
+}
+
+/** A file that cannot be read or written ends the loop with one line, not a stack: bench quotes it. */
+function failed(error: unknown): never {
+  fail((error as Error).message.split('\n')[0] ?? String(error), 1);
 }
 
 if (process.argv[2] === '--list') {
   // `--list <root> <list> [patterns..]`: writes the list as bench does (its own is gone with
   // its scratch directory), for a rerun by hand. fast-glob is loaded here only: a timed run
-  // of the loop loads nothing but node's own modules.
+  // of the loop loads nothing but node's own modules. Names are found as bench finds them.
   const [, root, list, ...patterns] = process.argv.slice(2);
   if (root === undefined || list === undefined) fail('usage: sync-loop.js --list <root> <list> [patterns..]');
-  const { default: fg } = await import('fast-glob');
-  const names = await fg(patterns.length > 0 ? patterns : ['**/*'], { cwd: root, onlyFiles: true });
-  names.sort((a, b) => (a < b ? -1 : 1));
-  writeFileSync(list, Buffer.concat(names.flatMap((name) => [Buffer.from(name), Buffer.from([0])])));
+  const [{ findFiles }, { fsPath }] = await Promise.all([import('./dataset-scan.js'), import('../paths.js')]);
+  const files = await findFiles(root, patterns.length > 0 ? patterns : ['**/*']);
+  // Each name as its bytes, as bench wrote the list: names need not be UTF-8.
+  const bytes = (rel: string) => {
+    const name = fsPath(rel);
+    return typeof name === 'string' ? Buffer.from(name) : name;
+  };
+  writeFileSync(list, Buffer.concat(files.flatMap((file) => [bytes(file.rel), Buffer.from([0])])));
   process.exit(0);
 }
 
@@ -52,6 +61,15 @@ const made = new Set<string>();
 const times = new Float64Array(names.length);
 let bytes = 0;
 for (const [i, latin1] of names.entries()) {
+  try {
+    times[i] = copyOne(latin1);
+  } catch (error) {
+    failed(error);
+  }
+}
+
+/** One file read (and written), its time in ms. */
+function copyOne(latin1: string): number {
   const t = performance.now();
   // latin1 keeps every byte as one character: back to the exact bytes of the name.
   const rel = Buffer.from(latin1, 'latin1');
@@ -66,7 +84,7 @@ for (const [i, latin1] of names.entries()) {
     }
     writeFileSync(Buffer.concat([Buffer.from(`${out}/`), rel]), data);
   }
-  times[i] = performance.now() - t;
+  return performance.now() - t;
 }
 const seconds = (performance.now() - started) / 1000;
 times.sort();

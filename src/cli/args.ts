@@ -224,7 +224,8 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
   if (failure !== undefined) throw new UsageError(failure);
   if (args.help === true || args.version === true) return { kind: 'exit', code: 0, output };
 
-  const patterns = Array.isArray(args.patterns) ? args.patterns.map(String) : [];
+  // Words after `--` are patterns too, even one that starts with a dash (`-- -draft.md`).
+  const patterns = [...(Array.isArray(args.patterns) ? args.patterns : []), ...(args._ ?? [])].map(String);
   const transforms = args.transform === undefined ? undefined : parseTransformFlags(args.transform);
   const run: RunOptions = {
     cwd: single('-C/--cwd', args.cwd),

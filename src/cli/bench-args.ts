@@ -101,7 +101,7 @@ function buildBench(cli: Argv, version: string, raw: readonly string[]) {
       })
       .example(benchExamples)
       .epilog(
-        'Exit codes: 0 measured (every cell verified), 1 a cell did not verify, 2 usage error, 130 interrupted.',
+        'Exit codes: 0 measured (every cell verified), 1 a cell did not verify or an export could not be written, 2 usage error (nothing measured), 130 interrupted (128 + the signal: 143 for SIGTERM).',
       ),
     version,
     raw,
@@ -138,7 +138,8 @@ export async function parseBenchArgs(argv: readonly string[], version: string): 
   const cwd = single('-C/--cwd', args.cwd);
   if (cwd === undefined)
     throw new UsageError('bench needs -C <dir>, the dataset to measure (make one with globpipe gen <dir>)');
-  const patterns = Array.isArray(args.patterns) ? args.patterns.map(String) : [];
+  // Words after `--` are patterns too, even one that starts with a dash (`-- -draft.md`).
+  const patterns = [...(Array.isArray(args.patterns) ? args.patterns : []), ...(args._ ?? [])].map(String);
   const coldMethod = choices('--cold-method', args['cold-method'], ['drop-caches', 'fadvise'] as const);
   if ((coldMethod?.length ?? 0) > 1) throw new UsageError('--cold-method takes one method');
   const bench: BenchOptions = {

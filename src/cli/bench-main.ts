@@ -1,9 +1,10 @@
-import type { BenchPlan } from '../bench/bench.js';
-import { type BenchProgress, bench } from '../bench/bench.js';
-import { writeExports } from '../bench/export.js';
+import { constants } from 'node:os';
+import { type BenchPlan, type BenchProgress, bench, stopBenchSync } from '../bench/bench.js';
+import { exportProblems, writeExports } from '../bench/export.js';
 import { headerLines } from '../bench/machine.js';
 import { benchTable } from '../bench/terminal.js';
 import { GlobpipeError } from '../errors.js';
+import { withNaming } from '../options/names.js';
 import { escapeName, formatSeconds } from '../report/format.js';
 import type { BenchCliOptions } from './bench-args.js';
 
@@ -14,6 +15,9 @@ import type { BenchCliOptions } from './bench-args.js';
  */
 
 const BAR = 24;
+
+/** The signals that stop a bench, as they stop a run (main.ts). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function progressLine(progress: BenchProgress, startedMs: number): string {
   const share = progress.total > 0 ? progress.done / progress.total : 0;
@@ -54,18 +58,23 @@ export async function benchMain(
     warn(`${plan.cells.length} cells × (${plan.warmup} warmup + ${plan.runs} runs), taken in turn\n`);
   };
   try {
-    const report = await bench({
-      ...options.bench,
-      signal,
-      onStart,
-      ...(showProgress ? { onProgress } : {}),
-    });
+    // Before any run: an export that cannot be written would cost the whole bench at its end.
+    const problems = await exportProblems(options.exports, (key) => `--export-${key}`);
+    if (problems.length > 0) {
+      warn(`globpipe bench: ${escapeName(problems.join('; '))}; nothing measured`);
+      return 2;
+    }
+    // Marked: bench()'s messages then name flags (`--runs`), not keys (`runs`).
+    const report = await bench(
+      withNaming({ ...options.bench, signal, onStart, ...(showProgress ? { onProgress } : {}) }, 'flag'),
+    );
     clear();
     if (!options.quiet) {
       warn(benchTable(report));
+      // Warnings and notes may name files: escaped, so that no name forges a line.
       for (const result of report.cells)
-        for (const warning of result.warnings) warn(`warning: ${result.cell.label}: ${warning}`);
-      for (const note of report.notes) warn(`note: ${note}`);
+        for (const warning of result.warnings) warn(`warning: ${result.cell.label}: ${escapeName(warning)}`);
+      for (const note of report.notes) warn(`note: ${escapeName(note)}`);
       for (const line of report.fio?.comparisons ?? []) warn(`fio: ${line}`);
     }
     print(report.answer);
@@ -82,5 +91,38 @@ export async function benchMain(
       return error.isUsageError ? 2 : 1;
     }
     throw error;
+  }
+}
+
+/**
+ * bench under the process's signals: the first SIGINT, SIGTERM or SIGHUP stops the run in
+ * progress (it removes its temp files and exits), removes the scratch directory and exports
+ * nothing, exit 128 + n (130, 143, 129); a second quits at once, the run killed and the
+ * scratch directory removed all the same.
+ */
+export async function benchCommand(
+  options: BenchCliOptions,
+  print: (line: string) => void,
+  warn: (line: string) => void,
+): Promise<number> {
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const exitCode = (signal: NodeJS.Signals) => 128 + (constants.signals[signal] ?? 2);
+  const stop = (signal: NodeJS.Signals) => {
+    if (stoppedBy !== undefined) {
+      stopBenchSync();
+      warn('globpipe bench: aborted');
+      process.exit(exitCode(signal));
+    }
+    stoppedBy = signal;
+    warn(`globpipe bench: ${signal}: stopping the run in progress (Ctrl-C again to quit at once)`);
+    controller.abort(new Error(`received ${signal}`));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  try {
+    const code = await benchMain(options, print, warn, controller.signal);
+    return code === 130 && stoppedBy !== undefined ? exitCode(stoppedBy) : code;
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
   }
 }

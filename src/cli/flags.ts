@@ -47,6 +47,8 @@ export function checkFlags(raw: readonly string[], argv: Record<string, unknown>
     ...negatable.map((name) => `no-${name}`),
     '_',
     '$0',
+    // What follows `--` (`globpipe -C d -- -x.txt`: a pattern that starts with a dash).
+    '--',
   ];
   // `--no-x` reaches argv as x: false; an unknown one is named, and matched, as typed.
   const typed = Object.keys(argv).map((name) =>

@@ -28,7 +28,7 @@ function buildGen(cli: Argv, version: string, raw: readonly string[]) {
       .usage(
         '$0 gen <dir> [options]\n\nWrite a synthetic dataset into <dir>, deterministic from --seed: the same parameters write the same bytes. A rerun with the same parameters does nothing; a directory that is not empty and holds no dataset of these parameters is refused.',
       )
-      .command('$0 <dir>', false, (command) =>
+      .command('$0 [dir]', false, (command) =>
         command.positional('dir', {
           describe: 'where the dataset goes (created if missing)',
           type: 'string',
@@ -99,6 +99,13 @@ export async function parseGenArgs(argv: readonly string[], version: string): Pr
     );
   }
   if (args.help === true || args.version === true) return { kind: 'exit', code: 0, output };
+  // `gen -- -data`: a directory that starts with a dash comes after `--`.
+  const dirs = [...(args.dir === undefined ? [] : [args.dir]), ...(args._ ?? [])].map(String);
+  if (dirs.length === 0)
+    throw new UsageError(
+      'gen needs <dir>, the directory to write the dataset into: globpipe gen <dir> [options]',
+    );
+  if (dirs.length > 1) throw new UsageError(`gen takes one <dir>, got ${dirs.length}: ${dirs.join(' ')}`);
   const size = single('--size', args.size);
   if (size !== undefined) {
     try {
@@ -109,7 +116,7 @@ export async function parseGenArgs(argv: readonly string[], version: string): Pr
     }
   }
   const gen: GenOptions = {
-    dir: single('<dir>', args.dir) as string,
+    dir: dirs[0] as string,
     files: integer('--files', single('--files', args.files), 1),
     size,
     depth: integer('--depth', single('--depth', args.depth), 0),

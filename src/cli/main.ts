@@ -23,7 +23,7 @@ import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
 import { type GenCliOptions, parseArgs } from './args.js';
-import { benchMain } from './bench-main.js';
+import { benchCommand } from './bench-main.js';
 import { writeReport } from './report-file.js';
 
 export const EXIT_OK = 0;
@@ -99,13 +99,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (parsed.kind === 'bench') {
-    const controller = new AbortController();
-    const stop = (signal: NodeJS.Signals) => {
-      if (controller.signal.aborted) process.exit(exitCodeOf(signal));
-      controller.abort(new Error(`received ${signal}`));
-    };
-    for (const signal of STOP_SIGNALS) process.on(signal, stop);
-    process.exitCode = await benchMain(parsed.options, print, warn, controller.signal);
+    process.exitCode = await benchCommand(parsed.options, print, warn);
     return;
   }
 
