@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchJSON } from '../../src/bench/export.js';
 import { bench, GlobpipeError } from '../../src/index.js';
+import { rerunEach } from '../bench-outside.js';
 import { type CliResult, readTree, root, runCli } from '../helpers.js';
 import { validate } from '../json-schema.js';
 
@@ -32,13 +33,6 @@ function digest(dir: string): string {
 /** Scratch directories bench made beside a dataset named `name` in `dir`. */
 const leftovers = (dir: string, name: string) =>
   readdirSync(dir).filter((entry) => entry.startsWith(`.${name}.globpipe-bench-`));
-
-/** The words sh makes of a command line. */
-function words(line: string): string[] {
-  return execFileSync('sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' })
-    .split('\0')
-    .slice(0, -1);
-}
 
 /** The rows of the terminal table: the lines after its title, up to the first blank line. */
 function tableRows(stderr: string): string[] {
@@ -141,16 +135,7 @@ describe('globpipe bench', () => {
   it('keeps its promise: each recorded command, after its prepare, reruns by hand and reports', () => {
     const json = readJSON(join(parent, 'j'));
     try {
-      for (const result of json.results) {
-        const { id, prepare, kind } = result.globpipe;
-        const prepared = spawnSync('sh', ['-c', prepare], { encoding: 'utf8' });
-        expect(prepared.status, `${id}: ${prepare}\n${prepared.stderr}`).toBe(0);
-        const ran = spawnSync('sh', ['-c', result.command], { encoding: 'utf8' });
-        expect(ran.status, `${id}: ${result.command}\n${ran.stderr}`).toBe(0);
-        const argv = words(result.command);
-        const report = JSON.parse(readFileSync(argv[argv.indexOf('--report') + 1] as string, 'utf8'));
-        expect(report.bytesIn, id).toBe(kind === 'overhead' ? 0 : BYTES);
-      }
+      rerunEach(json, 200, BYTES);
     } finally {
       for (const dir of leftovers(parent, NAME)) rmSync(join(parent, dir), { recursive: true, force: true });
     }
