@@ -202,7 +202,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     } catch (error) {
       finished = true;
       bar?.stop();
-      const where = name === undefined ? '' : `pipeline ${name}: `;
+      const where = name === undefined ? '' : `pipeline \`${name}\`: `;
       if (error instanceof GlobpipeError && error.isUsageError) {
         warn(`globpipe: ${escapeName(where + error.message)}`);
         process.exitCode = EXIT_USAGE;
