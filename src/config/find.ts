@@ -77,10 +77,11 @@ function loaders(show: (file: string) => string): Record<string, Loader> {
  */
 export async function findConfig(from: string, configFile?: string): Promise<FoundConfig | undefined> {
   const show = (file: string) => relative(from, file) || basename(file);
+  const byExtension = loaders(show);
   const search = lilconfig(PACKAGE_KEY, {
     searchPlaces: [...CONFIG_FILES, 'package.json'],
     stopDir: homedir(),
-    loaders: loaders(show),
+    loaders: byExtension,
     // An empty config file is a mistake to report (shape.ts), not a reason to look further up.
     ignoreEmptySearchPlaces: false,
     cache: false,
@@ -91,7 +92,7 @@ export async function findConfig(from: string, configFile?: string): Promise<Fou
     if (!existsSync(file))
       throw new GlobpipeError('EUSAGE', `Config file \`${configFile}\` not found (looked at ${file})`);
     const ext = extname(file);
-    if (basename(file) !== 'package.json' && !Object.hasOwn(loaders(show), ext)) {
+    if (basename(file) !== 'package.json' && !Object.hasOwn(byExtension, ext)) {
       throw new GlobpipeError(
         'EUSAGE',
         `${show(file)}: a config file is .ts, .mts, .cts, .js, .mjs, .cjs or .json, got \`${ext || basename(file)}\``,

@@ -221,6 +221,19 @@ describe('named pipelines', () => {
     expect(readTree(dir).has('out/a.css.gz')).toBe(false);
   });
 
+  it('--report holds one summary a line, each naming its pipeline', async () => {
+    const dir = project({ 'globpipe.config.mjs': PIPELINES });
+    const result = await runCli(['--pipeline', 'copy', '--pipeline', 'styles', '--report', 'r.json', '-q'], {
+      cwd: dir,
+    });
+    expect(result.code).toBe(0);
+    const lines = readFileSync(join(dir, 'r.json'), 'utf8').trimEnd().split('\n');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toMatchObject([
+      { type: 'summary', pipeline: 'copy', written: 2 },
+      { type: 'summary', pipeline: 'styles', written: 1 },
+    ]);
+  });
+
   it('an unknown pipeline is exit 2 with a did-you-mean and the list, nothing written', async () => {
     const dir = project({ 'globpipe.config.mjs': PIPELINES });
     const result = await runCli(['--pipeline', 'copy', '--pipeline', 'style'], { cwd: dir });
