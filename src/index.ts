@@ -49,6 +49,14 @@ export type {
   Stats,
   Work,
 } from './bench/types.js';
+export { defineConfig, loadConfig } from './config/load.js';
+export type {
+  ConfigOptions,
+  LoadConfigOptions,
+  ResolvedConfig,
+  ResolvedPipeline,
+  UserConfig,
+} from './config/types.js';
 export type { ErrorCode, FileErrorCode, UsageErrorCode } from './errors.js';
 export { GlobpipeError } from './errors.js';
 export type {

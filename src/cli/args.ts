@@ -13,6 +13,10 @@ export interface CliOptions {
   readonly json: boolean;
   /** `--report <file>`: the summary as JSON, with the process's figures. */
   readonly report: string | undefined;
+  /** `--config <file>`: this config file instead of a search (config-runs.ts). */
+  readonly config: string | undefined;
+  /** `--pipeline <name>` as often as given: the config's pipelines to run, in this order. */
+  readonly pipelines: readonly string[];
 }
 
 export type ParsedArgs =
@@ -67,7 +71,8 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         cwd: {
           alias: 'C',
           type: 'string',
-          default: '.',
+          // No yargs default: a config file's `cwd` must win over a flag nobody typed.
+          defaultDescription: '.',
           describe: 'base directory for patterns and mirrored output paths',
           requiresArg: true,
         },
@@ -189,6 +194,19 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
             'write the summary as JSON to this file when done, with the process CPU time and peak RSS',
           requiresArg: true,
         },
+        config: {
+          type: 'string',
+          describe:
+            'options from this file (default: globpipe.config.{ts,mts,js,mjs,cjs,json} or a "globpipe" key in package.json, from the current directory upward); flags override it',
+          requiresArg: true,
+        },
+        pipeline: {
+          type: 'string',
+          array: true,
+          describe: "run this pipeline of the config's (repeatable, in order; default: all)",
+          requiresArg: true,
+          nargs: 1,
+        },
         progress: {
           type: 'boolean',
           describe: 'progress bar on stderr (default: when stderr is a terminal)',
@@ -259,9 +277,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     read: single('--read', args.read) as RunOptions['read'],
     discard: args.discard,
   };
-  if (run.out === undefined && run.inPlace !== true) {
-    throw new UsageError('missing -o/--out <dir> (or --in-place to replace the inputs)');
-  }
+  // A missing -o/--out is named once the config file, which may give `out`, is known (config-runs.ts).
   return {
     kind: 'run',
     options: {
@@ -270,6 +286,8 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
       quiet: args.quiet === true,
       json: args.json === true,
       report: single('--report', args.report),
+      config: single('--config', args.config),
+      pipelines: args.pipeline ?? [],
     },
   };
 }

@@ -22,8 +22,9 @@ import {
 import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
-import { type GenCliOptions, parseArgs } from './args.js';
+import { type GenCliOptions, parseArgs, UsageError } from './args.js';
 import { benchCommand } from './bench-main.js';
+import { type CliRun, configRuns, namedSummary } from './config-runs.js';
 import { writeReport } from './report-file.js';
 
 export const EXIT_OK = 0;
@@ -103,12 +104,24 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  const { run: runOptions, json, quiet } = parsed.options;
+  let runs: CliRun[];
+  try {
+    runs = await configRuns(parsed.options);
+  } catch (error) {
+    // A bad config file (or --pipeline) is named with its cause; a missing --out, with the help hint.
+    if (error instanceof UsageError || (error instanceof GlobpipeError && error.isUsageError)) {
+      const hint = error instanceof UsageError ? "\nRun 'globpipe --help' for usage." : '';
+      warn(`globpipe: ${escapeName(error.message)}${hint}`);
+      process.exitCode = EXIT_USAGE;
+    } else {
+      warn(`globpipe: internal error: ${internalError(error)}`);
+      process.exitCode = EXIT_FAILURES;
+    }
+    return;
+  }
+  const { json, quiet } = parsed.options;
   const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
-  const bar = showProgress ? new ProgressBar(stderr) : undefined;
-  const dryRunLines = runOptions.dryRun === true && !json && !quiet;
-  // A dry run names each output by its full path; `out` is resolved as the run resolves it.
-  const outDir = resolve(runOptions.inPlace === true ? (runOptions.cwd ?? '.') : (runOptions.out ?? '.'));
+  let bar: ProgressBar | undefined;
 
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -138,75 +151,92 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
-  /** A line above the bar when there is one (on stdout or stderr), else a plain line. */
-  const above = (stream: NodeJS.WriteStream, line: string) => {
-    // The bar lives on stderr: a line goes above it only while every stream it touches is open.
-    const open = stderrOpen && (stream === stderr || stdoutOpen);
-    if (bar && stream.isTTY && open) bar.log(stream, line);
-    else if (stream === stdout) print(line);
-    else warn(line);
-  };
-  // Failed files are shown as they fail, the first STREAMED_FAILURES one line each; past that
-  // they are only counted, and the end of the run groups every failure by cause: thousands of
-  // failures cost a screenful, and the summary line stays the last line.
-  let failuresShown = 0;
-  const onEvent = (event: GlobpipeEvent) => {
-    bar?.onEvent(event);
-    if (event.type !== 'file') return;
-    const { result } = event;
-    if (json) print(JSON.stringify(fileLine(result)));
-    else if (dryRunLines && result.status === 'planned') above(stdout, formatPlanned(result, outDir));
-    if (result.status !== 'failed') return;
-    if (failuresShown < STREAMED_FAILURES) {
-      failuresShown += 1;
-      above(
-        stderr,
-        formatFailure({
-          path: result.input,
-          message: result.error?.message ?? 'failed, with no reason given',
-        }),
-      );
-    } else if (failuresShown === STREAMED_FAILURES) {
-      failuresShown += 1;
-      above(stderr, MORE_FAILURES);
-    }
-  };
+  // A config's pipelines run one after another, in order; a usage error or a signal stops
+  // the rest, failed files do not. The exit code is the worst outcome.
+  const summaries: Summary[] = [];
+  for (const [index, { name, run: runOptions }] of runs.entries()) {
+    if (stoppedBy !== undefined) break;
+    bar = showProgress ? new ProgressBar(stderr) : undefined;
+    const dryRunLines = runOptions.dryRun === true && !json && !quiet;
+    // A dry run names each output by its full path; `out` is resolved as the run resolves it.
+    const outDir = resolve(runOptions.inPlace === true ? (runOptions.cwd ?? '.') : (runOptions.out ?? '.'));
+    const pipeline = name === undefined ? {} : { pipeline: name };
 
-  let summary: Summary;
-  try {
-    summary = await run({ ...runOptions, signal: controller.signal, onEvent });
-  } catch (error) {
-    bar?.stop();
-    if (error instanceof GlobpipeError && error.isUsageError) {
-      warn(`globpipe: ${escapeName(error.message)}`);
-      process.exitCode = EXIT_USAGE;
+    /** A line above the bar when there is one (on stdout or stderr), else a plain line. */
+    const above = (stream: NodeJS.WriteStream, line: string) => {
+      // The bar lives on stderr: a line goes above it only while every stream it touches is open.
+      const open = stderrOpen && (stream === stderr || stdoutOpen);
+      if (bar && stream.isTTY && open) bar.log(stream, line);
+      else if (stream === stdout) print(line);
+      else warn(line);
+    };
+    // Failed files are shown as they fail, the first STREAMED_FAILURES one line each; past that
+    // they are only counted, and the end of the run groups every failure by cause: thousands of
+    // failures cost a screenful, and the summary line stays the last line.
+    let failuresShown = 0;
+    const onEvent = (event: GlobpipeEvent) => {
+      bar?.onEvent(event);
+      if (event.type !== 'file') return;
+      const { result } = event;
+      if (json) print(JSON.stringify({ ...fileLine(result), ...pipeline }));
+      else if (dryRunLines && result.status === 'planned') above(stdout, formatPlanned(result, outDir));
+      if (result.status !== 'failed') return;
+      if (failuresShown < STREAMED_FAILURES) {
+        failuresShown += 1;
+        above(
+          stderr,
+          formatFailure({
+            path: result.input,
+            message: result.error?.message ?? 'failed, with no reason given',
+          }),
+        );
+      } else if (failuresShown === STREAMED_FAILURES) {
+        failuresShown += 1;
+        above(stderr, MORE_FAILURES);
+      }
+    };
+
+    let summary: Summary;
+    try {
+      summary = await run({ ...runOptions, signal: controller.signal, onEvent });
+    } catch (error) {
+      finished = true;
+      bar?.stop();
+      const where = name === undefined ? '' : `pipeline \`${name}\`: `;
+      if (error instanceof GlobpipeError && error.isUsageError) {
+        warn(`globpipe: ${escapeName(where + error.message)}`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      warn(`globpipe: internal error: ${escapeName(where)}${internalError(error)}`);
+      process.exitCode = EXIT_FAILURES;
       return;
+    } finally {
+      // Nothing below awaits until the next run: no signal can come between here and the exit code being set.
+      finished = finished || index === runs.length - 1;
     }
-    warn(`globpipe: internal error: ${internalError(error)}`);
-    process.exitCode = EXIT_FAILURES;
-    return;
-  } finally {
-    // Nothing below awaits: no signal can come between here and the exit code being set.
-    finished = true;
-  }
-  bar?.stop();
+    bar?.stop();
+    summaries.push({ ...summary, ...pipeline });
 
-  if (json) print(JSON.stringify({ type: 'summary', ...summary }));
-  // Every failed file was shown one by one only when there were no more than STREAMED_FAILURES.
-  const shown = failuresShown > STREAMED_FAILURES ? 0 : failuresShown;
-  if (quiet) {
-    const problems = formatProblems(summary, shown);
-    if (problems.length > 0) warn(problems.join('\n'));
-  } else {
-    warn(formatSummary(summary, shown));
+    if (json) print(JSON.stringify({ type: 'summary', ...summary, ...pipeline }));
+    // Every failed file was shown one by one only when there were no more than STREAMED_FAILURES.
+    const shown = failuresShown > STREAMED_FAILURES ? 0 : failuresShown;
+    if (quiet) {
+      const problems = formatProblems(summary, shown);
+      if (problems.length > 0) warn(problems.join('\n'));
+    } else {
+      warn(namedSummary(formatSummary(summary, shown), name));
+    }
+    const code = summary.interrupted
+      ? exitCodeOf(stoppedBy ?? 'SIGINT')
+      : summary.failed > 0 || summary.failedDirectories > 0
+        ? EXIT_FAILURES
+        : EXIT_OK;
+    process.exitCode = Math.max(Number(process.exitCode ?? EXIT_OK), code);
   }
-  process.exitCode = summary.interrupted
-    ? exitCodeOf(stoppedBy ?? 'SIGINT')
-    : summary.failed > 0 || summary.failedDirectories > 0
-      ? EXIT_FAILURES
-      : EXIT_OK;
+  finished = true;
   const { report } = parsed.options;
-  const reportFailure = report === undefined ? undefined : await writeReport(report, summary);
+  const reportFailure = report === undefined ? undefined : await writeReport(report, summaries);
   if (reportFailure !== undefined) {
     warn(`globpipe: ${escapeName(reportFailure)}`);
     if (process.exitCode === EXIT_OK) process.exitCode = EXIT_FAILURES;

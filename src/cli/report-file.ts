@@ -22,14 +22,22 @@ export function processFigures(): ProcessFigures {
 }
 
 /**
- * `--report <file>`: the summary as one JSON object, written atomically (a temp beside the
+ * `--report <file>`: the summary as one JSON object (one a line for several pipelines), written atomically (a temp beside the
  * file, then a rename), so a reader never sees half of it. Resolves with the error's message
  * (naming the file) when it cannot be written.
  */
-export async function writeReport(path: string, summary: Summary): Promise<string | undefined> {
+export async function writeReport(
+  path: string,
+  summaries: Summary | readonly Summary[],
+): Promise<string | undefined> {
   const target = resolve(path);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
-  const body = `${JSON.stringify({ type: 'summary', ...summary, process: processFigures() })}\n`;
+  // A config's several pipelines: one line each (NDJSON), in the order they ran.
+  const figures = processFigures();
+  const body = [summaries]
+    .flat()
+    .map((summary) => `${JSON.stringify({ type: 'summary', ...summary, process: figures })}\n`)
+    .join('');
   try {
     await writeFile(temp, body, { flag: 'wx' });
     await rename(temp, target);

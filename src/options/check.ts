@@ -1,5 +1,5 @@
 import { GlobpipeError } from '../errors.js';
-import { type Kind, type Naming, namesFor, type OptionInfo, optionTable } from './names.js';
+import { type Kind, type Names, type Naming, namesFor, type OptionInfo, optionTable } from './names.js';
 
 /** `dry-run`, `dryRun`, `DRY_RUN` -> `dryrun`: spellings of one name compare equal. */
 function fold(name: string): string {
@@ -108,6 +108,11 @@ const publicKeys = keys.filter((key) => table[key]?.internal !== true);
 export function checkOptions(options: object, naming: Naming = 'key'): void {
   const names = namesFor(naming);
   checkKeys(Object.keys(options), keys, names.name, publicKeys);
+  checkKinds(options, names);
+}
+
+/** Every value of `options` (whose keys are options) is of the kind its option takes. */
+export function checkKinds(options: object, names: Names): void {
   for (const [key, value] of Object.entries(options)) {
     const [what, test] = kinds[(table[key] as OptionInfo).kind];
     if (value !== undefined && !test(value)) {

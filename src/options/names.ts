@@ -145,9 +145,10 @@ export class OptionError extends GlobpipeError {
     this.#render = render;
   }
 
-  /** The same error, its message naming options as `naming` does. */
-  in(naming: Naming): GlobpipeError {
+  /** The same error, its message naming options as `naming` does (or as `names` name them: a config file's keys). */
+  in(naming: Naming | Names): GlobpipeError {
     if (naming === 'key') return this;
-    return new GlobpipeError('EUSAGE', this.#render(namesFor(naming)), { cause: this.cause });
+    const names = typeof naming === 'string' ? namesFor(naming) : naming;
+    return new GlobpipeError('EUSAGE', this.#render(names), { cause: this.cause });
   }
 }

@@ -17,7 +17,8 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
   return (await jiti.import(file)) as Record<string, unknown>;
 }
 
-function looksLikePath(spec: string): boolean {
+/** A spec that names a module file rather than a built-in: `./x.mjs`, `lib/x`, `x.ts`. */
+export function looksLikePath(spec: string): boolean {
   return (
     spec.includes('/') || spec.includes('\\') || spec.startsWith('.') || moduleExtensions.has(extname(spec))
   );

@@ -53,6 +53,13 @@ describe('parseArgs', () => {
     });
   });
 
+  it('leaves what was not typed undefined, for a config file to give: cwd and out too', async () => {
+    const parsed = await parseArgs(['--config', 'c.mjs', '--pipeline', 'b', '--pipeline', 'a'], '1.0.0');
+    expect(parsed).toMatchObject({ kind: 'run', options: { config: 'c.mjs', pipelines: ['b', 'a'] } });
+    const run = parsed.kind === 'run' ? parsed.options.run : {};
+    expect(Object.entries(run).filter(([, value]) => value !== undefined)).toEqual([]);
+  });
+
   it('returns help and version as output with exit 0', async () => {
     expect(await parseArgs(['--version'], '1.2.3')).toEqual({ kind: 'exit', code: 0, output: '1.2.3' });
     const help = await parseArgs(['--help'], '1.2.3');
@@ -76,7 +83,7 @@ describe('parseArgs', () => {
     [['-o', 'x', '-j', '-3'], /-j\/--concurrency expects an integer >= 1/],
     [['-o', 'x', '--max-errors', '0'], "--max-errors expects an integer >= 1, got '0'"],
     [['-o', 'x', '-o', 'y'], '-o/--out may be given once, got 2 values'],
-    [['src/**'], 'missing -o/--out <dir> (or --in-place to replace the inputs)'],
+    [['-o', 'x', '--pipeline'], 'Not enough arguments following: pipeline'],
   ])('rejects %j', async (argv, message) => {
     await expect(parseArgs(argv, '1.0.0')).rejects.toThrow(message);
   });
