@@ -183,6 +183,15 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
           type: 'boolean',
           describe: 'read and transform every file, write nothing (measures reads)',
         },
+        incremental: {
+          type: 'string',
+          describe:
+            'process only inputs and outputs changed since the last run; the manifest goes to the path given, else to node_modules/.cache/globpipe',
+        },
+        'delete-stale': {
+          type: 'boolean',
+          describe: 'with --incremental: remove outputs whose input is gone (only files globpipe wrote)',
+        },
         report: {
           type: 'string',
           describe:
@@ -213,6 +222,20 @@ export function parseTransformFlags(values: readonly string[]): TransformStage[]
       throw new UsageError(`-t/--transform has an empty name in '${value}'`);
     return names.length === 1 ? (names[0] as string) : names;
   });
+}
+
+/**
+ * `--incremental` alone keeps the manifest in the cache directory; a word after it is its path.
+ * A word that is a glob (`--incremental '**\/*'`) was meant as a pattern: said, not guessed.
+ */
+function incrementalFlag(value: unknown): string | true | undefined {
+  const given = single('--incremental', value);
+  if (given === '') return true;
+  if (given !== undefined && /[*?{[]/.test(given))
+    throw new UsageError(
+      `--incremental took '${given}' as its manifest path: put patterns before --incremental, or write --incremental=<manifest>`,
+    );
+  return given;
 }
 
 /** Parses argv into run options, or into output and an exit code (help, version, bad usage). */
@@ -258,6 +281,9 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     fsync: args.fsync,
     read: single('--read', args.read) as RunOptions['read'],
     discard: args.discard,
+    // `--incremental` alone: the manifest in the cache directory.
+    incremental: incrementalFlag(args.incremental),
+    deleteStale: args['delete-stale'],
   };
   if (run.out === undefined && run.inPlace !== true) {
     throw new UsageError('missing -o/--out <dir> (or --in-place to replace the inputs)');
