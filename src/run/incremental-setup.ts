@@ -27,8 +27,8 @@ const sha256 = (text: string | Buffer) => createHash('sha256').update(text).dige
 /**
  * Everything that decides an output's bytes: the options that feed the transforms (`level`,
  * `from`/`to`, `eol`, the encodings, `ext`, `exec`, and any other that is not about which
- * files or how fast: settings.ts keeps them as `incremental.options`), each transform's code
- * (a module's file content, an object's function source) and globpipe's version.
+ * files or how fast: settings.ts keeps them as `incremental.options`, with a transform object's
+ * function source), each module's file content and globpipe's version.
  */
 export function pipelineHash(settings: Settings): string {
   const parts: string[] = [version(), settings.incremental?.options ?? ''];
@@ -42,7 +42,9 @@ export function pipelineHash(settings: Settings): string {
           module = 'unreadable';
         }
       }
-      parts.push(t.name, module, String(t.buffer ?? ''), String(t.stream ?? ''), String(t.rename ?? ''));
+      // A transform object's function source is in the options (incremental-options.ts); a
+      // built-in's is not hashed: its bytes are the version's and its options', however bundled.
+      parts.push(t.name, module);
     }
     parts.push('|');
   }

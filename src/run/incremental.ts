@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { createReadStream, lstatSync, type Stats, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Entry } from '../discover.js';
@@ -12,10 +12,14 @@ import { manifestPath, pipelineHash } from './incremental-setup.js';
 import type { Fields } from './job.js';
 import {
   contentHash,
+  entryOf,
+  formatEntry,
+  hashFile,
   type InputRecord,
   loadManifest,
   type Manifest,
   type OutputRecord,
+  STALE_HASH,
   saveManifest,
 } from './manifest.js';
 
@@ -45,7 +49,10 @@ export class Incremental {
   readonly #cwdBase: string;
   #manifest: Manifest;
   #dirty = false;
-  readonly #seen = new Set<string>();
+  /** Inputs the glob matched: kept with --delete-stale only, which needs them. */
+  readonly #seen: Set<string> | undefined;
+  /** Entries found malformed, not trusted. */
+  #malformed = 0;
   /** What the transforms of each file in flight read: its size, mtime and content hash. */
   readonly #reads = new Map<string, { size: number; mtimeMs: number; hash: string }>();
   readonly #notices: string[] = [];
@@ -60,6 +67,7 @@ export class Incremental {
     this.#manifest = manifest;
     this.#outBase = settings.out.endsWith(sep) ? settings.out : settings.out + sep;
     this.#cwdBase = settings.cwd.endsWith(sep) ? settings.cwd : settings.cwd + sep;
+    this.#seen = settings.deleteStale ? new Set() : undefined;
   }
 
   /** Finds and loads the manifest (a usage error when it has no place), before anything is written. */
@@ -67,7 +75,7 @@ export class Incremental {
     const path = manifestPath(settings, site);
     const pipeline = pipelineHash(settings);
     const loaded = loadManifest(path, { cwd: site.realCwd, out: site.realOut });
-    const files = loaded.manifest?.files ?? new Map<string, InputRecord>();
+    const files = loaded.manifest?.files ?? (Object.create(null) as Record<string, unknown>);
     const manifest: Manifest = {
       cwd: site.realCwd,
       out: site.realOut,
@@ -79,9 +87,12 @@ export class Incremental {
     if (loaded.notice !== undefined) run.#notices.push(loaded.notice);
     if (loaded.manifest !== undefined && loaded.manifest.pipeline !== pipeline) {
       // Outputs of the old pipeline are still globpipe's (--delete-stale), but none is current.
-      for (const record of files.values()) record.hash = '';
+      for (const input of Object.keys(files)) {
+        const record = entryOf(files, input);
+        if (record) files[input] = formatEntry(input, { ...record, hash: STALE_HASH });
+      }
       run.#dirty = true;
-      if (files.size > 0)
+      if (Object.keys(files).length > 0)
         run.#notices.push('the pipeline changed since the last run: every file is processed');
     }
     if (!settings.dryRun && !settings.discard) {
@@ -97,36 +108,33 @@ export class Incremental {
    * read; same size, other mtime: its content is hashed, and an equal one only updates the mtime.
    */
   decide(entry: Entry): Fields | undefined {
-    this.#seen.add(entry.path);
-    const record = entry.kind === 'file' ? this.#manifest.files.get(entry.path) : undefined;
-    if (record === undefined || record.hash === '') return undefined;
+    this.#seen?.add(entry.path);
+    if (entry.kind !== 'file') return undefined;
+    const record = entryOf(this.#manifest.files, entry.path);
+    if (record === null) this.#malformed += 1;
+    if (!record || record.hash === STALE_HASH) return undefined;
+    const { size, mtimeMs, hash, outputs } = record;
     const now = stat(entry.absolutePath, true);
-    if (now === undefined || !now.isFile() || now.size !== record.size) return undefined;
-    if (now.mtimeMs !== record.mtimeMs || record.mtimeMs + RACY_MS >= this.#manifest.savedAt) {
-      let hash: string;
+    if (now === undefined || !now.isFile() || now.size !== size) return undefined;
+    if (now.mtimeMs !== mtimeMs || mtimeMs + RACY_MS >= this.#manifest.savedAt) {
       try {
-        hash = contentHash(readFileSync(fsPath(entry.absolutePath)));
+        if (hashFile(fsPath(entry.absolutePath)) !== hash) return undefined;
       } catch {
         return undefined;
       }
-      if (hash !== record.hash) return undefined;
-      if (now.mtimeMs !== record.mtimeMs) record.mtimeMs = now.mtimeMs;
       // Saved now, the entry is no longer racy: the next run trusts its stat again.
-      if (now.mtimeMs !== record.mtimeMs || record.mtimeMs + RACY_MS < Date.now()) this.#dirty = true;
+      if (now.mtimeMs !== mtimeMs || mtimeMs + RACY_MS < Date.now()) this.#dirty = true;
+      this.#manifest.files[entry.path] = formatEntry(entry.path, { ...record, mtimeMs: now.mtimeMs });
     }
-    for (const [path, size, mtimeMs] of record.outputs) {
+    const paths: string[] = [];
+    for (const [path, outSize, outMtime] of outputs) {
       const output = stat(this.#outBase + path, false);
-      if (output === undefined || !output.isFile() || output.size !== size || output.mtimeMs !== mtimeMs)
+      if (output === undefined || !output.isFile() || output.size !== outSize || output.mtimeMs !== outMtime)
         return undefined;
+      paths.push(path);
     }
     this.#unchanged += 1;
-    return {
-      outputs: record.outputs.map(([path]) => path),
-      status: 'skipped',
-      bytesIn: 0,
-      bytesOut: 0,
-      reason: UNCHANGED,
-    };
+    return { outputs: paths, status: 'skipped', bytesIn: 0, bytesOut: 0, reason: UNCHANGED };
   }
 
   /** The content a file's transforms read (whole), with the size and mtime of the open file. */
@@ -145,7 +153,8 @@ export class Incremental {
     } catch {
       return; // Not recorded: the next run processes it again.
     }
-    this.#reads.set(entry.path, { size: meta.size, mtimeMs: meta.mtimeMs, hash: hash.digest('base64url') });
+    const digest = hash.digest('base64url').slice(0, 22);
+    this.#reads.set(entry.path, { size: meta.size, mtimeMs: meta.mtimeMs, hash: digest });
   }
 
   /** Records a file's outcome: written (with each output's size and mtime now), or forgotten. */
@@ -155,8 +164,9 @@ export class Incremental {
     if (result.status === 'planned' || result.status === 'discarded') return;
     if (result.status === 'skipped' && read === undefined) return;
     this.#dirty = true;
+    const files = this.#manifest.files;
     if (result.status === 'failed' || read === undefined) {
-      this.#manifest.files.delete(result.input);
+      delete files[result.input];
       return;
     }
     // Skipped by its transform after the read (SkipFile): unchanged, it is skipped again.
@@ -165,13 +175,13 @@ export class Incremental {
       for (const path of result.outputs) {
         const now = stat(this.#outBase + path, false);
         if (now === undefined) {
-          this.#manifest.files.delete(result.input);
+          delete files[result.input];
           return;
         }
         outputs.push([path, now.size, now.mtimeMs]);
       }
     }
-    this.#manifest.files.set(result.input, { ...read, outputs });
+    files[result.input] = formatEntry(result.input, { ...read, outputs });
   }
 
   /** Saves what is known so far (every few seconds of a long run): kill -9 then loses little. */
@@ -198,16 +208,42 @@ export class Incremental {
   async finish(port: IoPort, complete: boolean): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#malformed > 0)
+      this.#notices.push(
+        `the incremental manifest had ${this.#malformed} malformed entries, not trusted: those files were processed`,
+      );
     if (this.#settings.dryRun || this.#settings.discard) return;
-    if (complete && this.#settings.deleteStale) {
-      for (const [input, record] of this.#manifest.files) {
-        if (this.#seen.has(input) || stat(this.#cwdBase + input, false) !== undefined) continue;
-        await this.#removeOutputs(record.outputs, port);
-        this.#manifest.files.delete(input);
-        this.#dirty = true;
-      }
-    }
+    const seen = this.#seen;
+    if (complete && seen !== undefined) await this.#deleteStale(seen, port);
     if (this.#dirty) this.#save();
+  }
+
+  /**
+   * Inputs the manifest names that the glob did not see and lstat says are gone: their outputs
+   * go, then their entries. A malformed entry among them (an output path absolute or with `..`:
+   * forged) distrusts the manifest for removals: nothing is removed.
+   */
+  async #deleteStale(seen: ReadonlySet<string>, port: IoPort): Promise<void> {
+    const files = this.#manifest.files;
+    const gone: [string, InputRecord][] = [];
+    for (const input of Object.keys(files)) {
+      if (seen.has(input) || stat(this.#cwdBase + input, false) !== undefined) continue;
+      const record = entryOf(files, input);
+      if (!record) {
+        this.#notices.push(
+          `the incremental manifest has a malformed entry for ${JSON.stringify(input)}: not trusted, no stale output removed`,
+        );
+        delete files[input];
+        this.#dirty = true;
+        return;
+      }
+      gone.push([input, record]);
+    }
+    for (const [input, record] of gone) {
+      await this.#removeOutputs(record.outputs, port);
+      delete files[input];
+      this.#dirty = true;
+    }
   }
 
   /**

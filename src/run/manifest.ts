@@ -12,27 +12,33 @@ import { isNormal } from '../paths.js';
  * ```json
  * {"globpipe":"incremental","version":1,"cwd":"/real/dist","out":"/real/dist",
  *  "pipeline":"…","savedAt":1764107263000,
- *  "files":{"app.js":[4096,1764107200000.5,"<sha256>",[["app.js.gz",1201,1764107263001.2]]]}}
+ *  "files":{"app.js":"4096 1764107200000.5 q3YbJ0tG7Rj5y2y0m2b8xQ 1201 1764107263001.2 3 +.gz"}}
  * ```
  *
- * An entry is `[size, mtimeMs, content hash, outputs]`, each output `[path relative to
- * --out, size, mtimeMs]` as it was right after globpipe wrote it. An empty hash marks an
- * entry written by another pipeline: its outputs are still globpipe's (for --delete-stale),
- * but its input is processed again.
+ * An entry is one string: the input's size, mtimeMs and content hash, then for each output its
+ * size and mtimeMs as they were right after globpipe wrote it, and its path relative to --out
+ * with its length first (so that a name may hold spaces): `+.gz` for the input's own path plus
+ * `.gz`, `=other/path` otherwise. Strings, because JSON.parse reads 20,000 of them about four
+ * times faster than as many arrays of numbers and strings, and a rerun parses every one. A
+ * hash of `-` marks an entry of another pipeline: its outputs are still globpipe's (for
+ * --delete-stale), but its input is processed again.
  */
 
 export const MANIFEST_VERSION = 1;
 const MAGIC = 'incremental';
 
-export type OutputRecord = [path: string, size: number, mtimeMs: number];
+export type OutputRecord = readonly [path: string, size: number, mtimeMs: number];
 
 export interface InputRecord {
-  size: number;
-  mtimeMs: number;
-  /** sha256 of the content the transforms read, base64url; '' when it must be processed again. */
-  hash: string;
-  outputs: OutputRecord[];
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** sha256 of the content the transforms read, 128 bits in base64url; `-`: process it again. */
+  readonly hash: string;
+  readonly outputs: readonly OutputRecord[];
 }
+
+/** The hash of an entry written by another pipeline. */
+export const STALE_HASH = '-';
 
 export interface Manifest {
   /** Real paths: a manifest made for another tree is not trusted. */
@@ -41,16 +47,21 @@ export interface Manifest {
   readonly pipeline: string;
   /** When it was last saved (ms since the epoch): an input modified this close to it is hashed again. */
   readonly savedAt: number;
-  readonly files: Map<string, InputRecord>;
+  /**
+   * The entries as parsed, with no prototype (an input named `constructor` is no entry), each
+   * checked when it is used (entryOf): a rerun of 20,000 files then parses its manifest once and
+   * builds nothing more.
+   */
+  readonly files: Record<string, unknown>;
 }
 
 export type LoadedManifest =
   | { readonly manifest: Manifest; readonly notice?: undefined }
   | { readonly manifest: undefined; readonly notice: string | undefined };
 
-/** Content hashes: sha256, base64url (43 characters). */
+/** Content hashes: sha256 cut to 128 bits, base64url (22 characters): it tells versions of a file apart. */
 export function contentHash(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('base64url');
+  return createHash('sha256').update(data).digest('base64url').slice(0, 22);
 }
 
 /** A large file hashed in 1 MiB reads, synchronously: what it holds now. */
@@ -67,7 +78,7 @@ export function hashFile(path: string | Buffer): string {
   } finally {
     fs.closeSync(fd);
   }
-  return hash.digest('base64url');
+  return hash.digest('base64url').slice(0, 22);
 }
 
 const isCount = (value: unknown): value is number =>
@@ -78,26 +89,63 @@ export function isSafeOutput(path: unknown): path is string {
   return typeof path === 'string' && isNormal(path) && !path.includes('\0') && !path.includes('\\');
 }
 
-function parseEntry(value: unknown): InputRecord | undefined {
-  if (!Array.isArray(value) || value.length !== 4) return undefined;
-  const [size, mtimeMs, hash, outputs] = value as unknown[];
-  if (!isCount(size) || !isCount(mtimeMs) || typeof hash !== 'string' || !Array.isArray(outputs))
-    return undefined;
-  const records: OutputRecord[] = [];
-  for (const output of outputs as unknown[]) {
-    if (!Array.isArray(output) || output.length !== 3) return undefined;
-    const [path, outSize, outMtime] = output as unknown[];
-    if (!isSafeOutput(path) || !isCount(outSize) || !isCount(outMtime)) return undefined;
-    records.push([path, outSize, outMtime]);
+/** An entry as its string (see the top of this file). */
+export function formatEntry(input: string, record: InputRecord): string {
+  let text = `${record.size} ${record.mtimeMs} ${record.hash}`;
+  for (const [path, size, mtimeMs] of record.outputs) {
+    const spec =
+      path.startsWith(input) && path.length > input.length ? `+${path.slice(input.length)}` : `=${path}`;
+    text += ` ${size} ${mtimeMs} ${spec.length} ${spec}`;
   }
-  return { size, mtimeMs, hash, outputs: records };
+  return text;
+}
+
+/**
+ * The entry for `input`, if there is one and it is well-formed; `null` when it is malformed
+ * (corrupt, or forged: an output path that is absolute or climbs out with `..`).
+ */
+export function entryOf(files: Record<string, unknown>, input: string): InputRecord | undefined | null {
+  const text = files[input];
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string') return null;
+  let at = 0;
+  const word = (): string | undefined => {
+    const end = text.indexOf(' ', at);
+    if (end < 0 && at >= text.length) return undefined;
+    const value = text.slice(at, end < 0 ? text.length : end);
+    at = end < 0 ? text.length : end + 1;
+    return value;
+  };
+  const count = (): number => {
+    const value = word();
+    return value === undefined || value === '' ? Number.NaN : Number(value);
+  };
+  const size = count();
+  const mtimeMs = count();
+  const hash = word();
+  if (!isCount(size) || !isCount(mtimeMs) || hash === undefined || hash === '') return null;
+  const outputs: OutputRecord[] = [];
+  while (at < text.length) {
+    const outSize = count();
+    const outMtime = count();
+    const length = count();
+    if (!isCount(outSize) || !isCount(outMtime) || !Number.isInteger(length) || length < 2) return null;
+    const spec = text.slice(at, at + length);
+    at += length;
+    if (spec.length !== length || (at < text.length && text[at] !== ' ')) return null;
+    at += 1;
+    const path = spec[0] === '+' ? input + spec.slice(1) : spec[0] === '=' ? spec.slice(1) : undefined;
+    if (!isSafeOutput(path)) return null;
+    outputs.push([path, outSize, outMtime]);
+  }
+  return { size, mtimeMs, hash, outputs };
 }
 
 /**
  * Reads the manifest at `path`, or says why it is not trusted: not valid JSON, another
- * version, made for another `--cwd` or `--out`, or any entry malformed (an output path that
- * is absolute or climbs out with `..` distrusts the whole file: a forged manifest must
- * not steer --delete-stale). A missing file is the first run: no notice.
+ * version, made for another `--cwd` or `--out`. Entries are checked as they are used
+ * (entryOf): a malformed one, such as an output path that is absolute or climbs out with
+ * `..`, is never trusted. A missing file is the first run: no notice.
  */
 export function loadManifest(path: string, expected: { cwd: string; out: string }): LoadedManifest {
   let text: string;
@@ -123,15 +171,16 @@ export function loadManifest(path: string, expected: { cwd: string; out: string 
       path,
       `was made for another tree (cwd ${JSON.stringify(cwd)}, out ${JSON.stringify(out)})`,
     );
-  if (typeof pipeline !== 'string' || !isCount(savedAt) || typeof files !== 'object' || files === null)
+  if (
+    typeof pipeline !== 'string' ||
+    !isCount(savedAt) ||
+    typeof files !== 'object' ||
+    files === null ||
+    Array.isArray(files)
+  )
     return distrust(path, 'is malformed');
-  const map = new Map<string, InputRecord>();
-  for (const [key, value] of Object.entries(files)) {
-    const entry = key === '' || key.includes('\0') ? undefined : parseEntry(value);
-    if (entry === undefined) return distrust(path, `has a malformed entry for ${JSON.stringify(key)}`);
-    map.set(key, entry);
-  }
-  return { manifest: { cwd, out, pipeline, savedAt, files: map } };
+  Object.setPrototypeOf(files, null);
+  return { manifest: { cwd, out, pipeline, savedAt, files: files as Record<string, unknown> } };
 }
 
 function distrust(path: string, why: string): LoadedManifest {
@@ -142,10 +191,7 @@ function distrust(path: string, why: string): LoadedManifest {
 }
 
 export function serializeManifest(manifest: Manifest): string {
-  const files: Record<string, unknown> = {};
-  for (const [key, { size, mtimeMs, hash, outputs }] of manifest.files)
-    files[key] = [size, mtimeMs, hash, outputs];
-  const { cwd, out, pipeline, savedAt } = manifest;
+  const { cwd, out, pipeline, savedAt, files } = manifest;
   return JSON.stringify({ globpipe: MAGIC, version: MANIFEST_VERSION, cwd, out, pipeline, savedAt, files });
 }
 
