@@ -114,7 +114,8 @@ export class Incremental {
     if (record === null) this.#malformed += 1;
     if (!record || record.hash === STALE_HASH) return undefined;
     const { size, mtimeMs, hash, outputs } = record;
-    const now = stat(entry.absolutePath, true);
+    // The glob's dirent said a regular file; a followed link is stat'ed through.
+    const now = stat(entry.absolutePath, this.#settings.followSymlinks);
     if (now === undefined || !now.isFile() || now.size !== size) return undefined;
     if (now.mtimeMs !== mtimeMs || mtimeMs + RACY_MS >= this.#manifest.savedAt) {
       try {

@@ -108,37 +108,49 @@ export function entryOf(files: Record<string, unknown>, input: string): InputRec
   const text = files[input];
   if (text === undefined) return undefined;
   if (typeof text !== 'string') return null;
-  let at = 0;
-  const word = (): string | undefined => {
-    const end = text.indexOf(' ', at);
-    if (end < 0 && at >= text.length) return undefined;
-    const value = text.slice(at, end < 0 ? text.length : end);
-    at = end < 0 ? text.length : end + 1;
-    return value;
-  };
-  const count = (): number => {
-    const value = word();
-    return value === undefined || value === '' ? Number.NaN : Number(value);
-  };
-  const size = count();
-  const mtimeMs = count();
-  const hash = word();
-  if (!isCount(size) || !isCount(mtimeMs) || hash === undefined || hash === '') return null;
+  // Hand-rolled: a rerun reads one entry per input, 20,000 of them, and nothing else.
+  const first = text.indexOf(' ');
+  const second = text.indexOf(' ', first + 1);
+  if (first <= 0 || second < 0) return null;
+  const size = countOf(text, 0, first);
+  const mtimeMs = countOf(text, first + 1, second);
+  let end = text.indexOf(' ', second + 1);
+  if (end < 0) end = text.length;
+  const hash = text.slice(second + 1, end);
+  if (Number.isNaN(size) || Number.isNaN(mtimeMs) || hash === '') return null;
   const outputs: OutputRecord[] = [];
+  let at = end + 1;
   while (at < text.length) {
-    const outSize = count();
-    const outMtime = count();
-    const length = count();
-    if (!isCount(outSize) || !isCount(outMtime) || !Number.isInteger(length) || length < 2) return null;
-    const spec = text.slice(at, at + length);
-    at += length;
-    if (spec.length !== length || (at < text.length && text[at] !== ' ')) return null;
+    const a = text.indexOf(' ', at);
+    const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
+    const c = b < 0 ? -1 : text.indexOf(' ', b + 1);
+    if (c < 0) return null;
+    const outSize = countOf(text, at, a);
+    const outMtime = countOf(text, a + 1, b);
+    const length = countOf(text, b + 1, c);
+    const spec = text.slice(c + 1, c + 1 + length);
+    at = c + 1 + length;
+    if (
+      Number.isNaN(outSize) ||
+      Number.isNaN(outMtime) ||
+      !Number.isInteger(length) ||
+      spec.length !== length
+    )
+      return null;
+    if (at < text.length && text.charCodeAt(at) !== 0x20) return null;
     at += 1;
     const path = spec[0] === '+' ? input + spec.slice(1) : spec[0] === '=' ? spec.slice(1) : undefined;
     if (!isSafeOutput(path)) return null;
     outputs.push([path, outSize, outMtime]);
   }
   return { size, mtimeMs, hash, outputs };
+}
+
+/** The count in text[from, to): a finite number >= 0, else NaN. */
+function countOf(text: string, from: number, to: number): number {
+  if (to <= from) return Number.NaN;
+  const value = Number(text.slice(from, to));
+  return value >= 0 && value !== Number.POSITIVE_INFINITY ? value : Number.NaN;
 }
 
 /**
