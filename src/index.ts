@@ -58,6 +58,7 @@ export type {
   FileResult,
   FileStatus,
   GlobpipeEvent,
+  IncrementalReport,
   Latency,
   ReadStrategy,
   RunOptions,

@@ -39,12 +39,22 @@ const notAboutBytes: ReadonlySet<string> = new Set<OptionKey>([
   'probe',
 ]);
 
+/** `'gzip'`, `['gzip']` (the CLI's `-t gzip`) and `[['gzip']]` are one pipeline: `[['gzip']]`. */
+function asStages(transforms: RunOptions['transforms']): unknown {
+  if (transforms === undefined) return undefined;
+  const stages = Array.isArray(transforms) ? transforms : [transforms];
+  return stages.map((stage: unknown) => (Array.isArray(stage) ? stage : [stage]));
+}
+
 /** The options that decide outputs' bytes, as JSON with sorted keys; functions by their source, RegExps as `/a/g`. */
 export function bytesOptions(options: RunOptions): string {
   const picked = Object.keys(options)
     .filter((key) => !notAboutBytes.has(key))
     .sort()
-    .map((key) => [key, (options as Record<string, unknown>)[key]]);
+    .map((key) => [
+      key,
+      key === 'transforms' ? asStages(options.transforms) : (options as Record<string, unknown>)[key],
+    ]);
   return JSON.stringify(picked, (_key, value: unknown) =>
     typeof value === 'function' || value instanceof RegExp ? String(value) : value,
   );

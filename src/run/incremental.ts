@@ -207,8 +207,7 @@ export class Incremental {
    * interrupted or failed glob proves nothing gone.
    */
   async finish(port: IoPort, complete: boolean): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.close();
     if (this.#malformed > 0)
       this.#notices.push(
         `the incremental manifest had ${this.#malformed} malformed entries, not trusted: those files were processed`,
@@ -268,6 +267,12 @@ export class Incremental {
         this.#kept.push({ path, reason: `cannot remove: ${code}` });
       }
     }
+  }
+
+  /** No more checkpoints (a run that threw ends here: its last checkpoint, or the old manifest, stands). */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   report(): IncrementalReport {

@@ -52,6 +52,7 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     await queue.close();
     await incremental?.finish(port, globbed && !queue.stopping && stats.failedDirectories === 0);
   } finally {
+    incremental?.close();
     // A port of the run's own (the caller's port is the caller's to close).
     if (settings.port === undefined) port.release?.();
   }

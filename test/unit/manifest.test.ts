@@ -140,3 +140,14 @@ describe('what identifies a pipeline and where manifests go', () => {
     );
   });
 });
+
+describe('one pipeline however it is written', () => {
+  it("`'gzip'`, `['gzip']` and `[['gzip']]` hash alike; a chain and a fan-out do not", () => {
+    const one = bytesOptions({ transforms: 'gzip' });
+    expect(bytesOptions({ transforms: ['gzip'] })).toBe(one);
+    expect(bytesOptions({ transforms: [['gzip']] })).toBe(one);
+    expect(bytesOptions({ transforms: ['gzip', 'brotli'] })).not.toBe(
+      bytesOptions({ transforms: [['gzip', 'brotli']] }),
+    );
+  });
+});
