@@ -59,6 +59,8 @@ export class Incremental {
   readonly #removed: string[] = [];
   readonly #kept: { path: string; reason: string }[] = [];
   #unchanged = 0;
+  /** Called once, at the first match that must be processed. */
+  onChange: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(settings: Settings, path: string, manifest: Manifest) {
@@ -109,6 +111,15 @@ export class Incremental {
    */
   decide(entry: Entry): Fields | undefined {
     this.#seen?.add(entry.path);
+    const skip = this.#decide(entry);
+    if (skip === undefined && this.onChange !== undefined) {
+      this.onChange();
+      this.onChange = undefined;
+    }
+    return skip;
+  }
+
+  #decide(entry: Entry): Fields | undefined {
     if (entry.kind !== 'file') return undefined;
     const record = entryOf(this.#manifest.files, entry.path);
     if (record === null) this.#malformed += 1;

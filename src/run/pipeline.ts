@@ -26,8 +26,11 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   // One file in flight: its IO runs right here, with no worker round trip per file (io/fs.ts).
   const port = settings.port ?? nodePort(strategy.concurrency === 1 ? inlineCarrier() : undefined);
   // Workers boot while the glob starts: one for files one at a time, every one for batches.
-  port.warm(strategy.executor === 'batch' ? strategy.concurrency : 1);
+  const warm = () => port.warm(strategy.executor === 'batch' ? strategy.concurrency : 1);
   const incremental = settings.incremental === undefined ? undefined : Incremental.open(settings, site);
+  // An incremental rerun may find nothing to do: its workers boot with the first file that changed.
+  if (incremental === undefined) warm();
+  else incremental.onChange = warm;
   const stats = new SummaryBuilder();
   const queue = new FileQueue(settings, site, port, strategy, stats, incremental);
   let globbed = false;
