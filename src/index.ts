@@ -66,6 +66,7 @@ export type {
   FileResult,
   FileStatus,
   GlobpipeEvent,
+  IncrementalReport,
   Latency,
   ReadStrategy,
   RunOptions,

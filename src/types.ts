@@ -120,6 +120,19 @@ export interface RunOptions {
   read?: ReadStrategy;
   /** Read and transform every file, write nothing (for measuring reads): files are counted as discarded. */
   discard?: boolean;
+  /**
+   * Process only what changed since the last run: inputs new or changed (size, mtime, then
+   * content), outputs missing or changed by someone else; a changed pipeline (transforms, their
+   * options, a module's code, globpipe's version) processes everything. `true` keeps the
+   * manifest in `node_modules/.cache/globpipe/` (the nearest node_modules from `cwd` upward); a
+   * string is the manifest's path.
+   */
+  incremental?: boolean | string;
+  /**
+   * With `incremental`: remove the outputs of inputs that are gone, only those the manifest says
+   * globpipe wrote, beneath `out`, and only while they are as globpipe wrote them.
+   */
+  deleteStale?: boolean;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
@@ -230,6 +243,21 @@ export interface Summary {
   readonly directoryFailures: readonly Failure[];
   /** Why files were skipped: each reason once, with how many and the first few paths. */
   readonly skips: readonly SkipReason[];
+  /** An `incremental` run: its manifest, and what `deleteStale` removed. */
+  readonly incremental?: IncrementalReport;
+}
+
+export interface IncrementalReport {
+  /** The manifest's path. */
+  readonly manifest: string;
+  /** Files skipped as unchanged since the last run. */
+  readonly unchanged: number;
+  /** Outputs removed as stale (`deleteStale`), relative to `out`. */
+  readonly removed: readonly string[];
+  /** Stale outputs left in place, each with why: changed since globpipe wrote it, or not removable. */
+  readonly kept: readonly { readonly path: string; readonly reason: string }[];
+  /** What the run could not trust (a corrupt or foreign manifest) or had to redo: one line each. */
+  readonly notices: readonly string[];
 }
 
 /** Percentiles (nearest rank) and maximum of a per-file time, in milliseconds. */

@@ -35,6 +35,8 @@ export function testSettings(
     onEvent: () => {},
     probe: undefined,
     resume: false,
+    incremental: undefined,
+    deleteStale: false,
     naming: 'key',
     caseInsensitive: false,
     ...overrides,

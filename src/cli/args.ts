@@ -188,6 +188,15 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
           type: 'boolean',
           describe: 'read and transform every file, write nothing (measures reads)',
         },
+        incremental: {
+          type: 'string',
+          describe:
+            'process only inputs and outputs changed since the last run; the manifest goes to the path given, else to node_modules/.cache/globpipe',
+        },
+        'delete-stale': {
+          type: 'boolean',
+          describe: 'with --incremental: remove outputs whose input is gone (only files globpipe wrote)',
+        },
         report: {
           type: 'string',
           describe:
@@ -233,6 +242,20 @@ export function parseTransformFlags(values: readonly string[]): TransformStage[]
   });
 }
 
+/**
+ * `--incremental` alone keeps the manifest in the cache directory; a word after it is its path.
+ * A word that is a glob (`--incremental '**\/*'`) was meant as a pattern: said, not guessed.
+ */
+function incrementalFlag(value: unknown): string | true | undefined {
+  const given = single('--incremental', value);
+  if (given === '') return true;
+  if (given !== undefined && /[*?{[]/.test(given))
+    throw new UsageError(
+      `--incremental took '${given}' as its manifest path: put patterns before --incremental, or write --incremental=<manifest>`,
+    );
+  return given;
+}
+
 /** Parses argv into run options, or into output and an exit code (help, version, bad usage). */
 export async function parseArgs(argv: readonly string[], version: string): Promise<ParsedArgs> {
   // `gen` as the first word is the subcommand (a pattern named `gen` can be written `./gen`).
@@ -276,6 +299,9 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     fsync: args.fsync,
     read: single('--read', args.read) as RunOptions['read'],
     discard: args.discard,
+    // `--incremental` alone: the manifest in the cache directory.
+    incremental: incrementalFlag(args.incremental),
+    deleteStale: args['delete-stale'],
   };
   // A missing -o/--out is named once the config file, which may give `out`, is known (config-runs.ts).
   return {

@@ -92,6 +92,7 @@ const kinds: Record<Kind, readonly [string, (value: unknown) => boolean]> = {
     (v) => typeof v === 'string' || (typeof v === 'object' && v !== null),
   ],
   function: ['a function', (v) => typeof v === 'function'],
+  'switch-or-string': ['a boolean or a string', (v) => typeof v === 'boolean' || typeof v === 'string'],
   signal: ['an AbortSignal', (v) => v instanceof AbortSignal],
   object: ['an object', (v) => typeof v === 'object' && v !== null],
 };

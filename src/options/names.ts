@@ -12,6 +12,7 @@ export type Kind =
   | 'pattern' // a string or a RegExp
   | 'transforms' // a stage or a list of stages (transforms/resolve.ts checks each)
   | 'function'
+  | 'switch-or-string' // true/false, or a string (`--incremental [manifest]`)
   | 'signal'
   | 'object';
 
@@ -58,6 +59,8 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   level: { flag: '--level', kind: 'number' },
   read: { flag: '--read', kind: 'string' },
   discard: { flag: '--discard', kind: 'boolean' },
+  incremental: { flag: '--incremental', kind: 'switch-or-string' },
+  deleteStale: { flag: '--delete-stale', kind: 'boolean' },
   signal: { kind: 'signal' },
   onEvent: { kind: 'function' },
   port: { kind: 'object', internal: true },

@@ -11,6 +11,7 @@ import type { ResolvedTransform } from '../transforms/resolved.js';
 import type { ReadStrategy, RunOptions } from '../types.js';
 import { checkBuiltinOptions } from './builtin-options.js';
 import { checkOptions } from './check.js';
+import { incrementalSettings } from './incremental-options.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
 
@@ -259,6 +260,8 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     );
   // Never glob the in-place journal or lock (nor a lock's takeover temp beside it), even with --dot.
   if (inPlace) ignore.push(fg.escapePath(JOURNAL_NAME), `${fg.escapePath(LOCK_NAME)}*`);
+  const { ignore: manifestIgnore, ...incremental } = incrementalSettings(options, cwd);
+  ignore.push(...manifestIgnore);
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw usage((n) => `Expected ${n.name('onEvent')} to be a function, got ${n.value(options.onEvent)}`);
   }
@@ -286,6 +289,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     skipExisting: checkBoolean('skipExisting', options.skipExisting),
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
     resume,
+    ...incremental,
     naming,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),

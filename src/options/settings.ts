@@ -39,6 +39,13 @@ export interface Settings {
   readonly ifNewer: boolean;
   /** Finish an interrupted in-place run from its journal. */
   readonly resume: boolean;
+  /**
+   * `incremental` runs: the manifest's path when one was given (else the cache directory's,
+   * run/incremental-setup.ts), and the options that decide outputs' bytes, as stable JSON.
+   */
+  readonly incremental: { readonly manifest: string | undefined; readonly options: string } | undefined;
+  /** Remove outputs whose input is gone (with `incremental`). */
+  readonly deleteStale: boolean;
   /** How errors name options: keys for run(), flags when the CLI gave them (names.ts). */
   readonly naming: Naming;
   readonly signal: AbortSignal | undefined;

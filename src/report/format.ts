@@ -132,7 +132,27 @@ export function formatHead(summary: Summary): string {
  * happened: then they stand just above), the directories the glob could not walk, then the line.
  */
 export function formatSummary(summary: Summary, shown = 0): string {
-  return [...formatSkips(summary), ...formatProblems(summary, shown), formatHead(summary)].join('\n');
+  return [
+    ...formatSkips(summary),
+    ...formatIncremental(summary),
+    ...formatProblems(summary, shown),
+    formatHead(summary),
+  ].join('\n');
+}
+
+/**
+ * An incremental run's notices, and each stale output removed or kept:
+ * `  notice: the pipeline changed since the last run: every file is processed`,
+ * `  removed: old.js.gz (its input is gone)`, `  kept: old.css.gz: changed since globpipe wrote it: kept`.
+ */
+export function formatIncremental(summary: Summary): string[] {
+  const { incremental } = summary;
+  if (incremental === undefined) return [];
+  return [
+    ...incremental.notices.map((notice) => `  notice: ${escapeName(notice)}`),
+    ...incremental.removed.map((path) => `  removed: ${escapeName(path)} (its input is gone)`),
+    ...incremental.kept.map((kept) => `  kept: ${escapeName(kept.path)}: ${escapeName(kept.reason)}`),
+  ];
 }
 
 /**

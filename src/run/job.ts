@@ -9,6 +9,7 @@ import { hasRawBytes, pathBase64 } from '../paths.js';
 import { type OutputTarget, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SkipFile } from '../transforms/skip.js';
 import type { FileResult } from '../types.js';
+import type { Incremental } from './incremental.js';
 import type { Journal } from './journal.js';
 
 /**
@@ -28,6 +29,8 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** In-place runs only: what is done, so an interrupted run can be resumed. */
   readonly journal: Journal | undefined;
+  /** Incremental runs only: learns what each file's transforms read. */
+  readonly incremental?: Incremental | undefined;
 }
 
 /** A file's result but for its path and time. */

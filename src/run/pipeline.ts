@@ -12,6 +12,7 @@ import { checkOverwritesByIdentity, checkPlan } from '../plan/checks.js';
 import { canPlanPerFile, checkPatterns, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SummaryBuilder } from '../report/summary.js';
 import type { Summary } from '../types.js';
+import { Incremental } from './incremental.js';
 import { result } from './job.js';
 import { FileQueue } from './queue.js';
 import { chooseStrategy } from './strategy.js';
@@ -25,12 +26,18 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   // One file in flight: its IO runs right here, with no worker round trip per file (io/fs.ts).
   const port = settings.port ?? nodePort(strategy.concurrency === 1 ? inlineCarrier() : undefined);
   // Workers boot while the glob starts: one for files one at a time, every one for batches.
-  port.warm(strategy.executor === 'batch' ? strategy.concurrency : 1);
+  const warm = () => port.warm(strategy.executor === 'batch' ? strategy.concurrency : 1);
+  const incremental = settings.incremental === undefined ? undefined : Incremental.open(settings, site);
+  // An incremental rerun may find nothing to do: its workers boot with the first file that changed.
+  if (incremental === undefined) warm();
+  else incremental.onChange = warm;
   const stats = new SummaryBuilder();
-  const queue = new FileQueue(settings, site, port, strategy, stats);
+  const queue = new FileQueue(settings, site, port, strategy, stats, incremental);
+  let globbed = false;
   try {
     try {
-      await queue.feed(matches(settings, site, port, stats));
+      await queue.feed(matches(settings, site, port, stats, incremental));
+      globbed = !queue.stopping;
     } catch (error) {
       queue.clear();
       await queue.drain();
@@ -46,11 +53,13 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     }
     await queue.drain();
     await queue.close();
+    await incremental?.finish(port, globbed && !queue.stopping && stats.failedDirectories === 0);
   } finally {
+    incremental?.close();
     // A port of the run's own (the caller's port is the caller's to close).
     if (settings.port === undefined) port.release?.();
   }
-  return stats.build({
+  const summary = stats.build({
     cwd: settings.cwd,
     out: settings.out,
     elapsedMs: performance.now() - started,
@@ -58,6 +67,7 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     dryRun: settings.dryRun,
     interrupted: queue.interrupted,
   });
+  return incremental === undefined ? summary : { ...summary, incremental: incremental.report() };
 }
 
 /**
@@ -70,8 +80,14 @@ async function* matches(
   site: Site,
   port: IoPort,
   stats: SummaryBuilder,
+  incremental?: Incremental,
 ): AsyncGenerator<Entry[]> {
-  const found = discover(withRealOutIgnored(settings, site), {
+  const onSkip = (entry: Entry, reason: string) => {
+    const skipped = result(entry, { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason }, 0);
+    stats.add(skipped);
+    settings.onEvent({ type: 'file', result: skipped });
+  };
+  const globbed = discover(withRealOutIgnored(settings, site), {
     onMatch(entry) {
       stats.matched += 1;
       settings.onEvent({ type: 'match', path: entry.path, matched: stats.matched });
@@ -89,12 +105,9 @@ async function* matches(
     onUnreadable(path, error) {
       stats.addFailure({ path, code: 'EGLOB', message: `cannot read: ${describeCause(error)}` });
     },
-    onSkip(entry, reason) {
-      const skipped = result(entry, { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason }, 0);
-      stats.add(skipped);
-      settings.onEvent({ type: 'file', result: skipped });
-    },
+    onSkip,
   });
+  const found = incremental === undefined ? globbed : unchangedLeftOut(globbed, incremental, stats, settings);
   if (canPlanPerFile(settings, site)) {
     yield* found;
     return;
@@ -114,6 +127,29 @@ async function* matches(
   checkPlan(plans, settings, site);
   await checkOverwritesByIdentity(plans, settings, site, port);
   yield collected;
+}
+
+/** An incremental run's matches less those unchanged since the last run, each reported skipped here. */
+async function* unchangedLeftOut(
+  chunks: AsyncGenerator<Entry[]>,
+  incremental: Incremental,
+  stats: SummaryBuilder,
+  settings: Settings,
+): AsyncGenerator<Entry[]> {
+  for await (const chunk of chunks) {
+    const changed: Entry[] = [];
+    for (const entry of chunk) {
+      const unchanged = incremental.decide(entry);
+      if (unchanged === undefined) {
+        changed.push(entry);
+        continue;
+      }
+      const skipped = result(entry, unchanged, 0);
+      stats.add(skipped);
+      settings.onEvent({ type: 'file', result: skipped });
+    }
+    if (changed.length > 0) yield changed;
+  }
 }
 
 /**

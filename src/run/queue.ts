@@ -11,6 +11,7 @@ import { planOutputs } from '../plan/outputs.js';
 import type { SummaryBuilder } from '../report/summary.js';
 import type { FileResult } from '../types.js';
 import { Batcher, processBatch } from './batch.js';
+import type { Incremental } from './incremental.js';
 import type { JobContext } from './job.js';
 import { Journal } from './journal.js';
 import { processFile } from './single.js';
@@ -33,7 +34,14 @@ export class FileQueue {
   /** The error policy is reached: start nothing new. */
   #stopped = false;
 
-  constructor(settings: Settings, site: Site, port: IoPort, strategy: Strategy, stats: SummaryBuilder) {
+  constructor(
+    settings: Settings,
+    site: Site,
+    port: IoPort,
+    strategy: Strategy,
+    stats: SummaryBuilder,
+    incremental?: Incremental,
+  ) {
     this.#settings = settings;
     this.#strategy = strategy;
     this.#stats = stats;
@@ -48,6 +56,7 @@ export class FileQueue {
       temps: liveTemps,
       signal: this.#controller.signal,
       journal: undefined,
+      incremental,
     };
     const hooks = { report: (result: FileResult) => this.#settle(result), stopping: () => this.stopping };
     this.#batcher =
@@ -148,6 +157,7 @@ export class FileQueue {
   #settle(result: FileResult): void {
     // Cut short by the interrupt: not the file's fault, and not written.
     if (result.status === 'failed' && result.error?.code === 'EABORT' && this.interrupted) return;
+    this.#ctx.incremental?.settle(result);
     this.#stats.add(result);
     this.#settings.onEvent({ type: 'file', result });
     if (this.#stats.failed >= this.#settings.maxErrors && !this.#stopped) {

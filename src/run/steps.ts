@@ -221,6 +221,7 @@ export async function transformFile(
 ): Promise<Transformed | undefined> {
   const { job, data, meta } = file;
   const started = performance.now();
+  ctx.incremental?.read(job.entry.path, meta, data);
   const notes = {};
   const outputs: WriteItem['outputs'][number][] = [];
   try {

@@ -92,13 +92,16 @@ export function batchShape(concurrency: number): { batchSize: number; slots: num
 
 /**
  * The whole run is one copy per file: the kernel copies, nothing is read into memory. Not when
- * the run asks to read files a given way (streamed, O_DIRECT) or to read them only (discard).
+ * the run asks to read files a given way (streamed, O_DIRECT), to read them only (discard), or
+ * to hash them (incremental).
  */
 export function isIdentityCopy(settings: Settings): boolean {
   return (
     settings.chains.length === 1 &&
     (settings.chains[0] ?? []).every((t) => t.identity === true) &&
     !settings.discard &&
+    // An incremental run hashes what it copies: the bytes go through memory.
+    settings.incremental === undefined &&
     settings.read !== 'stream' &&
     settings.read !== 'direct'
   );

@@ -29,6 +29,7 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
   try {
     const file = fileInfo(job.entry, meta, notes);
     const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared, reads);
+    await ctx.incremental?.readLarge(job.entry, meta);
     const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
     if (ctx.settings.discard) return discarded(bytesIn, bytesOut, notesOf(notes));
     await commitOutputs(

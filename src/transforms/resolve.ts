@@ -82,7 +82,7 @@ async function loadModule(spec: string): Promise<ResolvedTransform> {
   }
   // ESM `export default`, or CommonJS `module.exports` (which import() exposes as default).
   const exported = loaded.default ?? loaded;
-  return validateTransform(exported, `module \`${basename(spec)}\``);
+  return { ...validateTransform(exported, `module \`${basename(spec)}\``), modulePath: file };
 }
 
 async function resolveSpec(spec: TransformSpec, options: BuiltinOptions): Promise<ResolvedTransform> {

@@ -18,6 +18,8 @@ export interface ResolvedTransform {
   readonly identity?: boolean;
   /** Runs a child process per file: fan-out branches then run one after another, so children stay <= concurrency. */
   readonly spawnsChild?: boolean;
+  /** A module's file: its content is part of the pipeline an incremental run compares. */
+  readonly modulePath?: string;
   /** Worth fewer files in flight: the work is CPU, not waiting. */
   readonly cpuBound: boolean;
 }

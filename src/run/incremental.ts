@@ -1,0 +1,298 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, lstatSync, type Stats, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Entry } from '../discover.js';
+import type { FileMeta, IoPort } from '../io/port.js';
+import type { Site } from '../options/probe.js';
+import type { Settings } from '../options/settings.js';
+import { fsPath } from '../paths.js';
+import type { FileResult, IncrementalReport } from '../types.js';
+import { manifestPath, pipelineHash } from './incremental-setup.js';
+import type { Fields } from './job.js';
+import {
+  contentHash,
+  entryOf,
+  formatEntry,
+  hashFile,
+  type InputRecord,
+  loadManifest,
+  type Manifest,
+  type OutputRecord,
+  STALE_HASH,
+  saveManifest,
+} from './manifest.js';
+
+export const UNCHANGED = 'unchanged since the last run';
+/** A run of many files saves its manifest this often, so that kill -9 loses at most this much work. */
+const CHECKPOINT_MS = 5000;
+/**
+ * An input modified this close to the manifest's save may have changed again within one tick of
+ * the file system's clock (same size, same mtime): its content is compared instead (git's racy check).
+ */
+const RACY_MS = 2000;
+
+const stat = (path: string, follow: boolean): Stats | undefined => {
+  const target = fsPath(path);
+  return follow ? statSync(target, { throwIfNoEntry: false }) : lstatSync(target, { throwIfNoEntry: false });
+};
+
+/**
+ * One incremental run: decides for each match whether it must be processed (synchronously,
+ * from stats alone when nothing changed: the hot path of a rerun), records what each file
+ * read and wrote, removes stale outputs, and keeps the manifest saved.
+ */
+export class Incremental {
+  readonly path: string;
+  readonly #settings: Settings;
+  readonly #outBase: string;
+  readonly #cwdBase: string;
+  #manifest: Manifest;
+  #dirty = false;
+  /** Inputs the glob matched: kept with --delete-stale only, which needs them. */
+  readonly #seen: Set<string> | undefined;
+  /** Entries found malformed, not trusted. */
+  #malformed = 0;
+  /** What the transforms of each file in flight read: its size, mtime and content hash. */
+  readonly #reads = new Map<string, { size: number; mtimeMs: number; hash: string }>();
+  readonly #notices: string[] = [];
+  readonly #removed: string[] = [];
+  readonly #kept: { path: string; reason: string }[] = [];
+  #unchanged = 0;
+  /** Called once, at the first match that must be processed. */
+  onChange: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(settings: Settings, path: string, manifest: Manifest) {
+    this.#settings = settings;
+    this.path = path;
+    this.#manifest = manifest;
+    this.#outBase = settings.out.endsWith(sep) ? settings.out : settings.out + sep;
+    this.#cwdBase = settings.cwd.endsWith(sep) ? settings.cwd : settings.cwd + sep;
+    this.#seen = settings.deleteStale ? new Set() : undefined;
+  }
+
+  /** Finds and loads the manifest (a usage error when it has no place), before anything is written. */
+  static open(settings: Settings, site: Site): Incremental {
+    const path = manifestPath(settings, site);
+    const pipeline = pipelineHash(settings);
+    const loaded = loadManifest(path, { cwd: site.realCwd, out: site.realOut });
+    const files = loaded.manifest?.files ?? (Object.create(null) as Record<string, unknown>);
+    const manifest: Manifest = {
+      cwd: site.realCwd,
+      out: site.realOut,
+      pipeline,
+      savedAt: loaded.manifest?.savedAt ?? 0,
+      files,
+    };
+    const run = new Incremental(settings, path, manifest);
+    if (loaded.notice !== undefined) run.#notices.push(loaded.notice);
+    if (loaded.manifest !== undefined && loaded.manifest.pipeline !== pipeline) {
+      // Outputs of the old pipeline are still globpipe's (--delete-stale), but none is current.
+      for (const input of Object.keys(files)) {
+        const record = entryOf(files, input);
+        if (record) files[input] = formatEntry(input, { ...record, hash: STALE_HASH });
+      }
+      run.#dirty = true;
+      if (Object.keys(files).length > 0)
+        run.#notices.push('the pipeline changed since the last run: every file is processed');
+    }
+    if (!settings.dryRun && !settings.discard) {
+      run.#timer = setInterval(() => run.checkpoint(), CHECKPOINT_MS);
+      run.#timer.unref();
+    }
+    return run;
+  }
+
+  /**
+   * Why `entry` need not be processed (its skip), or undefined: it is new, its content changed,
+   * or one of its outputs is missing or was changed by someone else. Same size and mtime: never
+   * read; same size, other mtime: its content is hashed, and an equal one only updates the mtime.
+   */
+  decide(entry: Entry): Fields | undefined {
+    this.#seen?.add(entry.path);
+    const skip = this.#decide(entry);
+    if (skip === undefined && this.onChange !== undefined) {
+      this.onChange();
+      this.onChange = undefined;
+    }
+    return skip;
+  }
+
+  #decide(entry: Entry): Fields | undefined {
+    if (entry.kind !== 'file') return undefined;
+    const record = entryOf(this.#manifest.files, entry.path);
+    if (record === null) this.#malformed += 1;
+    if (!record || record.hash === STALE_HASH) return undefined;
+    const { size, mtimeMs, hash, outputs } = record;
+    // The glob's dirent said a regular file; a followed link is stat'ed through.
+    const now = stat(entry.absolutePath, this.#settings.followSymlinks);
+    if (now === undefined || !now.isFile() || now.size !== size) return undefined;
+    if (now.mtimeMs !== mtimeMs || mtimeMs + RACY_MS >= this.#manifest.savedAt) {
+      try {
+        if (hashFile(fsPath(entry.absolutePath)) !== hash) return undefined;
+      } catch {
+        return undefined;
+      }
+      // Saved now, the entry is no longer racy: the next run trusts its stat again.
+      if (now.mtimeMs !== mtimeMs || mtimeMs + RACY_MS < Date.now()) this.#dirty = true;
+      this.#manifest.files[entry.path] = formatEntry(entry.path, { ...record, mtimeMs: now.mtimeMs });
+    }
+    const paths: string[] = [];
+    for (const [path, outSize, outMtime] of outputs) {
+      const output = stat(this.#outBase + path, false);
+      if (output === undefined || !output.isFile() || output.size !== outSize || output.mtimeMs !== outMtime)
+        return undefined;
+      paths.push(path);
+    }
+    this.#unchanged += 1;
+    return { outputs: paths, status: 'skipped', bytesIn: 0, bytesOut: 0, reason: UNCHANGED };
+  }
+
+  /** The content a file's transforms read (whole), with the size and mtime of the open file. */
+  read(path: string, meta: FileMeta, data: Uint8Array): void {
+    this.#reads.set(path, { size: meta.size, mtimeMs: meta.mtimeMs, hash: contentHash(data) });
+  }
+
+  /**
+   * A streamed file, once its outputs are complete and its input found unchanged (stream.ts
+   * checks size, mtime and bytes read): hashed by a second read, from the page cache.
+   */
+  async readLarge(entry: Entry, meta: FileMeta): Promise<void> {
+    const hash = createHash('sha256');
+    try {
+      await pipeline(createReadStream(fsPath(entry.absolutePath)), hash);
+    } catch {
+      return; // Not recorded: the next run processes it again.
+    }
+    const digest = hash.digest('base64url').slice(0, 22);
+    this.#reads.set(entry.path, { size: meta.size, mtimeMs: meta.mtimeMs, hash: digest });
+  }
+
+  /** Records a file's outcome: written (with each output's size and mtime now), or forgotten. */
+  settle(result: FileResult): void {
+    const read = this.#reads.get(result.input);
+    this.#reads.delete(result.input);
+    if (result.status === 'planned' || result.status === 'discarded') return;
+    if (result.status === 'skipped' && read === undefined) return;
+    this.#dirty = true;
+    const files = this.#manifest.files;
+    if (result.status === 'failed' || read === undefined) {
+      delete files[result.input];
+      return;
+    }
+    // Skipped by its transform after the read (SkipFile): unchanged, it is skipped again.
+    const outputs: OutputRecord[] = [];
+    if (result.status === 'written') {
+      for (const path of result.outputs) {
+        const now = stat(this.#outBase + path, false);
+        if (now === undefined) {
+          delete files[result.input];
+          return;
+        }
+        outputs.push([path, now.size, now.mtimeMs]);
+      }
+    }
+    files[result.input] = formatEntry(result.input, { ...read, outputs });
+  }
+
+  /** Saves what is known so far (every few seconds of a long run): kill -9 then loses little. */
+  checkpoint(): void {
+    if (!this.#dirty) return;
+    try {
+      this.#save();
+    } catch {
+      // The next checkpoint, or the end of the run, tries again.
+    }
+  }
+
+  #save(): void {
+    this.#manifest = { ...this.#manifest, savedAt: Date.now() };
+    saveManifest(this.path, this.#manifest, this.#settings.fsync);
+    this.#dirty = false;
+  }
+
+  /**
+   * The end of the run: once the glob saw the whole tree, inputs it did not see that lstat says
+   * are gone have their outputs removed (--delete-stale), then the manifest is saved. An
+   * interrupted or failed glob proves nothing gone.
+   */
+  async finish(port: IoPort, complete: boolean): Promise<void> {
+    this.close();
+    if (this.#malformed > 0)
+      this.#notices.push(
+        `the incremental manifest had ${this.#malformed} malformed entries, not trusted: those files were processed`,
+      );
+    if (this.#settings.dryRun || this.#settings.discard) return;
+    const seen = this.#seen;
+    if (complete && seen !== undefined) await this.#deleteStale(seen, port);
+    if (this.#dirty) this.#save();
+  }
+
+  /**
+   * Inputs the manifest names that the glob did not see and lstat says are gone: their outputs
+   * go, then their entries. A malformed entry among them (an output path absolute or with `..`:
+   * forged) distrusts the manifest for removals: nothing is removed.
+   */
+  async #deleteStale(seen: ReadonlySet<string>, port: IoPort): Promise<void> {
+    const files = this.#manifest.files;
+    const gone: [string, InputRecord][] = [];
+    for (const input of Object.keys(files)) {
+      if (seen.has(input) || stat(this.#cwdBase + input, false) !== undefined) continue;
+      const record = entryOf(files, input);
+      if (!record) {
+        this.#notices.push(
+          `the incremental manifest has a malformed entry for ${JSON.stringify(input)}: not trusted, no stale output removed`,
+        );
+        delete files[input];
+        this.#dirty = true;
+        return;
+      }
+      gone.push([input, record]);
+    }
+    for (const [input, record] of gone) {
+      await this.#removeOutputs(record.outputs, port);
+      delete files[input];
+      this.#dirty = true;
+    }
+  }
+
+  /**
+   * Removes what globpipe wrote and nobody changed since: a regular file beneath --out (the
+   * io port's unlink never follows a symlink there), with the size and mtime recorded.
+   */
+  async #removeOutputs(outputs: readonly OutputRecord[], port: IoPort): Promise<void> {
+    for (const [path, size, mtimeMs] of outputs) {
+      const absolute = this.#outBase + path;
+      const now = stat(absolute, false);
+      if (now === undefined) continue;
+      if (!now.isFile() || now.size !== size || now.mtimeMs !== mtimeMs) {
+        this.#kept.push({ path, reason: 'changed since globpipe wrote it: kept' });
+        continue;
+      }
+      try {
+        await port.unlink(join(this.#settings.out, path), this.#settings.out);
+        this.#removed.push(path);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        this.#kept.push({ path, reason: `cannot remove: ${code}` });
+      }
+    }
+  }
+
+  /** No more checkpoints (a run that threw ends here: its last checkpoint, or the old manifest, stands). */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  report(): IncrementalReport {
+    return {
+      manifest: this.path,
+      unchanged: this.#unchanged,
+      removed: [...this.#removed].sort(),
+      kept: this.#kept,
+      notices: this.#notices,
+    };
+  }
+}
