@@ -11,6 +11,7 @@ import type { ResolvedTransform } from '../transforms/resolved.js';
 import type { ReadStrategy, RunOptions } from '../types.js';
 import { checkBuiltinOptions } from './builtin-options.js';
 import { checkOptions } from './check.js';
+import { compressionSettings } from './compression.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
 
@@ -286,6 +287,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     skipExisting: checkBoolean('skipExisting', options.skipExisting),
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
     resume,
+    ...compressionSettings(options, stages),
     naming,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),
