@@ -1,6 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { withNaming } from '../options/names.js';
-import { builtinNames } from '../transforms/builtins.js';
+import { knownNames } from '../transforms/builtins.js';
 import type { RunOptions, TransformStage } from '../types.js';
 import { type BenchCliOptions, parseBenchArgs } from './bench-args.js';
 import { common, integer, numeric, parseQuietly, ratio, single, UsageError } from './flags.js';
@@ -86,7 +86,7 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
           alias: 't',
           type: 'string',
           array: true,
-          describe: `built-in (${builtinNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
+          describe: `built-in (${knownNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
           requiresArg: true,
           // One value an occurrence: a pattern after `-t gzip` stays a pattern.
           nargs: 1,
@@ -141,7 +141,8 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         },
         level: {
           ...numeric,
-          describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11), zstd 1-22 (default 3); precompress: gzip 9 and brotli 11',
+          describe:
+            'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11), zstd 1-22 (default 3); precompress: gzip 9 and brotli 11',
           requiresArg: true,
         },
         'min-size': {

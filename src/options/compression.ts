@@ -47,7 +47,10 @@ export function compressionSettings(
     throw new OptionError(
       (n) => `Expected ${n.name('minSize')} to be a number of bytes >= 0, got ${n.value(minSize)}`,
     );
-  if (minRatio !== undefined && (typeof minRatio !== 'number' || !(minRatio > 0) || !Number.isFinite(minRatio)))
+  if (
+    minRatio !== undefined &&
+    (typeof minRatio !== 'number' || !(minRatio > 0) || !Number.isFinite(minRatio))
+  )
     throw new OptionError(
       (n) =>
         `Expected ${n.name('minRatio')} to be a ratio > 0 (output/input: 0.8 keeps outputs that save a fifth), got ${n.value(minRatio)}`,

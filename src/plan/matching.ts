@@ -148,10 +148,16 @@ export function compressedSkip(settings: Settings): ((path: string) => string | 
       const own = (COMPRESSED_EXTENSIONS as readonly string[]).includes(ext.toLowerCase());
       why = own || !settings.allTypes ? (notWorthCompressing(ext) ?? '') : '';
       // Patterns match case as written: `C.GZ` is selected by one ending in `.GZ`.
-      if (why !== '') why = `${why}; a pattern ending in ${ext} selects it`;
+      if (why !== '')
+        why = `${why}; a pattern ending in ${ext} selects it${own ? '' : allTypesHint(settings)}`;
       verdicts.set(ext, why);
     }
     if (why === '' || kept(ext.toLowerCase())(bare(path))) return undefined;
     return why;
   };
+}
+
+/** ` (--all-types: every type)`, or with run()'s keys `` (`allTypes`: every type) ``. */
+function allTypesHint(settings: Settings): string {
+  return ` (${settings.naming === 'flag' ? '--all-types' : '`allTypes`'}: every type)`;
 }

@@ -147,7 +147,11 @@ class Grouped {
   }
 
   list(): SkipReason[] {
-    return [...this.#groups].map(([reason, { count, paths }]) => ({ reason, count, paths: [...paths].sort() }));
+    return [...this.#groups].map(([reason, { count, paths }]) => ({
+      reason,
+      count,
+      paths: [...paths].sort(),
+    }));
   }
 }
 

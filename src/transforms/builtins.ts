@@ -107,7 +107,11 @@ export function brotliParams(level: number | undefined, size: number, path: stri
 
 /** Node's zstd (22.15 and later; not in the types of the Node this builds against). */
 interface Zstd {
-  zstdCompress(content: Buffer, options: object, callback: (error: Error | null, result: Buffer) => void): void;
+  zstdCompress(
+    content: Buffer,
+    options: object,
+    callback: (error: Error | null, result: Buffer) => void,
+  ): void;
   createZstdCompress(options: object): Duplex;
   constants: { ZSTD_c_compressionLevel: number };
 }
@@ -139,6 +143,17 @@ export const builtinNames = [
   'encoding',
 ] as const;
 export type BuiltinName = (typeof builtinNames)[number];
+
+/**
+ * `precompress`: gzip and brotli fanned out from one read, at their highest levels (gzip 9,
+ * brotli 11), as precompress and vite-plugin-compression write them: a build step compresses
+ * once and the server sends the result a million times, so every byte saved pays; `--level`
+ * still sets both. The web defaults (types skipped, minSize, minRatio) are every compressor's.
+ */
+export const PRECOMPRESS = { name: 'precompress', gzip: 9, brotli: 11 } as const;
+
+/** Every name `transforms` takes for a built-in. */
+export const knownNames: readonly string[] = [...builtinNames, PRECOMPRESS.name];
 
 export function isBuiltinName(name: string): name is BuiltinName {
   return (builtinNames as readonly string[]).includes(name);
