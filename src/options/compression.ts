@@ -47,13 +47,10 @@ export function compressionSettings(
     throw new OptionError(
       (n) => `Expected ${n.name('minSize')} to be a number of bytes >= 0, got ${n.value(minSize)}`,
     );
-  if (
-    minRatio !== undefined &&
-    (typeof minRatio !== 'number' || !(minRatio > 0) || !Number.isFinite(minRatio))
-  )
+  if (minRatio !== undefined && (typeof minRatio !== 'number' || !(minRatio > 0)))
     throw new OptionError(
       (n) =>
-        `Expected ${n.name('minRatio')} to be a ratio > 0 (output/input: 0.8 keeps outputs that save a fifth), got ${n.value(minRatio)}`,
+        `Expected ${n.name('minRatio')} to be a ratio > 0 (output/input: 0.8 keeps outputs that save a fifth, Infinity keeps all), got ${n.value(minRatio)}`,
     );
   for (const key of ['minRatio', 'allTypes'] as const) {
     if (options[key] !== undefined && !compresses)

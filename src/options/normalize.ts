@@ -85,7 +85,15 @@ function normalizeExt(value: unknown): string | undefined {
 
 /** `gzip` -> `-t gzip` on the command line, `` `gzip` `` for run(). */
 function transformNames(names: readonly string[], n: Names): string {
-  return names.map((name) => (n.naming === 'flag' ? `-t ${name}` : `\`${name}\``)).join(' or ');
+  return listed(
+    names.map((name) => (n.naming === 'flag' ? `-t ${name}` : `\`${name}\``)),
+    'or',
+  );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[], word: 'and' | 'or'): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${word} ${items.at(-1)}`;
 }
 
 /**
@@ -106,7 +114,10 @@ function checkTextOptions(options: RunOptions, stages: readonly (readonly Resolv
   ];
   for (const [key, names] of owners) {
     if (options[key] !== undefined && !names.some((name) => used.has(name))) {
-      const what = names.map((name) => `\`${name}\``).join(' and ');
+      const what = listed(
+        names.map((name) => `\`${name}\``),
+        'and',
+      );
       throw usage(
         (n) =>
           `${n.name(key)} is an option of the ${what} transform${names.length > 1 ? 's' : ''}, which this run does not use ` +

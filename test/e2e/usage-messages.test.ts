@@ -31,7 +31,7 @@ const cases: [string, string[], string, boolean?][] = [
   [
     '--level without a compressor',
     ['-t', 'copy', '--level', '3'],
-    '--level is an option of the `gzip` and `brotli` transforms, which this run does not use (add -t gzip or -t brotli)',
+    '--level is an option of the `gzip`, `brotli` and `zstd` transforms, which this run does not use (add -t gzip, -t brotli or -t zstd)',
   ],
   [
     '--skip-existing with --if-newer',
