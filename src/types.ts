@@ -111,7 +111,7 @@ export interface RunOptions {
   force?: boolean;
   /** Compression level for gzip (1-9) and brotli (0-11). */
   level?: number;
-  /** Skip inputs smaller than this many bytes. Default: 1024 when a compressor runs, else 0. */
+  /** Skip inputs smaller than this many bytes. Default: 1024 when every output is compressed, else 0. */
   minSize?: number;
   /**
    * Keep a compressor's output only when output/input <= this (0.8: it saves a fifth at

@@ -147,7 +147,8 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         },
         'min-size': {
           ...numeric,
-          describe: 'skip inputs smaller than this many bytes (default: 1024 with a compressor, else 0)',
+          describe:
+            'skip inputs smaller than this many bytes (default: 1024 when every output is compressed, else 0)',
           requiresArg: true,
         },
         'min-ratio': {

@@ -4,7 +4,7 @@ import type { RunOptions } from '../types.js';
 import { OptionError } from './names.js';
 
 /**
- * Inputs below this are not compressed: a response under ~1 KiB fits in one TCP packet
+ * Inputs below this are not compressed (when every output of the run is compressed): a response under ~1 KiB fits in one TCP packet
  * either way, and the `Content-Encoding` header eats most of what it would save. Express's
  * `compression` (threshold `1kb`) and vite-plugin-compression (1025 bytes) draw the line here.
  */
@@ -42,6 +42,9 @@ export function compressionSettings(
   stages: readonly (readonly ResolvedTransform[])[],
 ): CompressionSettings {
   const compresses = stages.some((stage) => stage.some(isCompressor));
+  // Every output compressed: a small file is then skipped whole. With an output that is not
+  // (`-t gzip,copy`), that one is wanted for every file, so no floor unless asked.
+  const compressesAll = stages.some((stage) => stage.every(isCompressor));
   const { minSize, minRatio } = options;
   if (minSize !== undefined && (typeof minSize !== 'number' || !Number.isSafeInteger(minSize) || minSize < 0))
     throw new OptionError(
@@ -68,7 +71,7 @@ export function compressionSettings(
       );
   }
   return {
-    minSize: minSize ?? (compresses ? DEFAULT_MIN_SIZE : 0),
+    minSize: minSize ?? (compressesAll ? DEFAULT_MIN_SIZE : 0),
     minRatio: compresses ? (minRatio ?? DEFAULT_MIN_RATIO) : undefined,
     allTypes: flag(options, 'allTypes'),
     deleteOriginal,

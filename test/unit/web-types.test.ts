@@ -188,6 +188,9 @@ describe('compression settings', () => {
     expect(DEFAULT_MIN_RATIO).toBe(0.8);
     expect(compressionSettings({}, [[copy]])).toMatchObject({ minSize: 0, minRatio: undefined });
     expect(compressionSettings({ minSize: 10 }, [[copy]])).toMatchObject({ minSize: 10 });
+    // A fan-out with a copy wants the copy of every file: no floor, but the ratio for the compressed ones.
+    expect(compressionSettings({}, [[gzip, copy]])).toMatchObject({ minSize: 0, minRatio: 0.8 });
+    expect(compressionSettings({}, [[copy], [gzip, brotli]])).toMatchObject({ minSize: 1024 });
   });
 
   it.each([
