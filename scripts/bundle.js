@@ -51,8 +51,9 @@ await build({
   format: 'esm',
   target: 'node20',
   // Loaded only when needed: jiti for TypeScript transform modules (it loads files of its own),
-  // vega for bench's SVG chart (megabytes no other run should parse).
-  external: ['jiti', 'vega', 'vega-lite'],
+  // vega for bench's SVG chart (megabytes no other run should parse), mime-types and
+  // compressible for a compressing run's type checks (mime-db's JSON: a copy never parses it).
+  external: ['jiti', 'vega', 'vega-lite', 'mime-types', 'compressible'],
   // CommonJS dependencies call require(); an ES module bundle has to provide one.
   banner: {
     js: "import { createRequire as __globpipeRequire } from 'node:module'; const require = __globpipeRequire(import.meta.url);",

@@ -111,6 +111,18 @@ export interface RunOptions {
   force?: boolean;
   /** Compression level for gzip (1-9) and brotli (0-11). */
   level?: number;
+  /** Skip inputs smaller than this many bytes. Default: 1024 when every output is compressed, else 0. */
+  minSize?: number;
+  /**
+   * Keep a compressor's output only when output/input <= this (0.8: it saves a fifth at
+   * least); a dropped output's stale file from an earlier run is removed. Default: 0.8
+   * when a compressor runs; only compressors have it.
+   */
+  minRatio?: number;
+  /** Compress every type: by default a compressor skips types not worth it (png, woff2, zip…). */
+  allTypes?: boolean;
+  /** Remove each input once all its outputs are written (renamed into place, fsynced with `fsync`). */
+  deleteOriginal?: boolean;
   /**
    * How files are read, for measuring IO modes (`globpipe bench`): `auto` (default) as
    * globpipe chooses; `batch` whole files, many per request to the IO workers; `single` one
@@ -162,6 +174,10 @@ export interface FileResult {
   readonly ms: number;
   /** Why the file was skipped. */
   readonly reason?: string;
+  /** Outputs not written because they did not pay (`minRatio`), each with why; `outputs` lists the rest. */
+  readonly dropped?: readonly DroppedOutput[];
+  /** `deleteOriginal`: the input was removed, or why it was kept. */
+  readonly original?: { readonly deleted: true } | { readonly deleted: false; readonly reason: string };
   /** Figures the transforms reported, such as `replacements` for `replace`. */
   readonly details?: Readonly<Record<string, number>>;
   /** Why the file failed. */
@@ -173,6 +189,15 @@ export interface FileResult {
    */
   readonly inputBase64?: string;
   readonly outputsBase64?: readonly string[];
+}
+
+/** An output a run did not write because compressing did not pay. */
+export interface DroppedOutput {
+  /** Relative to the output directory, as in `outputs`. */
+  readonly output: string;
+  readonly reason: string;
+  /** Output bytes / input bytes. */
+  readonly ratio: number;
 }
 
 export type GlobpipeEvent =
@@ -245,6 +270,12 @@ export interface Summary {
   readonly skips: readonly SkipReason[];
   /** An `incremental` run: its manifest, and what `deleteStale` removed. */
   readonly incremental?: IncrementalReport;
+  /** Outputs not written because compressing did not pay (`minRatio`), grouped by reason (paths are outputs). */
+  readonly dropped: readonly SkipReason[];
+  /** `deleteOriginal`: inputs removed. */
+  readonly originalsDeleted: number;
+  /** `deleteOriginal`: inputs written but kept, grouped by why. */
+  readonly originalsKept: readonly SkipReason[];
 }
 
 export interface IncrementalReport {

@@ -156,3 +156,16 @@ export function gauge(delayMs: number) {
 export function fileResult(fields: Partial<FileResult>): FileResult {
   return { input: 'a', outputs: ['a'], status: 'written', bytesIn: 0, bytesOut: 0, ms: 1, ...fields };
 }
+
+/**
+ * Every type compressed, every size, every output kept: for tests of compressing runs that are
+ * about something else than the web defaults (--min-size 1 KiB, --min-ratio 0.8, type skips),
+ * over fixtures of tiny files. The patterns and precompress tests cover the defaults.
+ */
+export const keepAll: readonly string[] = ['--all-types', '--min-size', '0', '--min-ratio', 'Infinity'];
+export const keepAllOptions = { allTypes: true, minSize: 0, minRatio: Number.POSITIVE_INFINITY } as const;
+
+/** keepAll's flags when the transform named compresses (`gzip`, `gzip,brotli`), none otherwise. */
+export function keepAllFor(transform: string): readonly string[] {
+  return /\b(gzip|brotli|zstd|precompress)\b/.test(transform) ? keepAll : [];
+}

@@ -1,9 +1,9 @@
 import yargs, { type Argv } from 'yargs';
 import { withNaming } from '../options/names.js';
-import { builtinNames } from '../transforms/builtins.js';
+import { knownNames } from '../transforms/builtins.js';
 import type { RunOptions, TransformStage } from '../types.js';
 import { type BenchCliOptions, parseBenchArgs } from './bench-args.js';
-import { common, integer, numeric, parseQuietly, single, UsageError } from './flags.js';
+import { common, integer, numeric, parseQuietly, ratio, single, UsageError } from './flags.js';
 import { type GenCliOptions, parseGenArgs } from './gen-args.js';
 
 export interface CliOptions {
@@ -91,7 +91,7 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
           alias: 't',
           type: 'string',
           array: true,
-          describe: `built-in (${builtinNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
+          describe: `built-in (${knownNames.join(', ')}) or module path; repeat to chain, comma list to fan out (default: copy)`,
           requiresArg: true,
           // One value an occurrence: a pattern after `-t gzip` stays a pattern.
           nargs: 1,
@@ -146,8 +146,29 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         },
         level: {
           ...numeric,
-          describe: 'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11)',
+          describe:
+            'compression level: gzip 1-9 (default 6), brotli 0-11 (default 11), zstd 1-22 (default 3); precompress: gzip 9 and brotli 11',
           requiresArg: true,
+        },
+        'min-size': {
+          ...numeric,
+          describe:
+            'skip inputs smaller than this many bytes (default: 1024 when every output is compressed, else 0)',
+          requiresArg: true,
+        },
+        'min-ratio': {
+          ...numeric,
+          describe:
+            "compressors: keep an output only if output/input <= this (default 0.8); a dropped output's stale file is removed",
+          requiresArg: true,
+        },
+        'all-types': {
+          type: 'boolean',
+          describe: 'compressors: compress every type (by default png, jpg, woff2, zip, mp4… are skipped)',
+        },
+        'delete-original': {
+          type: 'boolean',
+          describe: 'remove each input once all its outputs are safely written',
         },
         ignore: {
           alias: 'i',
@@ -285,6 +306,10 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     bom: args.bom,
     force: args.force,
     level: integer('--level', single('--level', args.level), 0),
+    minSize: integer('--min-size', single('--min-size', args['min-size']), 0),
+    minRatio: ratio('--min-ratio', single('--min-ratio', args['min-ratio'])),
+    allTypes: args['all-types'],
+    deleteOriginal: args['delete-original'],
     ignore: args.ignore,
     dot: args.dot,
     followSymlinks: args['follow-symlinks'],

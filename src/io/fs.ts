@@ -20,7 +20,16 @@ import { retryOnFdExhaustion } from './retry.js';
 import { handle } from './worker/handle.js';
 import { tempMode } from './worker/ops.js';
 import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
-import { DEFERRED, FAILED, joinNames, LARGE, NO_MODE, type Reply, type Request } from './worker/protocol.js';
+import {
+  DEFERRED,
+  FAILED,
+  joinNames,
+  LARGE,
+  NO_MODE,
+  type Reply,
+  type Request,
+  SMALL,
+} from './worker/protocol.js';
 
 /**
  * A streamed file is read this much at a time: each chunk is a round trip through libuv's
@@ -114,12 +123,12 @@ export function nodePort(pool: Carrier = sharedPool()): IoPort {
   };
 
   const port: IoPort = {
-    read: (paths, { limit, cap, direct = false }) =>
+    read: (paths, { limit, cap, min = 0, direct = false }) =>
       isolating(
         paths,
         async (some) => {
           const reply = await send(
-            { op: 'read', paths: joinNames(some), count: some.length, limit, cap, direct },
+            { op: 'read', paths: joinNames(some), count: some.length, limit, cap, min, direct },
             some.length,
           );
           return some.map((_, i) => readOutcome(reply, i));
@@ -315,8 +324,9 @@ function readOutcome(reply: Reply, i: number): ReadOutcome {
   const size = reply.sizes[i] as number;
   if (size === FAILED) return failure(reply, i);
   if (size === DEFERRED) return outcome(reply, i, { state: 'deferred' as const });
-  const file = meta(reply, i, size === LARGE ? (reply.lengths?.[i] ?? 0) : size);
+  const file = meta(reply, i, size === LARGE || size === SMALL ? (reply.lengths?.[i] ?? 0) : size);
   if (size === LARGE) return outcome(reply, i, Object.assign(file, { state: 'large' as const }));
+  if (size === SMALL) return outcome(reply, i, Object.assign(file, { state: 'small' as const }));
   const data = Buffer.from(reply.data as ArrayBuffer, reply.offsets?.[i] ?? 0, size);
   return outcome(reply, i, Object.assign(file, { state: 'read' as const, data }));
 }

@@ -20,7 +20,8 @@ export interface IoPort {
   /**
    * Reads files whole, back to back. A file of `limit` bytes or more is not read (`large`:
    * stream it); one that would take the bytes read by this call past `cap` waits (`deferred`:
-   * ask again). The first file that fits is always read. Anything but a regular file fails
+   * ask again). The first file that fits is always read. One under `min` bytes is not read
+   * (`small`: it is skipped). Anything but a regular file fails
    * (ENOTFILE), never waits.
    */
   read(
@@ -28,6 +29,8 @@ export interface IoPort {
     bounds: {
       readonly limit: number;
       readonly cap: number;
+      /** Files under this many bytes are not read (`small`); default 0. */
+      readonly min?: number;
       /** Read with O_DIRECT, bypassing the page cache (through an aligned buffer). */
       readonly direct?: boolean;
     },
@@ -94,6 +97,7 @@ export type Outcome<T> =
 export type ReadOutcome =
   | Outcome<FileMeta & { readonly state: 'read'; readonly data: Buffer }>
   | Outcome<FileMeta & { readonly state: 'large' }>
+  | Outcome<FileMeta & { readonly state: 'small' }>
   | Outcome<{ readonly state: 'deferred' }>;
 
 export type TempPair = readonly [temp: string, dest: string];

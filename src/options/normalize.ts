@@ -11,6 +11,7 @@ import type { ResolvedTransform } from '../transforms/resolved.js';
 import type { ReadStrategy, RunOptions } from '../types.js';
 import { checkBuiltinOptions } from './builtin-options.js';
 import { checkOptions } from './check.js';
+import { compressionSettings } from './compression.js';
 import { incrementalSettings } from './incremental-options.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
@@ -85,7 +86,15 @@ function normalizeExt(value: unknown): string | undefined {
 
 /** `gzip` -> `-t gzip` on the command line, `` `gzip` `` for run(). */
 function transformNames(names: readonly string[], n: Names): string {
-  return names.map((name) => (n.naming === 'flag' ? `-t ${name}` : `\`${name}\``)).join(' or ');
+  return listed(
+    names.map((name) => (n.naming === 'flag' ? `-t ${name}` : `\`${name}\``)),
+    'or',
+  );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[], word: 'and' | 'or'): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${word} ${items.at(-1)}`;
 }
 
 /**
@@ -106,7 +115,10 @@ function checkTextOptions(options: RunOptions, stages: readonly (readonly Resolv
   ];
   for (const [key, names] of owners) {
     if (options[key] !== undefined && !names.some((name) => used.has(name))) {
-      const what = names.map((name) => `\`${name}\``).join(' and ');
+      const what = listed(
+        names.map((name) => `\`${name}\``),
+        'and',
+      );
       throw usage(
         (n) =>
           `${n.name(key)} is an option of the ${what} transform${names.length > 1 ? 's' : ''}, which this run does not use ` +
@@ -149,6 +161,13 @@ function checkCombinations(options: RunOptions): void {
     throw usage(
       (n) =>
         `${n.name('skipExisting')} skips every output that exists, so ${n.name('ifNewer')} would never rewrite a stale one: give one of them`,
+    );
+  }
+  if (options.deleteOriginal === true && options.deleteStale === true) {
+    // Every input deleted after its run is, to the next run, an input that is gone.
+    throw usage(
+      (n) =>
+        `${n.name('deleteOriginal')} removes each input once it is written, and ${n.name('deleteStale')} would then remove its outputs on the next run: give one of them`,
     );
   }
   for (const other of ['dryRun', 'inPlace'] as const) {
@@ -290,6 +309,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
     resume,
     ...incremental,
+    ...compressionSettings(options, stages),
     naming,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),

@@ -46,6 +46,13 @@ export interface Settings {
   readonly incremental: { readonly manifest: string | undefined; readonly options: string } | undefined;
   /** Remove outputs whose input is gone (with `incremental`). */
   readonly deleteStale: boolean;
+  /** Inputs smaller than this are skipped (options/compression.ts). */
+  readonly minSize: number;
+  /** A compressor's output is kept only at output/input <= this; undefined: no compressor runs. */
+  readonly minRatio: number | undefined;
+  /** Compressors take every type (none skipped by type, plan/matching.ts). */
+  readonly allTypes: boolean;
+  readonly deleteOriginal: boolean;
   /** How errors name options: keys for run(), flags when the CLI gave them (names.ts). */
   readonly naming: Naming;
   readonly signal: AbortSignal | undefined;

@@ -3,7 +3,12 @@
 import globUtils from 'fast-glob/out/utils/index.js';
 import { GlobpipeError } from '../errors.js';
 import type { Settings } from '../options/settings.js';
-import type { ResolvedTransform } from '../transforms/resolved.js';
+import {
+  COMPRESSED_EXTENSIONS,
+  extensionOf,
+  isCompressor,
+  notWorthCompressing,
+} from '../transforms/web-types.js';
 import { type PatternPlan, patternPlan } from './patterns.js';
 
 type Test = (path: string) => boolean;
@@ -97,24 +102,16 @@ export function unmatchedError(unmatched: readonly Unmatched[], settings: Settin
   );
 }
 
-/** What globpipe's compressors write: a file that ends so is compressed already. */
-const COMPRESSED = ['.gz', '.br'] as const;
-
-/** A built-in compressor: its rename only appends, and what it appends is a compressed type. */
-function isCompressor(t: ResolvedTransform): boolean {
-  if (t.appendsOnly !== true || t.rename === undefined) return false;
-  const appended = t.rename('x').slice(1);
-  return (COMPRESSED as readonly string[]).includes(appended);
-}
-
 /**
- * When the pipeline compresses (gzip, brotli), files already compressed (`.gz`,
- * `.br`, whichever compressor wrote them) are skipped, as gzipper and precompress
- * skip them: a rerun over its own outputs must not make `a.css.gz.gz`, nor have
- * `a.css` refused for overwriting the input `a.css.gz`. A pattern names an
- * extension when one of its brace alternatives ends in it (`**\/*.gz`, `*.gz`,
- * `a.txt.gz`, `**\/*.{gz,br}`; not `**\/*` or `**\/*.g?`): a file such a pattern
- * matches is processed. Returns, per path, the reason it is skipped, or undefined.
+ * When the pipeline compresses (gzip, brotli, zstd), files not worth compressing are
+ * skipped: those already compressed (`.gz`, `.br`, `.zst`, whichever compressor wrote
+ * them), as gzipper and precompress skip them, so a rerun over its own outputs makes no
+ * `a.css.gz.gz` and `a.css` is not refused for overwriting the input `a.css.gz`; and
+ * files whose type says so (png, jpg, woff2, zip, mp4…: web-types.ts decides, from
+ * mime-types and compressible) unless `allTypes` is set. A pattern names an extension
+ * when one of its brace alternatives ends in it (`**\/*.gz`, `*.png`, `a.txt.gz`,
+ * `**\/*.{gz,br}`; not `**\/*` or `**\/*.g?`): a file such a pattern matches is
+ * processed. Returns, per path, the reason it is skipped, or undefined.
  */
 export function compressedSkip(settings: Settings): ((path: string) => string | undefined) | undefined {
   if (!settings.stages.some((stage) => stage.some(isCompressor))) return undefined;
@@ -122,32 +119,45 @@ export function compressedSkip(settings: Settings): ((path: string) => string | 
   const alternatives = patternPlan(settings).positive.flatMap(({ relative }) =>
     expandBraceExpansion(relative),
   );
-  const rules = COMPRESSED.map((ext) => {
-    const naming = alternatives.filter((a) => a.toLowerCase().endsWith(ext)).map((a) => matcher(a, settings));
-    // Kept when a naming alternative matched it: all are when every alternative names it.
-    const kept: Test =
-      naming.length === 0
-        ? () => false
-        : naming.length === alternatives.length
-          ? () => true
-          : (path) => naming.some((test) => test(path));
-    return { ext, kept, reason: compressedReason(ext) };
-  });
-  const [gz, br] = rules as [(typeof rules)[number], (typeof rules)[number]];
+  /** Per extension, lower case: whether a pattern naming it selects the path. */
+  const keptBy = new Map<string, Test>();
+  const kept = (ext: string): Test => {
+    let test = keptBy.get(ext);
+    if (test === undefined) {
+      const naming = alternatives
+        .filter((a) => a.toLowerCase().endsWith(ext))
+        .map((a) => matcher(a, settings));
+      // Kept when a naming alternative matched it: all are when every alternative names it.
+      test =
+        naming.length === 0
+          ? () => false
+          : naming.length === alternatives.length
+            ? () => true
+            : (path) => naming.some((t) => t(path));
+      keptBy.set(ext, test);
+    }
+    return test;
+  };
+  /** Per extension as written (a run sees few): its skip reason, or '' when it is compressed. */
+  const verdicts = new Map<string, string>();
   return (path) => {
-    // `.gz` or `.br` in any case, read off the last three characters: no string made per file.
-    const n = path.length;
-    if (n < 3 || path.charCodeAt(n - 3) !== 0x2e) return undefined;
-    const a = path.charCodeAt(n - 2) | 0x20;
-    const b = path.charCodeAt(n - 1) | 0x20;
-    const rule = a === 0x67 && b === 0x7a ? gz : a === 0x62 && b === 0x72 ? br : undefined;
-    if (rule === undefined || rule.kept(bare(path))) return undefined;
-    // Patterns match case as written: `C.GZ` is selected by one ending in `.GZ`.
-    const actual = path.slice(n - 3);
-    return actual === rule.ext ? rule.reason : compressedReason(actual);
+    const ext = extensionOf(path);
+    if (ext === '') return undefined;
+    let why = verdicts.get(ext);
+    if (why === undefined) {
+      const own = (COMPRESSED_EXTENSIONS as readonly string[]).includes(ext.toLowerCase());
+      why = own || !settings.allTypes ? (notWorthCompressing(ext) ?? '') : '';
+      // Patterns match case as written: `C.GZ` is selected by one ending in `.GZ`.
+      if (why !== '')
+        why = `${why}; a pattern ending in ${ext} selects it${own ? '' : allTypesHint(settings)}`;
+      verdicts.set(ext, why);
+    }
+    if (why === '' || kept(ext.toLowerCase())(bare(path))) return undefined;
+    return why;
   };
 }
 
-function compressedReason(ext: string): string {
-  return `already compressed (${ext}); a pattern ending in ${ext} selects it`;
+/** ` (--all-types: every type)`, or with run()'s keys `` (`allTypes`: every type) ``. */
+function allTypesHint(settings: Settings): string {
+  return ` (${settings.naming === 'flag' ? '--all-types' : '`allTypes`'}: every type)`;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Failure, FileResult, Summary } from '../types.js';
+import type { Failure, FileResult, SkipReason, Summary } from '../types.js';
 
 const cEscapes: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r' };
 
@@ -107,6 +107,7 @@ export function formatHead(summary: Summary): string {
     done,
     `${formatCount(summary.skipped)} skipped`,
     `${formatCount(summary.failed)} failed`,
+    ...(summary.originalsDeleted > 0 ? [`${formatCount(summary.originalsDeleted)} originals deleted`] : []),
     ...(summary.notProcessed > 0 ? [`${formatCount(summary.notProcessed)} not processed`] : []),
   ].join(', ');
   const seconds = formatSeconds(summary.elapsedSeconds);
@@ -241,10 +242,20 @@ function examples(paths: readonly string[], count: number): string {
  * `  skipped 1,200 files: output exists (--skip-existing) (a.txt, b.txt, c.txt and 1,197 more)`.
  */
 export function formatSkips(summary: Summary): string[] {
-  return summary.skips.map((skip) =>
-    skip.count === 1
-      ? `  skipped: ${escapeName(skip.paths[0] ?? '')}: ${escapeName(skip.reason)}`
-      : `  skipped ${countOf(skip.count, 'file', 'files')}: ${escapeName(skip.reason)} (${examples(skip.paths, skip.count)})`,
+  return [
+    ...grouped(summary.skips, 'skipped', 'file', 'files'),
+    // `  dropped 2 outputs: output/input above --min-ratio 0.8 (a.png.br, b.bin.gz)`
+    ...grouped(summary.dropped, 'dropped', 'output', 'outputs'),
+    // `  kept: a.js: an output was dropped (a.js.gz), so not every output is there`
+    ...grouped(summary.originalsKept, 'kept', 'original', 'originals'),
+  ];
+}
+
+function grouped(groups: readonly SkipReason[], verb: string, one: string, many: string): string[] {
+  return groups.map((group) =>
+    group.count === 1
+      ? `  ${verb}: ${escapeName(group.paths[0] ?? '')}: ${escapeName(group.reason)}`
+      : `  ${verb} ${countOf(group.count, one, many)}: ${escapeName(group.reason)} (${examples(group.paths, group.count)})`,
   );
 }
 

@@ -1,4 +1,4 @@
-import type { Failure, FileResult, Latency, Summary } from '../types.js';
+import type { Failure, FileResult, Latency, SkipReason, Summary } from '../types.js';
 
 /** Paths kept per skip reason. */
 const SKIP_PATHS = 5;
@@ -23,7 +23,11 @@ export class SummaryBuilder {
   bytesOut = 0;
   readonly failures: Failure[] = [];
   readonly directoryFailures: Failure[] = [];
-  readonly #skips = new Map<string, { count: number; paths: string[] }>();
+  readonly #skips = new Grouped();
+  /** Outputs dropped by `minRatio`, by reason. */
+  readonly #dropped = new Grouped();
+  originalsDeleted = 0;
+  readonly #kept = new Grouped();
 
   add(result: FileResult): void {
     switch (result.status) {
@@ -40,11 +44,7 @@ export class SummaryBuilder {
         break;
       case 'skipped': {
         this.skipped += 1;
-        const reason = result.reason ?? 'skipped';
-        const skip = this.#skips.get(reason) ?? { count: 0, paths: [] };
-        skip.count += 1;
-        if (skip.paths.length < SKIP_PATHS) skip.paths.push(result.input);
-        this.#skips.set(reason, skip);
+        this.#skips.add(result.reason ?? 'skipped', result.input);
         break;
       }
       case 'failed':
@@ -56,6 +56,9 @@ export class SummaryBuilder {
         });
         break;
     }
+    for (const { output, reason } of result.dropped ?? []) this.#dropped.add(reason, output);
+    if (result.original?.deleted === true) this.originalsDeleted += 1;
+    else if (result.original !== undefined) this.#kept.add(result.original.reason, result.input);
     this.bytesIn += result.bytesIn;
     this.bytesOut += result.bytesOut;
     if (result.status === 'written' || result.status === 'discarded') this.#time(result.ms);
@@ -124,12 +127,31 @@ export class SummaryBuilder {
       interrupted: fields.interrupted,
       failures: byPath(this.failures),
       directoryFailures: byPath(this.directoryFailures),
-      skips: [...this.#skips].map(([reason, { count, paths }]) => ({
-        reason,
-        count,
-        paths: [...paths].sort(),
-      })),
+      skips: this.#skips.list(),
+      dropped: this.#dropped.list(),
+      originalsDeleted: this.originalsDeleted,
+      originalsKept: this.#kept.list(),
     };
+  }
+}
+
+/** Paths by reason: each reason once, with how many and the first few paths. */
+class Grouped {
+  readonly #groups = new Map<string, { count: number; paths: string[] }>();
+
+  add(reason: string, path: string): void {
+    const group = this.#groups.get(reason) ?? { count: 0, paths: [] };
+    group.count += 1;
+    if (group.paths.length < SKIP_PATHS) group.paths.push(path);
+    this.#groups.set(reason, group);
+  }
+
+  list(): SkipReason[] {
+    return [...this.#groups].map(([reason, { count, paths }]) => ({
+      reason,
+      count,
+      paths: [...paths].sort(),
+    }));
   }
 }
 

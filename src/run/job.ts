@@ -8,9 +8,11 @@ import type { Settings } from '../options/settings.js';
 import { hasRawBytes, pathBase64 } from '../paths.js';
 import { type OutputTarget, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SkipFile } from '../transforms/skip.js';
-import type { FileResult } from '../types.js';
+import type { DroppedOutput, FileResult } from '../types.js';
 import type { Incremental } from './incremental.js';
 import type { Journal } from './journal.js';
+import { tooSmall } from './keep.js';
+import { isIdentityCopy } from './strategy.js';
 
 /**
  * The per-file core: what every executor shares. A file is admitted (or
@@ -43,22 +45,26 @@ export function result(entry: Entry, fields: Fields, ms: number): FileResult {
   return { ...done, inputBase64: pathBase64(entry.path), outputsBase64: fields.outputs.map(pathBase64) };
 }
 
+/** Its outputs but those `dropped` (run/keep.ts), which are listed apart. */
 export function written(
   job: PlannedFile,
   bytesIn: number,
   bytesOut: number,
   details?: Readonly<Record<string, number>>,
+  dropped: readonly DroppedOutput[] = [],
 ): Fields {
+  const outputs = job.targets.map((t) => t.relative);
   return {
-    outputs: job.targets.map((t) => t.relative),
+    outputs: dropped.length === 0 ? outputs : outputs.filter((o) => !dropped.some((d) => d.output === o)),
     status: 'written',
     bytesIn,
     bytesOut,
     ...(details === undefined ? {} : { details }),
+    ...(dropped.length === 0 ? {} : { dropped }),
   };
 }
 
-function skipped(reason: string, outputs: string[] = []): Fields {
+export function skipped(reason: string, outputs: string[] = []): Fields {
   return { outputs, status: 'skipped', bytesIn: 0, bytesOut: 0, reason };
 }
 
@@ -105,7 +111,8 @@ export function failed(job: PlannedFile, error: unknown, ctx: JobContext): Field
  */
 export function admit(entry: Entry, ctx: JobContext): PlannedFile | Fields | Promise<PlannedFile | Fields> {
   const { settings } = ctx;
-  if (entry.kind !== 'file' || settings.skipExisting || settings.ifNewer) return admitWithIo(entry, ctx);
+  if (entry.kind !== 'file' || settings.skipExisting || settings.ifNewer || statsFirst(settings))
+    return admitWithIo(entry, ctx);
   const planned = plan(entry, ctx);
   return settings.dryRun && isPlanned(planned) ? dryRun(planned) : planned;
 }
@@ -142,6 +149,10 @@ async function admitWithIo(entry: Entry, ctx: JobContext): Promise<PlannedFile |
     const planned = plan(entry, ctx);
     if (!isPlanned(planned)) return planned;
     job = planned;
+    if (statsFirst(ctx.settings)) {
+      const small = tooSmall((await ctx.port.stat(entry.absolutePath)).size, ctx.settings);
+      if (small !== undefined) return skipped(small);
+    }
     const skipReason = await whySkip(entry, planned.targets, ctx);
     if (skipReason !== undefined)
       return skipped(
@@ -152,6 +163,14 @@ async function admitWithIo(entry: Entry, ctx: JobContext): Promise<PlannedFile |
   } catch (error) {
     return failed(job, error, ctx);
   }
+}
+
+/**
+ * `minSize` is decided from the size the read step sees (run/keep.ts), but a plain copy is
+ * never read here: the kernel copies it. Such a run looks at each file's size first.
+ */
+function statsFirst(settings: Settings): boolean {
+  return settings.minSize > 0 && isIdentityCopy(settings);
 }
 
 export function isPlanned(admitted: PlannedFile | Fields): admitted is PlannedFile {

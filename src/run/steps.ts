@@ -7,8 +7,9 @@ import type { CopyItem, FileMeta, TempPair, WriteItem } from '../io/port.js';
 import type { PlannedFile } from '../plan/outputs.js';
 import { runBufferStages } from '../transforms/execute.js';
 import { notesOf, StreamInstead } from '../transforms/skip.js';
-import type { FileInfo } from '../types.js';
-import { discarded, type Fields, failed, type JobContext, written } from './job.js';
+import type { DroppedOutput, FileInfo } from '../types.js';
+import { discarded, type Fields, failed, type JobContext, skipped, written } from './job.js';
+import { allDropped, dropByRatio, finish, needsFinish, removeStale, tooSmall } from './keep.js';
 import { BATCH_BYTES, STREAM_THRESHOLD } from './strategy.js';
 
 /**
@@ -107,17 +108,24 @@ function settleWritten(
   ms: number,
   ctx: JobContext,
   report: Report,
+  dropped: readonly DroppedOutput[] = [],
 ): Promise<void> | undefined {
+  const after = needsFinish(dropped, ctx.settings);
   if (ctx.journal === undefined) {
     for (const [temp] of pairs) ctx.temps.delete(temp);
-    report(job, fields, ms);
-    return undefined;
+    if (!after) {
+      report(job, fields, ms);
+      return undefined;
+    }
   }
   const started = performance.now();
-  return commitOutputs(job, pairs, ctx).then(
-    () => report(job, fields, ms + performance.now() - started),
-    (error: unknown) => report(job, failed(job, error, ctx), ms + performance.now() - started),
-  );
+  const committed = ctx.journal === undefined ? Promise.resolve() : commitOutputs(job, pairs, ctx);
+  return committed
+    .then(() => (after ? finish(job, fields, dropped, ctx) : fields))
+    .then(
+      (done) => report(job, done, ms + performance.now() - started),
+      (error: unknown) => report(job, failed(job, error, ctx), ms + performance.now() - started),
+    );
 }
 
 /** The identity run: each file copied by the kernel (or one read and write when small), never transformed. */
@@ -175,7 +183,13 @@ export async function readFiles(
   const { read } = ctx.settings;
   const outcomes = await ctx.port.read(
     jobs.map((job) => job.entry.absolutePath),
-    { limit: read === 'stream' ? 0 : STREAM_THRESHOLD, cap: BATCH_BYTES, direct: read === 'direct' },
+    {
+      limit: read === 'stream' ? 0 : STREAM_THRESHOLD,
+      cap: BATCH_BYTES,
+      // Decided from the size the worker sees as it opens the file: a small file is never read.
+      min: ctx.settings.minSize,
+      direct: read === 'direct',
+    },
   );
   const loaded: Loaded[] = [];
   const large: Large[] = [];
@@ -185,6 +199,8 @@ export async function readFiles(
     if (!outcome.ok) report(job, ioFailed(job, outcome.error, job.entry.path, ctx), outcome.ms);
     else if (outcome.state === 'deferred') deferred.push(job);
     else if (outcome.state === 'large') large.push({ job, meta: outcome });
+    else if (outcome.state === 'small')
+      report(job, skipped(tooSmall(outcome.size, ctx.settings) ?? 'small', []), outcome.ms);
     else loaded.push({ job, data: outcome.data, meta: outcome, ms: outcome.ms });
   }
   return { loaded, large, deferred };
@@ -203,6 +219,8 @@ export function fileInfo(entry: Entry, meta: FileMeta, notes: object): FileInfo 
 export interface Transformed {
   readonly job: PlannedFile;
   readonly item: WriteItem;
+  /** Outputs not worth writing (run/keep.ts): not in `item`. */
+  readonly dropped: readonly DroppedOutput[];
   readonly bytesIn: number;
   readonly notes: object;
   readonly ms: number;
@@ -224,14 +242,19 @@ export async function transformFile(
   ctx.incremental?.read(job.entry.path, meta, data);
   const notes = {};
   const outputs: WriteItem['outputs'][number][] = [];
+  const dropped: DroppedOutput[] = [];
   try {
     await runBufferStages(
       ctx.settings.stages,
       data,
       fileInfo(job.entry, meta, notes),
       async (index, output) => {
-        const dest = (job.targets[index] as (typeof job.targets)[0]).absolute;
-        outputs.push({ temp: tempPathFor(dest), dest, data: output });
+        const target = job.targets[index] as (typeof job.targets)[0];
+        const drop = ctx.settings.discard
+          ? undefined
+          : dropByRatio(target, data.length, output.length, ctx.settings);
+        if (drop !== undefined) dropped.push(drop);
+        else outputs.push({ temp: tempPathFor(target.absolute), dest: target.absolute, data: output });
       },
       ctx.signal,
     );
@@ -241,10 +264,19 @@ export async function transformFile(
     else report(job, failed(job, error, ctx), file.ms + performance.now() - started);
     return undefined;
   }
+  if (outputs.length === 0) {
+    // Nothing paid: the file is skipped, and what earlier runs wrote for it goes.
+    const fields = await removeStale(job, dropped, ctx).then(
+      () => allDropped(dropped, ctx.settings),
+      (error: unknown) => failed(job, error, ctx),
+    );
+    report(job, fields, file.ms + performance.now() - started);
+    return undefined;
+  }
   for (const output of outputs) ctx.temps.add(output.temp);
   // Every output keeps its input's permission bits, whatever the transform.
   const item = { outputs, mode: meta.mode };
-  return { job, item, bytesIn: data.length, notes, ms: file.ms + performance.now() - started };
+  return { job, item, dropped, bytesIn: data.length, notes, ms: file.ms + performance.now() - started };
 }
 
 /** Writes every output of the files to its temp, and renames them into place (after the journal, in place). */
@@ -276,8 +308,8 @@ export async function writeFiles(
       report(job, ioFailed(job, outcome.error, pairs[0]?.[1] ?? ctx.settings.out, ctx), ms);
       continue;
     }
-    const fields = written(job, file.bytesIn, outcome.size, notesOf(file.notes));
-    const pending = settleWritten(job, pairs, fields, ms, ctx, report);
+    const fields = written(job, file.bytesIn, outcome.size, notesOf(file.notes), file.dropped);
+    const pending = settleWritten(job, pairs, fields, ms, ctx, report, file.dropped);
     if (pending !== undefined) journaled.push(pending);
   }
   await Promise.all(journaled);

@@ -8,8 +8,9 @@ import type { OutputTarget, PlannedFile } from '../plan/outputs.js';
 import { tee, tooLarge, toStream, WHOLE_FILE_LIMIT } from '../transforms/execute.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
 import { notesOf } from '../transforms/skip.js';
-import type { FileInfo } from '../types.js';
-import { discarded, type Fields, failed, type JobContext, written } from './job.js';
+import type { DroppedOutput, FileInfo } from '../types.js';
+import { discarded, type Fields, failed, type JobContext, skipped, written } from './job.js';
+import { allDropped, dropByRatio, finish, needsFinish, removeStale, tooSmall } from './keep.js';
 import { commitOutputs, fileInfo } from './steps.js';
 
 /**
@@ -25,19 +26,31 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
   const whole = job.targets.flatMap((target) => target.chain).find((t) => t.stream === undefined);
   if (whole !== undefined && meta.size > WHOLE_FILE_LIMIT)
     return failed(job, tooLarge(whole, meta.size), ctx);
+  const small = tooSmall(meta.size, ctx.settings);
+  if (small !== undefined) return skipped(small);
   const ticker = reportProgress(job, meta.size, reads, ctx);
   try {
     const file = fileInfo(job.entry, meta, notes);
     const bytesIn = await streamBranches(job, file, job.targets, meta, ctx, prepared, reads);
     await ctx.incremental?.readLarge(job.entry, meta);
-    const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
-    if (ctx.settings.discard) return discarded(bytesIn, bytesOut, notesOf(notes));
+    if (ctx.settings.discard) {
+      const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
+      return discarded(bytesIn, bytesOut, notesOf(notes));
+    }
+    // Each temp is complete: those that did not pay are compared, then dropped.
+    const dropped = await dropTemps(job, bytesIn, prepared, ctx);
+    if (prepared.length === 0) {
+      await removeStale(job, dropped, ctx);
+      return allDropped(dropped, ctx.settings);
+    }
     await commitOutputs(
       job,
       prepared.map(({ temp, dest }) => [temp, dest] as const),
       ctx,
     );
-    return written(job, bytesIn, bytesOut, notesOf(notes));
+    const bytesOut = prepared.reduce((sum, output) => sum + output.bytes, 0);
+    const fields = written(job, bytesIn, bytesOut, notesOf(notes), dropped);
+    return needsFinish(dropped, ctx.settings) ? await finish(job, fields, dropped, ctx) : fields;
   } catch (error) {
     for (const { temp } of prepared) {
       if (temp === '') continue; // discarded: there is no temp
@@ -48,6 +61,27 @@ export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobConte
   } finally {
     clearInterval(ticker);
   }
+}
+
+/** Removes from `prepared` (and from disk) the temps whose output did not pay; returns them as dropped. */
+async function dropTemps(
+  job: PlannedFile,
+  bytesIn: number,
+  prepared: Prepared[],
+  ctx: JobContext,
+): Promise<DroppedOutput[]> {
+  const dropped: DroppedOutput[] = [];
+  for (let i = prepared.length - 1; i >= 0; i -= 1) {
+    const output = prepared[i] as Prepared;
+    const target = job.targets.find((t) => t.absolute === output.dest);
+    const drop = target && dropByRatio(target, bytesIn, output.bytes, ctx.settings);
+    if (drop === undefined) continue;
+    prepared.splice(i, 1);
+    await ctx.port.unlink(output.temp, ctx.settings.out).catch(() => {});
+    ctx.temps.delete(output.temp);
+    dropped.unshift(drop);
+  }
+  return dropped;
 }
 
 /** How often a streaming file reports how far it is: a few times a second, whatever its chunks. */

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { PassThrough } from 'node:stream';
+import { type Duplex, PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type * as Zlib from 'node:zlib';
 import { GlobpipeError } from '../errors.js';
@@ -8,6 +8,7 @@ import { resolveEncoding } from './encoding-names.js';
 import type { ResolvedTransform } from './resolved.js';
 import { StreamInstead } from './skip.js';
 import { eolTransform, replaceTransform } from './text.js';
+import { brotliModeOf } from './web-types.js';
 
 /** `/a(b)+/i` is a pattern with flags; anything else is the pattern's source. */
 export function parsePattern(from: string | RegExp): RegExp {
@@ -82,12 +83,52 @@ const stripExt = (ext: string) => (path: string) =>
     ? path.slice(0, -ext.length)
     : path;
 
-function brotliParams(level: number | undefined, size?: number): Zlib.BrotliOptions {
-  const params: Record<number, number> = {
-    [zlib().constants.BROTLI_PARAM_QUALITY]: level ?? zlib().constants.BROTLI_DEFAULT_QUALITY,
+/**
+ * Brotli's parameters for a file: its quality, its size (the encoder sizes its window to
+ * it), and its mode from the file's type (web-types.ts): the font model for fonts, the
+ * UTF-8 text model for html, css, js, json, svg and the like, generic for the rest.
+ */
+export function brotliParams(level: number | undefined, size: number, path: string): Zlib.BrotliOptions {
+  const { constants } = zlib();
+  const mode = brotliModeOf(path);
+  return {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: level ?? constants.BROTLI_DEFAULT_QUALITY,
+      [constants.BROTLI_PARAM_SIZE_HINT]: size,
+      [constants.BROTLI_PARAM_MODE]:
+        mode === 'font'
+          ? constants.BROTLI_MODE_FONT
+          : mode === 'text'
+            ? constants.BROTLI_MODE_TEXT
+            : constants.BROTLI_MODE_GENERIC,
+    },
   };
-  if (size !== undefined) params[zlib().constants.BROTLI_PARAM_SIZE_HINT] = size;
-  return { params };
+}
+
+/** Node's zstd (22.15 and later; not in the types of the Node this builds against). */
+interface Zstd {
+  zstdCompress(
+    content: Buffer,
+    options: object,
+    callback: (error: Error | null, result: Buffer) => void,
+  ): void;
+  createZstdCompress(options: object): Duplex;
+  constants: { ZSTD_c_compressionLevel: number };
+}
+
+/** zlib's zstd, or a usage error on a Node without it: the name is known, the Node is too old. */
+function zstd(): Zstd {
+  const z = zlib() as unknown as Partial<Zstd>;
+  if (typeof z.createZstdCompress !== 'function' || typeof z.zstdCompress !== 'function')
+    throw new GlobpipeError(
+      'EUSAGE',
+      `\`zstd\` needs Node 22.15 or later (this is ${process.version}): its zlib has no zstd`,
+    );
+  return z as Zstd;
+}
+
+function zstdOptions(z: Zstd, level: number | undefined): object {
+  return level === undefined ? {} : { params: { [z.constants.ZSTD_c_compressionLevel]: level } };
 }
 
 export const builtinNames = [
@@ -96,18 +137,30 @@ export const builtinNames = [
   'gunzip',
   'brotli',
   'brotli-decompress',
+  'zstd',
   'replace',
   'eol',
   'encoding',
 ] as const;
 export type BuiltinName = (typeof builtinNames)[number];
 
+/**
+ * `precompress`: gzip and brotli fanned out from one read, at their highest levels (gzip 9,
+ * brotli 11), as precompress and vite-plugin-compression write them: a build step compresses
+ * once and the server sends the result a million times, so every byte saved pays; `--level`
+ * still sets both. The web defaults (types skipped, minSize, minRatio) are every compressor's.
+ */
+export const PRECOMPRESS = { name: 'precompress', gzip: 9, brotli: 11 } as const;
+
+/** Every name `transforms` takes for a built-in. */
+export const knownNames: readonly string[] = [...builtinNames, PRECOMPRESS.name];
+
 export function isBuiltinName(name: string): name is BuiltinName {
   return (builtinNames as readonly string[]).includes(name);
 }
 
 /** Level ranges, checked when options are normalised. */
-export const levelRanges = { gzip: [1, 9], brotli: [0, 11] } as const;
+export const levelRanges = { gzip: [1, 9], brotli: [0, 11], zstd: [1, 22] } as const;
 
 export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTransform {
   const { level } = options;
@@ -143,9 +196,20 @@ export function builtin(name: BuiltinName, options: BuiltinOptions): ResolvedTra
         cpuBound: true,
         rename: appendExt('.br'),
         appendsOnly: true,
-        buffer: (content) => brotliAsync(content, brotliParams(level, content.length)),
-        stream: (file) => zlib().createBrotliCompress(brotliParams(level, file.size)),
+        buffer: (content, file) => brotliAsync(content, brotliParams(level, content.length, file.path)),
+        stream: (file) => zlib().createBrotliCompress(brotliParams(level, file.size, file.path)),
       };
+    case 'zstd': {
+      const z = zstd();
+      return {
+        name,
+        cpuBound: true,
+        rename: appendExt('.zst'),
+        appendsOnly: true,
+        buffer: (content) => promisify(z.zstdCompress)(content, zstdOptions(z, level)),
+        stream: () => z.createZstdCompress(zstdOptions(z, level)),
+      };
+    }
     case 'replace':
       if (options.from === undefined || options.to === undefined) {
         throw new GlobpipeError(

@@ -4,7 +4,13 @@ import { pathToFileURL } from 'node:url';
 import { GlobpipeError } from '../errors.js';
 import { didYouMean } from '../options/check.js';
 import type { TransformSpec, TransformStage } from '../types.js';
-import { type BuiltinOptions, builtin, builtinNames, isBuiltinName } from './builtins.js';
+import {
+  type BuiltinOptions,
+  builtin,
+  knownNames as builtinNames,
+  isBuiltinName,
+  PRECOMPRESS,
+} from './builtins.js';
 import type { ResolvedTransform } from './resolved.js';
 
 const typeScriptExtensions = new Set(['.ts', '.mts', '.cts']);
@@ -122,7 +128,12 @@ export async function resolveStages(
     const specs: readonly TransformSpec[] = Array.isArray(stage) ? stage : [stage as TransformSpec];
     if (specs.length === 0) throw new GlobpipeError('EUSAGE', 'A transform stage is empty');
     const group: ResolvedTransform[] = [];
-    for (const spec of specs) group.push(await resolveSpec(spec, options));
+    for (const spec of specs) {
+      if (spec === PRECOMPRESS.name) {
+        group.push(builtin('gzip', { ...options, level: options.level ?? PRECOMPRESS.gzip }));
+        group.push(builtin('brotli', { ...options, level: options.level ?? PRECOMPRESS.brotli }));
+      } else group.push(await resolveSpec(spec, options));
+    }
     resolved.push(group);
   }
   return resolved;

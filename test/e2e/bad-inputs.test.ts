@@ -15,7 +15,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FileResult, run } from '../../src/index.js';
 import { faultyPort } from '../faults.js';
-import { bin, publicBin, readTree, root, runCli, tempDir, writeTree } from '../helpers.js';
+import {
+  bin,
+  keepAllFor,
+  keepAllOptions,
+  publicBin,
+  readTree,
+  root,
+  runCli,
+  tempDir,
+  writeTree,
+} from '../helpers.js';
 
 const TEMP = /\.globpipe-tmp$/;
 const isRoot = process.getuid?.() === 0;
@@ -64,6 +74,7 @@ describe('inputs that change between the glob and the read', () => {
         cwd,
         out,
         transforms,
+        ...(transforms[0] === 'gzip' ? keepAllOptions : {}),
         concurrency: 1,
         onEvent(event) {
           // The glob reports a match before the queue reaches it: change the file in between.
@@ -244,7 +255,7 @@ describe('a full disk', () => {
     const cwd = tree(names);
     const out = tempDir();
     const port = faultyPort([{ op: 'write', name: 'b.txt.gz', code: 'ENOSPC' }]);
-    const summary = await run({ cwd, out, transforms: ['gzip'], port });
+    const summary = await run({ cwd, out, transforms: ['gzip'], port, ...keepAllOptions });
     expect(summary.failures).toEqual([
       {
         path: 'b.txt',
@@ -267,7 +278,7 @@ describe('too many open files', () => {
         'bash',
         [
           '-c',
-          `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} -C ${JSON.stringify(cwd)} -t ${transform} -j 500 -o ${JSON.stringify(out)}`,
+          `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} -C ${JSON.stringify(cwd)} -t ${transform} ${keepAllFor(transform).join(' ')} -j 500 -o ${JSON.stringify(out)}`,
         ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: root },
       );
@@ -282,7 +293,7 @@ describe('too many open files', () => {
       'bash',
       [
         '-c',
-        `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} -C ${JSON.stringify(cwd)} -t gzip -j 500 -o ${JSON.stringify(out)} -q`,
+        `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} -C ${JSON.stringify(cwd)} -t gzip ${keepAllFor('gzip').join(' ')} -j 500 -o ${JSON.stringify(out)} -q`,
       ],
       {
         stdio: 'pipe',

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fixtures, readTree, runCli, site, siteFiles, tempDir } from '../helpers.js';
+import { fixtures, keepAll, readTree, runCli, site, siteFiles, tempDir } from '../helpers.js';
 
 const ESC = '\x1b';
 
@@ -58,7 +58,7 @@ describe('copy (default transform)', () => {
 describe('compression built-ins', () => {
   it('gzip appends .gz and every output decompresses to its input', async () => {
     const out = tempDir();
-    const result = await runCli(['-C', site, '-t', 'gzip', '-o', out]);
+    const result = await runCli(['-C', site, '-t', 'gzip', '-o', out, ...keepAll]);
     expect(result.code).toBe(0);
     const written = readTree(out);
     const inputs = siteFiles();
@@ -69,7 +69,7 @@ describe('compression built-ins', () => {
 
   it('brotli appends .br and every output decompresses to its input', async () => {
     const out = tempDir();
-    expect((await runCli(['-C', site, '-t', 'brotli', '--level', '5', '-o', out])).code).toBe(0);
+    expect((await runCli(['-C', site, '-t', 'brotli', '--level', '5', '-o', out, ...keepAll])).code).toBe(0);
     const written = readTree(out);
     for (const [path, content] of siteFiles()) {
       expect(brotliDecompressSync(written.get(`${path}.br`) as Buffer)).toEqual(content);
@@ -83,7 +83,7 @@ describe('compression built-ins', () => {
     ] as const) {
       const packed = tempDir();
       const unpacked = tempDir();
-      expect((await runCli(['-C', site, '-t', compress, '-o', packed])).code).toBe(0);
+      expect((await runCli(['-C', site, '-t', compress, '-o', packed, ...keepAll])).code).toBe(0);
       expect((await runCli(['-C', packed, '-t', decompress, '-o', unpacked])).code).toBe(0);
       expect(readTree(unpacked)).toEqual(siteFiles());
     }
@@ -115,7 +115,7 @@ describe('compression built-ins', () => {
     writeFileSync(join(input, 'big.bin'), big);
     const packed = tempDir();
     const copied = tempDir();
-    expect((await runCli(['-C', input, '-t', 'gzip', '-o', packed])).code).toBe(0);
+    expect((await runCli(['-C', input, '-t', 'gzip', '-o', packed, ...keepAll])).code).toBe(0);
     // toEqual on 12 MB compares byte by byte in JS and takes minutes: compare natively.
     expect(gunzipSync(readFileSync(join(packed, 'big.bin.gz'))).equals(big)).toBe(true);
     expect((await runCli(['-C', packed, '-t', 'gunzip', '-o', copied])).code).toBe(0);
@@ -197,6 +197,7 @@ describe('--json', () => {
       '-o',
       out,
       '--json',
+      ...keepAll,
     ]);
     expect(result.code).toBe(0);
     const lines = result.stdout
@@ -352,7 +353,7 @@ describe('quiet and progress off a terminal', () => {
   });
 
   it('piped stderr has no escape codes, even with many files', async () => {
-    const result = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir()]);
+    const result = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir(), ...keepAll]);
     expect(result.stderr).not.toContain(ESC);
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   });

@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bin, readTree, runCli, tempDir, writeTree } from '../helpers.js';
+import { bin, keepAll, readTree, runCli, tempDir, writeTree } from '../helpers.js';
 
 /** Runs the CLI under GNU time: its result and its peak RSS in MB. */
 function runMeasured(args: string[]): { code: number | null; stderr: string; peakMb: number } {
@@ -141,9 +141,9 @@ describe('modes and privacy', () => {
     const module = join(tempDir(), 'upper.mjs');
     writeFileSync(module, "export default { name: 'upper', buffer: (c) => c.toString().toUpperCase() };\n");
     for (const args of [
-      ['-t', 'gzip'],
-      ['-t', 'brotli'],
-      ['-t', 'gzip,brotli'],
+      ['-t', 'gzip', ...keepAll],
+      ['-t', 'brotli', ...keepAll],
+      ['-t', 'gzip,brotli', ...keepAll],
       ['-t', module],
       ['--exec', 'tr a-z A-Z'],
       [],

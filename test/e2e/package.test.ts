@@ -83,7 +83,7 @@ describe('the packed package', () => {
     const libOut = join(app, 'lib-out');
     writeFileSync(
       join(app, 'use.mjs'),
-      `import { run } from 'globpipe';\nconst s = await run({ cwd: ${JSON.stringify(site)}, out: ${JSON.stringify(libOut)}, transforms: ['gzip'] });\nconsole.log(JSON.stringify({ written: s.written }));\n`,
+      `import { run } from 'globpipe';\nconst s = await run({ cwd: ${JSON.stringify(site)}, out: ${JSON.stringify(libOut)}, transforms: ['gzip'], allTypes: true, minSize: 0, minRatio: Infinity });\nconsole.log(JSON.stringify({ written: s.written }));\n`,
     );
     const printed = execFileSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' });
     expect(JSON.parse(printed)).toEqual({ written: siteFiles().size });

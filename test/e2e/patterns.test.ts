@@ -19,6 +19,11 @@ function dist(): string {
   return dir;
 }
 
+/**
+ * Every file compressed and every output kept: these tests are about globpipe's own outputs
+ * (.gz, .br), which stay skipped whatever the type and size rules, not about those rules.
+ */
+const keepAll = ['--all-types', '--min-size', '0', '--min-ratio', 'Infinity'];
 const compressedTwice = /\.(gz|br)\.(gz|br)$/;
 const summary = (counts: string) => new RegExp(`^globpipe: ${counts} \\| .+ \\| -j \\d+$`);
 const skipLine = (count: number, ext: string) =>
@@ -30,7 +35,7 @@ describe('reruns over their own outputs', () => {
   it('precompress twice: the second run succeeds, skips the .gz and .br, and writes the same bytes', async () => {
     const dir = dist();
     const inputs = siteFiles().size;
-    const args = ['-C', dir, '**/*', '-t', 'gzip,brotli', '-o', dir];
+    const args = ['-C', dir, '**/*', '-t', 'gzip,brotli', '-o', dir, ...keepAll];
     const first = await runCli(args);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr.trimEnd().split('\n')).toEqual([
@@ -50,7 +55,7 @@ describe('reruns over their own outputs', () => {
     ]);
     expect(readTree(dir)).toEqual(afterFirst);
 
-    const inPlace = await runCli(['-C', dir, '**/*', '-t', 'gzip,brotli', '--in-place']);
+    const inPlace = await runCli(['-C', dir, '**/*', '-t', 'gzip,brotli', '--in-place', ...keepAll]);
     expect(inPlace.code, inPlace.stderr).toBe(0);
     expect(readTree(dir)).toEqual(afterFirst);
     expect([...readTree(dir).keys()].filter((path) => compressedTwice.test(path))).toEqual([]);
@@ -58,7 +63,7 @@ describe('reruns over their own outputs', () => {
 
   it('--json tells each skipped file with its reason, and the summary counts them', async () => {
     const dir = writeTree({ 'a.css': 'a{}', 'a.css.gz': gzipSync('a{}') });
-    const result = await runCli(['-C', dir, '-t', 'gzip', '-o', dir, '--json', '-j', '1']);
+    const result = await runCli(['-C', dir, '-t', 'gzip', '-o', dir, '--json', '-j', '1', ...keepAll]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout
       .trimEnd()
@@ -93,7 +98,7 @@ describe('reruns over their own outputs', () => {
   it('-t gzip, then -t brotli, then -t gzip again: no .gz.br, and the last run rewrites the same bytes', async () => {
     const dir = dist();
     for (const transform of ['gzip', 'brotli']) {
-      const result = await runCli(['-C', dir, '-t', transform, '-o', dir]);
+      const result = await runCli(['-C', dir, '-t', transform, '-o', dir, ...keepAll]);
       expect(result.code, result.stderr).toBe(0);
     }
     const after = readTree(dir);
@@ -102,14 +107,14 @@ describe('reruns over their own outputs', () => {
       expect(after.has(`${path}.br`), path).toBe(true);
     }
     expect([...after.keys()].filter((path) => compressedTwice.test(path))).toEqual([]);
-    const again = await runCli(['-C', dir, '-t', 'gzip', '-o', dir]);
+    const again = await runCli(['-C', dir, '-t', 'gzip', '-o', dir, ...keepAll]);
     expect(again.code, again.stderr).toBe(0);
     expect(readTree(dir)).toEqual(after);
   });
 
   it('a chain -t gzip -t brotli writes x.gz.br, and its rerun skips them', async () => {
     const dir = writeTree({ 'a.js': 'let a = 1;\n'.repeat(50), 'b.css': 'b{}' });
-    const args = ['-C', dir, '-t', 'gzip', '-t', 'brotli', '-o', dir];
+    const args = ['-C', dir, '-t', 'gzip', '-t', 'brotli', '-o', dir, ...keepAll];
     expect((await runCli(args)).code).toBe(0);
     const after = readTree(dir);
     expect([...after.keys()]).toEqual(['a.js', 'a.js.gz.br', 'b.css', 'b.css.gz.br']);
@@ -125,11 +130,11 @@ describe('reruns over their own outputs', () => {
   it('a pattern ending in .gz selects .gz files, and only those it matches', async () => {
     const dir = writeTree({ 'a.txt': 'a', 'keep/b.txt.gz': 'b', 'other/c.txt.gz': 'c' });
     const out = join(tempDir(), 'out');
-    const result = await runCli(['-C', dir, '**/*', 'keep/*.gz', '-t', 'gzip', '-o', out]);
+    const result = await runCli(['-C', dir, '**/*', 'keep/*.gz', '-t', 'gzip', '-o', out, ...keepAll]);
     expect(result.code, result.stderr).toBe(0);
     expect([...readTree(out).keys()]).toEqual(['a.txt.gz', 'keep/b.txt.gz.gz']);
     expect(result.stderr).toMatch(/^ {2}skipped: other\/c\.txt\.gz: already compressed \(\.gz\)/m);
-    const star = await runCli(['-C', join(dir, 'other'), '*.gz', '-t', 'gzip', '-o', out]);
+    const star = await runCli(['-C', join(dir, 'other'), '*.gz', '-t', 'gzip', '-o', out, ...keepAll]);
     expect(star.code, star.stderr).toBe(0);
     expect(existsSync(join(out, 'c.txt.gz.gz'))).toBe(true);
   });
@@ -177,7 +182,7 @@ describe('plan errors give advice that works', () => {
       'globpipe: Output of `a` would overwrite the input `a.gz`; leave `a.gz` out of the match (--ignore, or a narrower pattern), or write to another directory (--out)\n',
     );
     const out = tempDir();
-    expect((await runCli(['-C', dir, '**/*', '**/*.gz', '-t', 'gzip', '-o', out])).code).toBe(0);
+    expect((await runCli(['-C', dir, '**/*', '**/*.gz', '-t', 'gzip', '-o', out, ...keepAll])).code).toBe(0);
     expect([...readTree(out).keys()]).toEqual(['a.gz', 'a.gz.gz']);
     expect((await runCli(['-C', dir, '**/*', '-t', 'gzip', '-o', dir])).code).toBe(0);
   });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTree, runCli, tempDir, writeTree } from '../helpers.js';
+import { keepAll, readTree, runCli, tempDir, writeTree } from '../helpers.js';
 
 const tree = writeTree;
 
@@ -179,7 +179,7 @@ describe('--skip-existing with a fan-out', () => {
   it('never rewrites an output that exists: a file with only some outputs there is skipped, saying which', async () => {
     const cwd = writeTree({ 'a.txt': 'hi\n', 'b.txt': 'b\n' });
     const out = writeTree({ 'a.txt.gz': 'old' });
-    const result = await runCli(['-C', cwd, '-t', 'gzip,brotli', '-o', out, '--skip-existing']);
+    const result = await runCli(['-C', cwd, '-t', 'gzip,brotli', '-o', out, '--skip-existing', ...keepAll]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(
       '  skipped: a.txt: some outputs exist (a.txt.gz) and --skip-existing never rewrites one: remove them to write the others\n',

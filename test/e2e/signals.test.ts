@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bin, readTree, root, runCli, tempDir } from '../helpers.js';
+import { bin, keepAll, readTree, root, runCli, tempDir } from '../helpers.js';
 
 const TEMP = /\.globpipe-tmp$/;
 
@@ -77,7 +77,9 @@ describe('kill -9 at random moments', () => {
     );
     // How long a whole run takes here, to spread the kills over all of it.
     const timing = Date.now();
-    expect((await runCli(['-C', cwd, '-t', 'gzip', '--level', '1', '-o', tempDir(), '-q'])).code).toBe(0);
+    expect(
+      (await runCli(['-C', cwd, '-t', 'gzip', '--level', '1', '-o', tempDir(), '-q', ...keepAll])).code,
+    ).toBe(0);
     const fullRun = Date.now() - timing;
 
     let seed = 12345;
@@ -99,6 +101,7 @@ describe('kill -9 at random moments', () => {
         '-q',
         '-j',
         String(1 + (round % 4) * 8),
+        ...keepAll,
       ]);
       await sleep(40 + random() * fullRun);
       child.kill('SIGKILL');
@@ -114,7 +117,7 @@ describe('kill -9 at random moments', () => {
     // The kills did land mid-write (temp files were caught in flight), or this test proves nothing.
     expect(killedWithTemps).toBeGreaterThan(0);
 
-    const final = await runCli(['-C', cwd, '-t', 'gzip', '--level', '1', '-o', out]);
+    const final = await runCli(['-C', cwd, '-t', 'gzip', '--level', '1', '-o', out, ...keepAll]);
     expect(final.code).toBe(0);
     expect(tempFiles(out)).toEqual([]);
     const onDisk = readTree(out);
@@ -260,7 +263,7 @@ describe('in place, interrupted and resumed', () => {
     expect(statSync(join(cwd, 'notes.txt')).mode & 0o7777).toBe(0o600);
     expect(readFileSync(join(cwd, 'run.sh'), 'utf8')).toBe('#!/bin/sh\necho hi\n\n# stamped\n');
 
-    const gz = await runCli(['-C', cwd, '*.txt', '-t', 'gzip', '--in-place']);
+    const gz = await runCli(['-C', cwd, '*.txt', '-t', 'gzip', '--in-place', ...keepAll]);
     expect(gz.code).toBe(0);
     expect(readdirSync(cwd).sort()).toEqual(['notes.txt', 'notes.txt.gz', 'run.sh']);
   });

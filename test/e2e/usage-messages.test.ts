@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTree, runCli, tempDir, writeTree } from '../helpers.js';
+import { keepAllFor, readTree, runCli, tempDir, writeTree } from '../helpers.js';
 
 const encodings = 'utf-8, utf-16le, latin1, windows-1252, iso-8859-15, shift_jis, euc-jp, gbk, big5, koi8-r';
 const help = "Run 'globpipe --help' for usage.\n";
@@ -31,7 +31,7 @@ const cases: [string, string[], string, boolean?][] = [
   [
     '--level without a compressor',
     ['-t', 'copy', '--level', '3'],
-    '--level is an option of the `gzip` and `brotli` transforms, which this run does not use (add -t gzip or -t brotli)',
+    '--level is an option of the `gzip`, `brotli` and `zstd` transforms, which this run does not use (add -t gzip, -t brotli or -t zstd)',
   ],
   [
     '--skip-existing with --if-newer',
@@ -213,7 +213,7 @@ describe('flags as typed', () => {
       ['-i', 'x/**', ['a.js']],
     ] as const) {
       const out = join(tempDir(), 'out');
-      const result = await runCli(['-C', cwd, flag, value, '**/*.js', '-o', out, '-q']);
+      const result = await runCli(['-C', cwd, flag, value, '**/*.js', '-o', out, '-q', ...keepAllFor(value)]);
       expect(result.code, `${flag}: ${result.stderr}`).toBe(0);
       expect([...readTree(out).keys()]).toEqual(expected);
     }

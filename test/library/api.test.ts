@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { GlobpipeError, type GlobpipeEvent, run } from '../../src/index.js';
-import { readTree, site, siteFiles, tempDir } from '../helpers.js';
+import { keepAllOptions, readTree, site, siteFiles, tempDir } from '../helpers.js';
 
 describe('run()', () => {
   it('does what the CLI does and returns the typed summary', async () => {
     const out = tempDir();
-    const summary = await run({ cwd: site, out, transforms: ['gzip'], concurrency: 3 });
+    const summary = await run({ cwd: site, out, transforms: ['gzip'], concurrency: 3, ...keepAllOptions });
     const inputs = siteFiles();
     expect(summary).toMatchObject({
       matched: inputs.size,
@@ -92,7 +92,14 @@ describe('one file in flight', () => {
       const copied = tempDir();
       const copy = await run({ cwd, out: copied, concurrency, patterns: ['**/*.txt'] });
       const gzipped = tempDir();
-      const gzip = await run({ cwd, out: gzipped, concurrency, transforms: ['gzip'], patterns: ['*.txt'] });
+      const gzip = await run({
+        cwd,
+        out: gzipped,
+        concurrency,
+        transforms: ['gzip'],
+        patterns: ['*.txt'],
+        ...keepAllOptions,
+      });
       const gunzipped = tempDir();
       const gunzip = await run({
         cwd,

@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/index.js';
 import { faultyPort } from '../faults.js';
-import { makeTree, readTree, tempDir } from '../helpers.js';
+import { keepAllOptions, makeTree, readTree, tempDir } from '../helpers.js';
 
 describe('per-file failures from transforms', () => {
   it('a transform that throws or returns the wrong type fails that file only', async () => {
@@ -94,7 +94,14 @@ describe('no leaks', () => {
     await run({ cwd, out: tempDir(), transforms: [failing] }); // warm up: lazily opened descriptors of Node itself
     const before = openFds();
     for (let i = 0; i < 3; i += 1) {
-      const summary = await run({ cwd, out, transforms: [failing, ['gzip', 'copy']], port, concurrency: 8 });
+      const summary = await run({
+        cwd,
+        out,
+        transforms: [failing, ['gzip', 'copy']],
+        port,
+        concurrency: 8,
+        ...keepAllOptions,
+      });
       expect(summary.failures.map((f) => f.path)).toEqual([
         'd0/f7.txt',
         'd3/f3.txt',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/index.js';
 import { faultyPort } from '../faults.js';
-import { bin, makeTree, readTree, tempDir } from '../helpers.js';
+import { bin, keepAllFor, keepAllOptions, makeTree, readTree, tempDir } from '../helpers.js';
 
 function hasStrace(): boolean {
   try {
@@ -22,7 +22,8 @@ describe('fsync', () => {
     for (const executor of ['batch', 'single'] as const) {
       for (const transforms of [['copy'], ['gzip']]) {
         const port = faultyPort([]);
-        const summary = await run({ cwd, out: tempDir(), transforms, fsync: true, port, executor });
+        const keep = transforms[0] === 'gzip' ? keepAllOptions : {};
+        const summary = await run({ cwd, out: tempDir(), transforms, fsync: true, port, executor, ...keep });
         expect(summary.written).toBe(7);
         const durable = port.calls.filter((call) => ['copy', 'write', 'rename'].includes(call.op));
         expect(durable.length).toBeGreaterThanOrEqual(7);
@@ -54,6 +55,7 @@ describe('fsync', () => {
             cwd,
             '-t',
             transform,
+            ...keepAllFor(transform),
             '-o',
             out,
             '--fsync',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.js';
 import { GlobpipeError, type GlobpipeEvent, run } from '../../src/index.js';
-import { readTree, tempDir, writeTree } from '../helpers.js';
+import { keepAllOptions, readTree, tempDir, writeTree } from '../helpers.js';
 
 describe('errorOnUnmatchedPattern', () => {
   it('by default a pattern that matches nothing rejects with a usage error, before anything is written', async () => {
@@ -54,6 +54,7 @@ describe('files already compressed', () => {
       cwd,
       out: cwd,
       transforms: [['gzip', 'brotli']],
+      ...keepAllOptions,
       onEvent: (event) => events.push(event),
     });
     expect(summary).toMatchObject({ matched: 3, written: 1, skipped: 2, outputs: 2, failed: 0 });

@@ -129,8 +129,8 @@ const cases: [string, RunOptions, string, string][] = [
   [
     'level without a compressor',
     { transforms: ['copy'], level: 3 },
-    '`level` is an option of the `gzip` and `brotli` transforms, which this run does not use (add `gzip` or `brotli` to `transforms`)',
-    '--level is an option of the `gzip` and `brotli` transforms, which this run does not use (add -t gzip or -t brotli)',
+    '`level` is an option of the `gzip`, `brotli` and `zstd` transforms, which this run does not use (add `gzip`, `brotli` or `zstd` to `transforms`)',
+    '--level is an option of the `gzip`, `brotli` and `zstd` transforms, which this run does not use (add -t gzip, -t brotli or -t zstd)',
   ],
   [
     'from without replace',

@@ -11,7 +11,7 @@ import {
   unlinkBeneath,
   writeTemps,
 } from './ops.js';
-import { DEFERRED, FAILED, LARGE, NO_MODE, type Reply, type Request, splitNames } from './protocol.js';
+import { DEFERRED, FAILED, LARGE, NO_MODE, type Reply, type Request, SMALL, splitNames } from './protocol.js';
 
 /** Per-file sizes, times and errors of one request, as the files go. */
 class Tally {
@@ -83,12 +83,13 @@ function read(request: Extract<Request, { op: 'read' }>): Reply {
   let total = 0;
   for (let i = 0; i < request.count; i += 1) {
     tally.step(i, () => {
-      const file = readInto(paths[i] as string, total, request.limit, request.cap, request.direct);
+      const file = readInto(paths[i] as string, total, request, request.direct);
       lengths[i] = file.size;
       mtimes[i] = file.mtimeMs;
       modes[i] = file.mode;
       if (file.read === 'large') return LARGE;
       if (file.read === 'deferred') return DEFERRED;
+      if (file.read === 'small') return SMALL;
       offsets[i] = total;
       total += file.read;
       return file.read;

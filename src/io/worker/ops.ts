@@ -171,7 +171,7 @@ export function arenaBytes(length: number): Uint8Array {
 
 export interface ReadInto extends FileMeta {
   /** Bytes read, or 'large' (at least `limit`: to be streamed) or 'deferred' (past `cap`: ask again). */
-  readonly read: number | 'large' | 'deferred';
+  readonly read: number | 'large' | 'deferred' | 'small';
 }
 
 /**
@@ -211,13 +211,20 @@ function readDirect(fd: number, size: number, into: Buffer, at: number): number 
 }
 
 /** Reads one file into the arena at `at`, unless it is to be streamed or waits for another round. */
-export function readInto(path: string, at: number, limit: number, cap: number, direct = false): ReadInto {
+export function readInto(
+  path: string,
+  at: number,
+  bounds: { readonly limit: number; readonly cap: number; readonly min: number },
+  direct = false,
+): ReadInto {
+  const { limit, cap, min } = bounds;
   let fd: number | undefined;
   try {
     const opened = openRegularSync(path, direct ? fs.constants.O_DIRECT : 0);
     fd = opened.fd;
     const { stats } = opened;
     const meta = { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
+    if (stats.size < min) return { read: 'small', ...meta };
     if (stats.size >= limit) return { read: 'large', ...meta };
     if (at > 0 && at + stats.size > cap) return { read: 'deferred', ...meta };
     if (at + stats.size > arena.length) {

@@ -28,7 +28,8 @@ export type Request =
   /**
    * Reads each file whole, back to back into one buffer. A file of `limit` bytes or more is
    * left unread (LARGE: the caller streams it); so is one that would take the buffer past
-   * `cap` (DEFERRED: the caller asks again). The first file that fits is always read.
+   * `cap` (DEFERRED: the caller asks again). The first file that fits is always read. One
+   * under `min` bytes is left unread too (SMALL: the caller skips it).
    */
   | {
       readonly op: 'read';
@@ -36,6 +37,7 @@ export type Request =
       readonly count: number;
       readonly limit: number;
       readonly cap: number;
+      readonly min: number;
       /** O_DIRECT reads, through an aligned buffer (ops.ts). */
       readonly direct: boolean;
     }
@@ -85,6 +87,7 @@ export interface Reply {
 export const FAILED = -1;
 export const LARGE = -2;
 export const DEFERRED = -3;
+export const SMALL = -4;
 export const NO_MODE = -1;
 
 export function joinNames(names: readonly string[]): string {
