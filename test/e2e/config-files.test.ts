@@ -15,7 +15,8 @@ describe('config file formats', () => {
 
   it('ESM: found from a subdirectory, upward; its paths stay relative to the file', async () => {
     const dir = project({
-      'globpipe.config.mjs': "export default { cwd: 'site', out: 'out', transforms: ['gzip'], level: 9 };\n",
+      'globpipe.config.mjs':
+        "export default { cwd: 'site', out: 'out', transforms: ['gzip'], level: 9, minSize: 0, minRatio: Infinity };\n",
       'deep/er/keep.txt': 'not an input\n',
     });
     const result = await runCli([], { cwd: join(dir, 'deep', 'er') });
@@ -44,7 +45,7 @@ describe('config file formats', () => {
         'const level: number = 5;',
         'interface Extra { readonly unused?: string }',
         "const shared = { cwd: 'site', out: 'out' } satisfies UserConfig & Extra;",
-        "export default defineConfig({ ...shared, pipelines: { gz: { transforms: 'gzip', level } } });",
+        "export default defineConfig({ ...shared, pipelines: { gz: { transforms: 'gzip', level, minSize: 0, minRatio: Infinity } } });",
         '',
       ].join('\n'),
     });

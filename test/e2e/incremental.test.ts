@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { FileResult, Summary } from '../../src/types.js';
-import { bin, runCli, tempDir, writeTree } from '../helpers.js';
+import { bin, keepAll, runCli, tempDir, writeTree } from '../helpers.js';
 
 interface Outcome {
   code: number | null;
@@ -56,7 +56,7 @@ function setup(extra: Record<string, string> = {}) {
   const work = tempDir();
   const out = join(work, 'out');
   const manifest = join(work, 'manifest.json');
-  const args = ['-C', src, '-t', 'gzip', '-o', out, '--incremental', manifest];
+  const args = ['-C', src, '-t', 'gzip', ...keepAll, '-o', out, '--incremental', manifest];
   return { src, out, manifest, args, work };
 }
 
@@ -176,7 +176,7 @@ describe('--incremental', () => {
     expect((await globpipe(args)).summary.written).toBe(6);
     // The text summary says it too (stderr), not only --json.
     writeFileSync(manifest, 'garbage');
-    const text = await runCli(['-C', src, '-t', 'gzip', '-o', out, '--incremental', manifest]);
+    const text = await runCli(['-C', src, '-t', 'gzip', ...keepAll, '-o', out, '--incremental', manifest]);
     expect(text.stderr).toMatch(/notice: incremental manifest .* is not valid JSON/);
   });
 });
@@ -267,8 +267,8 @@ describe('the default manifest', () => {
     const project = writeTree({ 'node_modules/.keep': '', 'dist/a.js': 'a', 'dist/b.css': 'b' });
     const dist = join(project, 'dist');
     const cache = join(project, 'node_modules/.cache/globpipe');
-    const js = ['-C', dist, '**/*.js', '-t', 'gzip', '-o', dist, '--incremental'];
-    const css = ['-C', dist, '**/*.css', '-t', 'gzip', '-o', dist, '--incremental'];
+    const js = ['-C', dist, '**/*.js', '-t', 'gzip', ...keepAll, '-o', dist, '--incremental'];
+    const css = ['-C', dist, '**/*.css', '-t', 'gzip', ...keepAll, '-o', dist, '--incremental'];
     expect((await globpipe(js)).summary.written).toBe(1);
     expect((await globpipe(css)).summary.written).toBe(1);
     expect(readdirSync(cache)).toHaveLength(2);
@@ -288,7 +288,7 @@ describe('names that are not UTF-8', () => {
     writeFileSync(name('a\xff.txt'), 'ff\n');
     writeFileSync(name('a\xfe.txt'), 'fe\n');
     writeFileSync(name('caf\xe9 x.txt'), 'cafe\n');
-    const args = ['-C', src, '-t', 'gzip', '-o', out, '--incremental', join(work, 'm.json')];
+    const args = ['-C', src, '-t', 'gzip', ...keepAll, '-o', out, '--incremental', join(work, 'm.json')];
     expect((await globpipe(args)).summary.written).toBe(3);
     const again = await globpipe(args);
     expect(again.summary.skipped).toBe(3);
