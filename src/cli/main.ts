@@ -25,6 +25,7 @@ import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
 import { type GenCliOptions, parseArgs } from './args.js';
 import { benchCommand } from './bench-main.js';
 import { writeReport } from './report-file.js';
+import { canDraw } from './terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -104,8 +105,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const { run: runOptions, json, quiet } = parsed.options;
-  const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
-  const bar = showProgress ? new ProgressBar(stderr) : undefined;
+  const drawable = canDraw(stderr);
+  const showProgress = parsed.options.progress ?? (drawable && !quiet);
+  const bar = showProgress ? new ProgressBar(stderr, drawable) : undefined;
   const dryRunLines = runOptions.dryRun === true && !json && !quiet;
   // A dry run names each output by its full path; `out` is resolved as the run resolves it.
   const outDir = resolve(runOptions.inPlace === true ? (runOptions.cwd ?? '.') : (runOptions.out ?? '.'));
@@ -220,7 +222,8 @@ async function genMain(
   warn: (line: string) => void,
 ): Promise<number> {
   const { stderr } = process;
-  const showProgress = options.progress ?? (stderr.isTTY === true && !options.quiet);
+  const drawable = canDraw(stderr);
+  const showProgress = options.progress ?? (drawable && !options.quiet);
   let drawnAt = 0;
   let drawn = false;
   const draw = (progress: GenProgress) => {
@@ -231,10 +234,10 @@ async function genMain(
     const share =
       progress.bytes > 0 ? progress.bytesDone / progress.bytes : progress.filesDone / progress.files;
     const line = `globpipe gen: ${Math.floor(share * 100)}% | ${formatCount(progress.filesDone)}/${formatCount(progress.files)} files | ${formatBytes(progress.bytesDone)} / ${formatBytes(progress.bytes)}`;
-    stderr.write(stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
+    stderr.write(drawable ? `\r\x1b[2K${line}` : `${line}\n`);
   };
   const clear = () => {
-    if (drawn && stderr.isTTY) stderr.write('\r\x1b[2K');
+    if (drawn && drawable) stderr.write('\r\x1b[2K');
     drawn = false;
   };
   const controller = new AbortController();
