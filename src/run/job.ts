@@ -9,6 +9,7 @@ import { hasRawBytes, pathBase64 } from '../paths.js';
 import { type OutputTarget, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SkipFile } from '../transforms/skip.js';
 import type { FileResult } from '../types.js';
+import type { Gate } from './gate.js';
 import type { Journal } from './journal.js';
 
 /**
@@ -28,6 +29,8 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** In-place runs only: what is done, so an interrupted run can be resumed. */
   readonly journal: Journal | undefined;
+  /** Large files streamed at once, when fewer than the files in flight (strategy.ts `streams`). */
+  readonly streams?: Gate | undefined;
 }
 
 /** A file's result but for its path and time. */

@@ -11,6 +11,7 @@ import { planOutputs } from '../plan/outputs.js';
 import type { SummaryBuilder } from '../report/summary.js';
 import type { FileResult } from '../types.js';
 import { Batcher, processBatch } from './batch.js';
+import { Gate } from './gate.js';
 import type { JobContext } from './job.js';
 import { Journal } from './journal.js';
 import { processFile } from './single.js';
@@ -48,6 +49,7 @@ export class FileQueue {
       temps: liveTemps,
       signal: this.#controller.signal,
       journal: undefined,
+      streams: strategy.streams < strategy.concurrency ? new Gate(strategy.streams) : undefined,
     };
     const hooks = { report: (result: FileResult) => this.#settle(result), stopping: () => this.stopping };
     this.#batcher =
