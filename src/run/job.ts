@@ -31,6 +31,8 @@ export interface JobContext {
   readonly journal: Journal | undefined;
   /** Large files streamed at once, when fewer than the files in flight (strategy.ts `streams`). */
   readonly streams?: Gate | undefined;
+  /** Bytes one read step of a batch takes at most, when less than BATCH_BYTES (strategy.ts `batchBytes`). */
+  readonly batchBytes?: number | undefined;
 }
 
 /** A file's result but for its path and time. */

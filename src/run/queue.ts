@@ -50,6 +50,7 @@ export class FileQueue {
       signal: this.#controller.signal,
       journal: undefined,
       streams: strategy.streams < strategy.concurrency ? new Gate(strategy.streams) : undefined,
+      batchBytes: strategy.batchBytes,
     };
     const hooks = { report: (result: FileResult) => this.#settle(result), stopping: () => this.stopping };
     this.#batcher =

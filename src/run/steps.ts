@@ -166,7 +166,7 @@ export interface Large {
   readonly meta: FileMeta;
 }
 
-/** Reads the files whole, up to BATCH_BYTES: those past it are `deferred` (ask again), large ones are for streaming. */
+/** Reads the files whole, up to the batch's bytes (BATCH_BYTES unless the strategy says less): those past it are `deferred` (ask again), large ones are for streaming. */
 export async function readFiles(
   jobs: readonly PlannedFile[],
   ctx: JobContext,
@@ -175,7 +175,11 @@ export async function readFiles(
   const { read } = ctx.settings;
   const outcomes = await ctx.port.read(
     jobs.map((job) => job.entry.absolutePath),
-    { limit: read === 'stream' ? 0 : STREAM_THRESHOLD, cap: BATCH_BYTES, direct: read === 'direct' },
+    {
+      limit: read === 'stream' ? 0 : STREAM_THRESHOLD,
+      cap: ctx.batchBytes ?? BATCH_BYTES,
+      direct: read === 'direct',
+    },
   );
   const loaded: Loaded[] = [];
   const large: Large[] = [];

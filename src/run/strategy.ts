@@ -41,6 +41,8 @@ export interface Strategy {
   readonly batchSize: number;
   /** Large files streamed at once (at most `concurrency`): see defaultStreams. */
   readonly streams: number;
+  /** Bytes one read step of a batch takes at most: see defaultBudget. */
+  readonly batchBytes: number;
 }
 
 export function chooseStrategy(settings: Settings): Strategy {
@@ -56,17 +58,19 @@ export function chooseStrategy(settings: Settings): Strategy {
       : 'batch');
   const concurrency = settings.concurrency ?? defaultConcurrency(settings.stages, executor === 'batch');
   // Files in flight the caller chose are theirs to stream; the default bounds memory.
-  const streams =
-    settings.concurrency === undefined ? defaultStreams(settings.stages, concurrency) : concurrency;
-  if (executor === 'single') return { executor, concurrency, slots: concurrency, batchSize: 1, streams };
+  const defaulted = settings.concurrency === undefined;
+  const streams = defaulted ? defaultStreams(settings.stages, concurrency) : concurrency;
+  const batchBytes = defaulted ? defaultBudget(settings.stages) : BATCH_BYTES;
+  if (executor === 'single')
+    return { executor, concurrency, slots: concurrency, batchSize: 1, streams, batchBytes };
   if (concurrency === 1 && isIdentityCopy(settings) && settings.maxErrors === Number.POSITIVE_INFINITY) {
     // One copy at a time all the same: a batch is copied file after file, on this thread
     // (io/fs.ts inlineCarrier), so the disk never sees two at once; what a batch saves is the
     // pipeline's cost per file, which would otherwise be most of what --sequential measures.
     // Not with an error limit: the file after the one that reaches it must not start.
-    return { executor, concurrency, slots: 1, batchSize: MAX_BATCH, streams };
+    return { executor, concurrency, slots: 1, batchSize: MAX_BATCH, streams, batchBytes };
   }
-  return { executor, concurrency, ...batchShape(concurrency), streams };
+  return { executor, concurrency, ...batchShape(concurrency), streams, batchBytes };
 }
 
 /**
@@ -75,8 +79,8 @@ export function chooseStrategy(settings: Settings): Strategy {
  * a batch, while the threadpool always has the next files waiting. The knee of
  * bench/concurrency.md (20,000 x 4 KiB through gzip: 5.1 s at -j 4, 3.4 s at -j 32 on 2
  * cores); beyond it, more encoders at once only cost memory. Memory stays bounded whatever
- * the sizes: a batch reads at most BATCH_BYTES a round, and a large file streams through
- * defaultStreams' gate.
+ * the sizes: a batch reads at most defaultBudget's bytes a round, and a large file streams
+ * through defaultStreams' gate.
  */
 const CPU_BATCHED = 32;
 
@@ -116,9 +120,27 @@ export function defaultStreams(
   concurrency: number,
   cores: number = availableParallelism(),
 ): number {
+  return inProcessCpu(stages) ? Math.min(concurrency, Math.max(2, cores)) : concurrency;
+}
+
+/**
+ * Bytes a batch reads a round when the user does not say -j. Through CPU-bound work in this
+ * process, a MiB per four cores (at least one): small files still go 8 to a batch, while
+ * files of a MiB or more go about one per batch, so some max(4, cores) of them are in flight
+ * instead of 32. An encoder's memory follows its input up to the window: brotli 11 holds
+ * about 25 MiB for a 1 MiB file (bench/concurrency.md: 266 MiB peak at -j 4, 525 MiB at 32).
+ */
+export function defaultBudget(
+  stages: readonly (readonly ResolvedTransform[])[],
+  cores: number = availableParallelism(),
+): number {
+  if (!inProcessCpu(stages)) return BATCH_BYTES;
+  return Math.min(BATCH_BYTES, Math.max(1, Math.ceil(cores / 4)) * 1024 * 1024);
+}
+
+function inProcessCpu(stages: readonly (readonly ResolvedTransform[])[]): boolean {
   const transforms = stages.flat();
-  const inProcessCpu = transforms.some((t) => t.cpuBound) && !transforms.some((t) => t.spawnsChild === true);
-  return inProcessCpu ? Math.min(concurrency, Math.max(2, cores)) : concurrency;
+  return transforms.some((t) => t.cpuBound) && !transforms.some((t) => t.spawnsChild === true);
 }
 
 /**

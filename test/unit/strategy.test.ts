@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { normalizeOptions } from '../../src/options/normalize.js';
-import { batchShape, chooseStrategy, defaultConcurrency, defaultStreams } from '../../src/run/strategy.js';
+import {
+  BATCH_BYTES,
+  batchShape,
+  chooseStrategy,
+  defaultBudget,
+  defaultConcurrency,
+  defaultStreams,
+} from '../../src/run/strategy.js';
 import { builtin } from '../../src/transforms/builtins.js';
 import { execTransform } from '../../src/transforms/exec.js';
 import { site, tempDir } from '../helpers.js';
@@ -111,6 +118,25 @@ describe('defaultStreams', () => {
     expect((await strategy({})).streams).toBe(Math.min(32, Math.max(2, availableParallelism())));
     expect(await strategy({ concurrency: 64 })).toMatchObject({ concurrency: 64, streams: 64 });
     expect((await strategy({ transforms: ['copy'] })).streams).toBe(256);
+  });
+});
+
+describe('defaultBudget', () => {
+  const MiB = 1024 * 1024;
+  it('reads a MiB a batch round per four cores for CPU-bound work in this process, else BATCH_BYTES', () => {
+    expect(defaultBudget([[brotli()]], 2)).toBe(MiB);
+    expect(defaultBudget([[brotli()]], 1)).toBe(MiB);
+    expect(defaultBudget([[brotli()]], 16)).toBe(4 * MiB);
+    expect(defaultBudget([[brotli()]], 1024)).toBe(BATCH_BYTES);
+    expect(defaultBudget([[builtin('copy', {})]], 2)).toBe(BATCH_BYTES);
+    expect(defaultBudget([[brotli()], [execTransform('cat')]], 2)).toBe(BATCH_BYTES);
+  });
+
+  it('applies only when the files in flight are the default', async () => {
+    const strategy = async (options: object) =>
+      chooseStrategy(await normalizeOptions({ cwd: site, out: tempDir(), transforms: ['gzip'], ...options }));
+    expect((await strategy({})).batchBytes).toBe(defaultBudget([[brotli()]]));
+    expect((await strategy({ concurrency: 32 })).batchBytes).toBe(BATCH_BYTES);
   });
 });
 
