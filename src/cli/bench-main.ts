@@ -7,6 +7,7 @@ import { GlobpipeError } from '../errors.js';
 import { withNaming } from '../options/names.js';
 import { escapeName, formatSeconds } from '../report/format.js';
 import type { BenchCliOptions } from './bench-args.js';
+import { canDraw } from './terminal.js';
 
 /**
  * `globpipe bench`: the header before it measures, a progress bar while it does (on a
@@ -36,20 +37,21 @@ export async function benchMain(
   signal: AbortSignal,
 ): Promise<number> {
   const { stderr } = process;
-  const showProgress = options.progress ?? (stderr.isTTY === true && !options.quiet);
+  const drawable = canDraw(stderr);
+  const showProgress = options.progress ?? (drawable && !options.quiet);
   const started = performance.now();
   let drawn = false;
   let drawnAt = 0;
   const onProgress = (progress: BenchProgress) => {
     const now = performance.now();
-    if (now - drawnAt < 100 && stderr.isTTY) return;
+    if (now - drawnAt < 100 && drawable) return;
     drawnAt = now;
     drawn = true;
     const line = progressLine(progress, started);
-    stderr.write(stderr.isTTY ? `\r\x1b[2K${line.slice(0, (stderr.columns ?? 120) - 1)}` : `${line}\n`);
+    stderr.write(drawable ? `\r\x1b[2K${line.slice(0, (stderr.columns ?? 120) - 1)}` : `${line}\n`);
   };
   const clear = () => {
-    if (drawn && stderr.isTTY) stderr.write('\r\x1b[2K');
+    if (drawn && drawable) stderr.write('\r\x1b[2K');
     drawn = false;
   };
   const onStart = (plan: BenchPlan) => {

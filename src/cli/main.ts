@@ -26,6 +26,7 @@ import { type GenCliOptions, parseArgs, UsageError } from './args.js';
 import { benchCommand } from './bench-main.js';
 import { type CliRun, configRuns, namedSummary } from './config-runs.js';
 import { writeReport } from './report-file.js';
+import { canDraw } from './terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -120,7 +121,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const { json, quiet } = parsed.options;
-  const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
+  const drawable = canDraw(stderr);
+  const showProgress = parsed.options.progress ?? (drawable && !quiet);
   let bar: ProgressBar | undefined;
 
   const controller = new AbortController();
@@ -156,7 +158,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const summaries: Summary[] = [];
   for (const [index, { name, run: runOptions }] of runs.entries()) {
     if (stoppedBy !== undefined) break;
-    bar = showProgress ? new ProgressBar(stderr) : undefined;
+    bar = showProgress ? new ProgressBar(stderr, drawable) : undefined;
     const dryRunLines = runOptions.dryRun === true && !json && !quiet;
     // A dry run names each output by its full path; `out` is resolved as the run resolves it.
     const outDir = resolve(runOptions.inPlace === true ? (runOptions.cwd ?? '.') : (runOptions.out ?? '.'));
@@ -250,7 +252,8 @@ async function genMain(
   warn: (line: string) => void,
 ): Promise<number> {
   const { stderr } = process;
-  const showProgress = options.progress ?? (stderr.isTTY === true && !options.quiet);
+  const drawable = canDraw(stderr);
+  const showProgress = options.progress ?? (drawable && !options.quiet);
   let drawnAt = 0;
   let drawn = false;
   const draw = (progress: GenProgress) => {
@@ -261,10 +264,10 @@ async function genMain(
     const share =
       progress.bytes > 0 ? progress.bytesDone / progress.bytes : progress.filesDone / progress.files;
     const line = `globpipe gen: ${Math.floor(share * 100)}% | ${formatCount(progress.filesDone)}/${formatCount(progress.files)} files | ${formatBytes(progress.bytesDone)} / ${formatBytes(progress.bytes)}`;
-    stderr.write(stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
+    stderr.write(drawable ? `\r\x1b[2K${line}` : `${line}\n`);
   };
   const clear = () => {
-    if (drawn && stderr.isTTY) stderr.write('\r\x1b[2K');
+    if (drawn && drawable) stderr.write('\r\x1b[2K');
     drawn = false;
   };
   const controller = new AbortController();

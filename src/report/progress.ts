@@ -129,14 +129,20 @@ export class ProgressBar {
   readonly #bar: cliProgressTypes.SingleBar;
   readonly #state = new ProgressState();
   readonly #stream: NodeJS.WriteStream;
+  readonly #terminal: boolean;
 
-  constructor(stream: NodeJS.WriteStream) {
+  /**
+   * `terminal`: the stream takes cursor movement (the CLI decides: a TTY, and neither
+   * TERM=dumb nor NO_COLOR). Off a terminal (`--progress` into a pipe or a CI log, or a TTY
+   * that wants no escapes) a frame is a line of its own, once a second.
+   */
+  constructor(stream: NodeJS.WriteStream, terminal = stream.isTTY === true) {
     this.#stream = stream;
+    this.#terminal = terminal;
     const cliProgress = load('cli-progress') as typeof cliProgressTypes;
-    // Off a terminal (`--progress` into a pipe or a CI log) a frame is a line of its own, once a second.
-    const terminal = stream.isTTY === true;
     this.#bar = new cliProgress.SingleBar({
-      stream,
+      // cli-progress asks the stream itself whether it is a TTY: a plain view of one says no.
+      stream: terminal ? stream : plainView(stream),
       format: () => this.#state.frame(performance.now()),
       noTTYOutput: !terminal,
       notTTYSchedule: 1000,
@@ -160,7 +166,7 @@ export class ProgressBar {
    * is saved again (DECSC); a stream that is not the terminal just gets the line.
    */
   log(stream: NodeJS.WriteStream, line: string): void {
-    if (stream.isTTY !== true) {
+    if (!this.#terminal || stream.isTTY !== true) {
       stream.write(`${line}\n`);
       return;
     }
@@ -173,4 +179,9 @@ export class ProgressBar {
   stop(): void {
     this.#bar.stop();
   }
+}
+
+/** The stream as cli-progress sees it off a terminal: writes go through, and it is no TTY. */
+function plainView(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  return { write: (chunk: string) => stream.write(chunk), isTTY: false } as unknown as NodeJS.WriteStream;
 }

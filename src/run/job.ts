@@ -9,6 +9,7 @@ import { hasRawBytes, pathBase64 } from '../paths.js';
 import { type OutputTarget, type PlannedFile, planOutputs } from '../plan/outputs.js';
 import { SkipFile } from '../transforms/skip.js';
 import type { DroppedOutput, FileResult } from '../types.js';
+import type { Gate } from './gate.js';
 import type { Incremental } from './incremental.js';
 import type { Journal } from './journal.js';
 import { tooSmall } from './keep.js';
@@ -33,6 +34,10 @@ export interface JobContext {
   readonly journal: Journal | undefined;
   /** Incremental runs only: learns what each file's transforms read. */
   readonly incremental?: Incremental | undefined;
+  /** Large files streamed at once, when fewer than the files in flight (strategy.ts `streams`). */
+  readonly streams?: Gate | undefined;
+  /** Bytes one read step of a batch takes at most, when less than BATCH_BYTES (strategy.ts `batchBytes`). */
+  readonly batchBytes?: number | undefined;
 }
 
 /** A file's result but for its path and time. */

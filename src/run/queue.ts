@@ -11,6 +11,7 @@ import { planOutputs } from '../plan/outputs.js';
 import type { SummaryBuilder } from '../report/summary.js';
 import type { FileResult } from '../types.js';
 import { Batcher, processBatch } from './batch.js';
+import { Gate } from './gate.js';
 import type { Incremental } from './incremental.js';
 import type { JobContext } from './job.js';
 import { Journal } from './journal.js';
@@ -57,6 +58,8 @@ export class FileQueue {
       signal: this.#controller.signal,
       journal: undefined,
       incremental,
+      streams: strategy.streams < strategy.concurrency ? new Gate(strategy.streams) : undefined,
+      batchBytes: strategy.batchBytes,
     };
     const hooks = { report: (result: FileResult) => this.#settle(result), stopping: () => this.stopping };
     this.#batcher =

@@ -174,7 +174,7 @@ export interface Large {
   readonly meta: FileMeta;
 }
 
-/** Reads the files whole, up to BATCH_BYTES: those past it are `deferred` (ask again), large ones are for streaming. */
+/** Reads the files whole, up to the batch's bytes (BATCH_BYTES unless the strategy says less): those past it are `deferred` (ask again), large ones are for streaming. */
 export async function readFiles(
   jobs: readonly PlannedFile[],
   ctx: JobContext,
@@ -185,7 +185,7 @@ export async function readFiles(
     jobs.map((job) => job.entry.absolutePath),
     {
       limit: read === 'stream' ? 0 : STREAM_THRESHOLD,
-      cap: BATCH_BYTES,
+      cap: ctx.batchBytes ?? BATCH_BYTES,
       // Decided from the size the worker sees as it opens the file: a small file is never read.
       min: ctx.settings.minSize,
       direct: read === 'direct',

@@ -18,7 +18,15 @@ import { commitOutputs, fileInfo } from './steps.js';
  * one read stream, teed to every chain, each piped into its own temp file;
  * once all are complete they are renamed into place together (commitOutputs).
  */
-export async function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobContext): Promise<Fields> {
+export function streamFile(job: PlannedFile, meta: FileMeta, ctx: JobContext): Promise<Fields> {
+  if (ctx.streams === undefined) return streamNow(job, meta, ctx);
+  // Its turn may come after an interrupt: then it fails as interrupted, without opening anything.
+  return ctx.streams.run(() =>
+    ctx.signal.aborted ? Promise.resolve(failed(job, ctx.signal.reason, ctx)) : streamNow(job, meta, ctx),
+  );
+}
+
+async function streamNow(job: PlannedFile, meta: FileMeta, ctx: JobContext): Promise<Fields> {
   const notes = {};
   const prepared: Prepared[] = [];
   const reads: Readable[] = [];
