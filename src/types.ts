@@ -120,6 +120,8 @@ export interface RunOptions {
   read?: ReadStrategy;
   /** Read and transform every file, write nothing (for measuring reads): files are counted as discarded. */
   discard?: boolean;
+  /** Remove the outputs globpipe wrote for inputs that are gone (with `--watch`: as they go). */
+  deleteStale?: boolean;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
@@ -128,6 +130,11 @@ export interface RunOptions {
   port?: IoPort;
   /** @internal Forces an executor (run/strategy.ts): the parity suite runs each case through both. */
   executor?: 'batch' | 'single';
+  /**
+   * @internal Only these paths (relative to `cwd`), each looked up instead of walking the
+   * tree, still selected by the patterns and ignores: a watch's batch of changed files.
+   */
+  only?: readonly string[];
   /** @internal Observes the queue: jobs waiting (including the one being added) and jobs in flight. */
   probe?: { onEnqueue(waiting: number, inFlight: number): void };
 }

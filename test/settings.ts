@@ -35,6 +35,8 @@ export function testSettings(
     onEvent: () => {},
     probe: undefined,
     resume: false,
+    deleteStale: false,
+    only: undefined,
     naming: 'key',
     caseInsensitive: false,
     ...overrides,

@@ -58,11 +58,13 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   level: { flag: '--level', kind: 'number' },
   read: { flag: '--read', kind: 'string' },
   discard: { flag: '--discard', kind: 'boolean' },
+  deleteStale: { flag: '--delete-stale', kind: 'boolean' },
   signal: { kind: 'signal' },
   onEvent: { kind: 'function' },
   port: { kind: 'object', internal: true },
   executor: { kind: 'string', internal: true },
   probe: { kind: 'object', internal: true },
+  only: { kind: 'strings', internal: true },
 };
 
 /**

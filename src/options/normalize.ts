@@ -286,6 +286,8 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     skipExisting: checkBoolean('skipExisting', options.skipExisting),
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
     resume,
+    deleteStale: checkBoolean('deleteStale', options.deleteStale),
+    only: options.only === undefined ? undefined : stringList('only', options.only, true),
     naming,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),

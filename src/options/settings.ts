@@ -39,6 +39,10 @@ export interface Settings {
   readonly ifNewer: boolean;
   /** Finish an interrupted in-place run from its journal. */
   readonly resume: boolean;
+  /** Remove the outputs of inputs that are gone (RunOptions.deleteStale). */
+  readonly deleteStale: boolean;
+  /** Paths to look up instead of walking the tree (RunOptions.only); undefined: walk. */
+  readonly only: readonly string[] | undefined;
   /** How errors name options: keys for run(), flags when the CLI gave them (names.ts). */
   readonly naming: Naming;
   readonly signal: AbortSignal | undefined;

@@ -1,7 +1,8 @@
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import fg from 'fast-glob';
-import { DiscoverError, discover, type Entry } from '../discover.js';
+import { DiscoverError, type DiscoverHooks, discover, type Entry } from '../discover.js';
+import { discoverPaths } from '../discover-paths.js';
 import { describeCause, GlobpipeError } from '../errors.js';
 import { inlineCarrier, nodePort } from '../io/fs.js';
 import type { IoPort } from '../io/port.js';
@@ -71,7 +72,7 @@ async function* matches(
   port: IoPort,
   stats: SummaryBuilder,
 ): AsyncGenerator<Entry[]> {
-  const found = discover(withRealOutIgnored(settings, site), {
+  const hooks: DiscoverHooks = {
     onMatch(entry) {
       stats.matched += 1;
       settings.onEvent({ type: 'match', path: entry.path, matched: stats.matched });
@@ -94,7 +95,11 @@ async function* matches(
       stats.add(skipped);
       settings.onEvent({ type: 'file', result: skipped });
     },
-  });
+  };
+  const selected = withRealOutIgnored(settings, site);
+  // A watch's batch: its changed paths, looked up one by one, instead of the whole tree walked.
+  const found =
+    settings.only === undefined ? discover(selected, hooks) : discoverPaths(selected, settings.only, hooks);
   if (canPlanPerFile(settings, site)) {
     yield* found;
     return;
