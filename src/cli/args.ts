@@ -13,6 +13,8 @@ export interface CliOptions {
   readonly json: boolean;
   /** `--report <file>`: the summary as JSON, with the process's figures. */
   readonly report: string | undefined;
+  /** `--watch`: after the first run, process changes as they happen (cli/watch-main.ts). */
+  readonly watch: boolean;
 }
 
 export type ParsedArgs =
@@ -183,6 +185,15 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
           type: 'boolean',
           describe: 'read and transform every file, write nothing (measures reads)',
         },
+        'delete-stale': {
+          type: 'boolean',
+          describe: 'remove the outputs globpipe wrote for inputs that are gone (with --watch: as they go)',
+        },
+        watch: {
+          type: 'boolean',
+          describe:
+            'after the first run, process changed, added and deleted files as they change (Ctrl-C stops)',
+        },
         report: {
           type: 'string',
           describe:
@@ -258,6 +269,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     fsync: args.fsync,
     read: single('--read', args.read) as RunOptions['read'],
     discard: args.discard,
+    deleteStale: args['delete-stale'],
   };
   if (run.out === undefined && run.inPlace !== true) {
     throw new UsageError('missing -o/--out <dir> (or --in-place to replace the inputs)');
@@ -270,6 +282,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
       quiet: args.quiet === true,
       json: args.json === true,
       report: single('--report', args.report),
+      watch: args.watch === true,
     },
   };
 }

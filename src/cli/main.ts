@@ -25,6 +25,7 @@ import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
 import { type GenCliOptions, parseArgs } from './args.js';
 import { benchCommand } from './bench-main.js';
 import { writeReport } from './report-file.js';
+import { watchMain } from './watch-main.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -103,6 +104,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  if (parsed.options.watch) {
+    process.exitCode = await watchMain(parsed.options, print, warn);
+    return;
+  }
   const { run: runOptions, json, quiet } = parsed.options;
   const showProgress = parsed.options.progress ?? (stderr.isTTY === true && !quiet);
   const bar = showProgress ? new ProgressBar(stderr) : undefined;

@@ -19,10 +19,7 @@ export function selection(settings: Settings): (path: string) => boolean {
     plan.positive.map(({ relative }) => relative),
     options,
   );
-  const excluded = [
-    ...plan.glob.filter((p) => p.startsWith('!')).map((p) => p.slice(1)),
-    ...settings.ignore,
-  ];
+  const excluded = [...plan.glob.filter((p) => p.startsWith('!')).map((p) => p.slice(1)), ...settings.ignore];
   const negative = convertPatternsToRe(excluded, { ...options, dot: true });
   const pruning = convertPatternsToRe(excluded.filter(isAffectDepthOfReadingPattern), options);
   return (path) => {
