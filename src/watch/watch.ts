@@ -94,6 +94,8 @@ export function watch(options: WatchOptions): Watcher {
       ignoreInitial: true,
       followSymlinks: settings.followSymlinks,
       atomic: true,
+      // An unreadable file is still a change: the run reports it (EACCES), where chokidar would drop it.
+      ignorePermissionErrors: true,
       awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 },
       ignored: watchIgnored(settings.cwd, settings.out),
     });
