@@ -30,3 +30,26 @@ export function selection(settings: Settings): (path: string) => boolean {
     return true;
   };
 }
+
+/**
+ * Whether the walk would never enter a directory (relative path): an exclusion that prunes
+ * matches it (`node_modules`, `dist/**`), or its name starts with a dot and no pattern could
+ * match such a name (without `dot`, only a pattern segment that starts with a dot does). A
+ * watch does not even watch these: a dev server's `node_modules` or `.git` is no change.
+ */
+export function pruned(settings: Settings): (path: string) => boolean {
+  const { convertPatternsToRe, matchAny, isAffectDepthOfReadingPattern } = globUtils.pattern;
+  const plan = patternPlan(settings);
+  const excluded = [
+    ...plan.glob.filter((p) => p.startsWith('!')).map((p) => p.slice(1)),
+    ...settings.ignore,
+  ].filter(isAffectDepthOfReadingPattern);
+  const pruning = convertPatternsToRe(excluded, { dot: settings.dot, posix: true, strictSlashes: false });
+  const dotNames =
+    !settings.dot && !plan.positive.some(({ relative }) => /(^|\/)\./.test(relative.replace(/^\.\//, '')));
+  return (path) => {
+    if (path === '' || path === '.') return false;
+    if (dotNames && /(^|\/)\.[^/]*$/.test(path)) return true;
+    return matchAny(path, pruning);
+  };
+}

@@ -1,23 +1,29 @@
 import type { Stats } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { TEMP_MARKER } from '../io/atomic.js';
-import { isInside } from '../paths.js';
+import { isInside, toPosix } from '../paths.js';
 import { JOURNAL_NAME } from '../run/journal.js';
 import { LOCK_NAME } from '../run/lock.js';
 
 /**
  * What the file watcher need not even look at: globpipe's temp files (wherever they are), the
- * in-place journal and lock (and a lock's takeover temp) at the root, and `--out` when it lies
- * inside `--cwd` (not when it is `--cwd`: the inputs are there too). Given to chokidar as
+ * in-place journal and lock (and a lock's takeover temp) at the root, `--out` when it lies
+ * inside `--cwd` (not when it is `--cwd`: the inputs are there too), and what `pruned` says
+ * the glob never enters (plan/selection.ts). Given to chokidar as
  * `ignored`, which calls it with absolute paths.
  */
-export function watchIgnored(cwd: string, out: string): (path: string) => boolean {
+export function watchIgnored(
+  cwd: string,
+  out: string,
+  pruned: (path: string) => boolean = () => false,
+): (path: string) => boolean {
   const outInside = out !== cwd && isInside(out, cwd);
   return (path) => {
     if (basename(path).endsWith(TEMP_MARKER)) return true;
     if (outInside && isInside(path, out)) return true;
     const rel = relative(cwd, path);
-    return !rel.includes(sep) && (rel === JOURNAL_NAME || rel.startsWith(LOCK_NAME));
+    if (!rel.includes(sep) && (rel === JOURNAL_NAME || rel.startsWith(LOCK_NAME))) return true;
+    return rel !== '' && !rel.startsWith('..') && pruned(toPosix(rel));
   };
 }
 

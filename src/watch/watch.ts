@@ -5,6 +5,7 @@ import { nodePort } from '../io/fs.js';
 import { OptionError } from '../options/names.js';
 import { normalizeOptions } from '../options/normalize.js';
 import { toPosix } from '../paths.js';
+import { pruned } from '../plan/selection.js';
 import { runPipeline } from '../run/pipeline.js';
 import type { RunOptions, Summary } from '../types.js';
 import { recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
@@ -97,7 +98,7 @@ export function watch(options: WatchOptions): Watcher {
       // An unreadable file is still a change: the run reports it (EACCES), where chokidar would drop it.
       ignorePermissionErrors: true,
       awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 },
-      ignored: watchIgnored(settings.cwd, settings.out),
+      ignored: watchIgnored(settings.cwd, settings.out, pruned(settings)),
     });
     fsWatcher.on('all', (event, path) => {
       // New directories are crawled by chokidar, each file in them an `add` of its own.

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatBatch } from '../../src/cli/watch-main.js';
-import { selection } from '../../src/plan/selection.js';
+import { pruned, selection } from '../../src/plan/selection.js';
 import { builtin } from '../../src/transforms/builtins.js';
 import { sortPaths, type WatchState } from '../../src/watch/batch.js';
 import { OwnWrites, watchIgnored } from '../../src/watch/own-writes.js';
@@ -110,6 +110,31 @@ describe('selection: what the glob would match, from the path alone', () => {
     const selects = selection(testSettings({ ignore: ['build/**'], stages: [[builtin('gzip', {})]] }));
     expect(selects('build/a.txt.gz')).toBe(false);
     expect(selects('a.txt')).toBe(true);
+  });
+});
+
+describe('pruned: directories the walk never enters, so the watch never watches', () => {
+  it('pruning exclusions, and dot names unless a pattern or --dot selects them', () => {
+    const prunes = pruned(
+      testSettings({ patterns: ['**/*', '!**/*.map'], ignore: ['node_modules', 'tmp/**'] }),
+    );
+    expect(prunes('node_modules')).toBe(true);
+    expect(prunes('a/node_modules')).toBe(false);
+    expect(prunes('tmp')).toBe(true);
+    expect(prunes('.git')).toBe(true);
+    expect(prunes('src/.cache')).toBe(true);
+    expect(prunes('src')).toBe(false);
+    expect(prunes('a.js.map')).toBe(false);
+    expect(pruned(testSettings({ dot: true }))('.git')).toBe(false);
+    expect(pruned(testSettings({ patterns: ['.github/**/*.yml'] }))('.github')).toBe(false);
+  });
+
+  it('watchIgnored takes them, by path relative to cwd', () => {
+    const ignored = watchIgnored('/site', '/out', pruned(testSettings({ ignore: ['node_modules'] })));
+    expect(ignored('/site/node_modules')).toBe(true);
+    expect(ignored('/site/.git')).toBe(true);
+    expect(ignored('/site')).toBe(false);
+    expect(ignored('/site/src/a.js')).toBe(false);
   });
 });
 
