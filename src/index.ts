@@ -78,3 +78,5 @@ export type {
   TransformSpec,
   TransformStage,
 } from './types.js';
+export type { Deleted, WatchBatch, Watcher, WatchOptions } from './watch/types.js';
+export { watch } from './watch/watch.js';

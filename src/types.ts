@@ -142,7 +142,8 @@ export interface RunOptions {
   incremental?: boolean | string;
   /**
    * With `incremental`: remove the outputs of inputs that are gone, only those the manifest says
-   * globpipe wrote, beneath `out`, and only while they are as globpipe wrote them.
+   * globpipe wrote, beneath `out`, and only while they are as globpipe wrote them. `watch()`
+   * removes, as they go, the outputs of inputs deleted while it watches.
    */
   deleteStale?: boolean;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
@@ -153,6 +154,11 @@ export interface RunOptions {
   port?: IoPort;
   /** @internal Forces an executor (run/strategy.ts): the parity suite runs each case through both. */
   executor?: 'batch' | 'single';
+  /**
+   * @internal Only these paths (relative to `cwd`), each looked up instead of walking the
+   * tree, still selected by the patterns and ignores: a watch's batch of changed files.
+   */
+  only?: readonly string[];
   /** @internal Observes the queue: jobs waiting (including the one being added) and jobs in flight. */
   probe?: { onEnqueue(waiting: number, inFlight: number): void };
 }

@@ -41,6 +41,7 @@ export function testSettings(
     minRatio: undefined,
     allTypes: false,
     deleteOriginal: false,
+    only: undefined,
     naming: 'key',
     caseInsensitive: false,
     ...overrides,

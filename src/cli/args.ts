@@ -17,6 +17,8 @@ export interface CliOptions {
   readonly config: string | undefined;
   /** `--pipeline <name>` as often as given: the config's pipelines to run, in this order. */
   readonly pipelines: readonly string[];
+  /** `--watch`: after the first run, process changes as they happen (cli/watch-main.ts). */
+  readonly watch: boolean;
 }
 
 export type ParsedArgs =
@@ -216,7 +218,13 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         },
         'delete-stale': {
           type: 'boolean',
-          describe: 'with --incremental: remove outputs whose input is gone (only files globpipe wrote)',
+          describe:
+            'with --incremental (or --watch): remove outputs whose input is gone (only files globpipe wrote)',
+        },
+        watch: {
+          type: 'boolean',
+          describe:
+            'after the first run, process changed, added and deleted files as they change (Ctrl-C stops)',
         },
         report: {
           type: 'string',
@@ -339,6 +347,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
       report: single('--report', args.report),
       config: single('--config', args.config),
       pipelines: args.pipeline ?? [],
+      watch: args.watch === true,
     },
   };
 }

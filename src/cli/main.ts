@@ -27,6 +27,7 @@ import { benchCommand } from './bench-main.js';
 import { type CliRun, configRuns, namedSummary } from './config-runs.js';
 import { writeReport } from './report-file.js';
 import { canDraw } from './terminal.js';
+import { watchMain } from './watch-main.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -118,6 +119,18 @@ export async function main(argv: readonly string[]): Promise<void> {
       warn(`globpipe: internal error: ${internalError(error)}`);
       process.exitCode = EXIT_FAILURES;
     }
+    return;
+  }
+  if (parsed.options.watch) {
+    const [only, ...more] = runs;
+    if (only === undefined || more.length > 0) {
+      warn(
+        `globpipe: --watch watches one pipeline, and the config runs ${runs.length}: pick one with --pipeline <name>`,
+      );
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.exitCode = await watchMain({ ...parsed.options, run: only.run }, print, warn);
     return;
   }
   const { json, quiet } = parsed.options;

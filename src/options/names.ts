@@ -70,6 +70,7 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   port: { kind: 'object', internal: true },
   executor: { kind: 'string', internal: true },
   probe: { kind: 'object', internal: true },
+  only: { kind: 'strings', internal: true },
 };
 
 /**

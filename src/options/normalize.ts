@@ -310,6 +310,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     resume,
     ...incremental,
     ...compressionSettings(options, stages),
+    only: options.only === undefined ? undefined : stringList('only', options.only, true),
     naming,
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),

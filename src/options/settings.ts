@@ -53,6 +53,8 @@ export interface Settings {
   /** Compressors take every type (none skipped by type, plan/matching.ts). */
   readonly allTypes: boolean;
   readonly deleteOriginal: boolean;
+  /** Paths to look up instead of walking the tree (RunOptions.only); undefined: walk. */
+  readonly only: readonly string[] | undefined;
   /** How errors name options: keys for run(), flags when the CLI gave them (names.ts). */
   readonly naming: Naming;
   readonly signal: AbortSignal | undefined;

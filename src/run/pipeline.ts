@@ -1,7 +1,8 @@
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import fg from 'fast-glob';
-import { DiscoverError, discover, type Entry } from '../discover.js';
+import { DiscoverError, type DiscoverHooks, discover, type Entry } from '../discover.js';
+import { discoverPaths } from '../discover-paths.js';
 import { describeCause, GlobpipeError } from '../errors.js';
 import { inlineCarrier, nodePort } from '../io/fs.js';
 import type { IoPort } from '../io/port.js';
@@ -82,12 +83,7 @@ async function* matches(
   stats: SummaryBuilder,
   incremental?: Incremental,
 ): AsyncGenerator<Entry[]> {
-  const onSkip = (entry: Entry, reason: string) => {
-    const skipped = result(entry, { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason }, 0);
-    stats.add(skipped);
-    settings.onEvent({ type: 'file', result: skipped });
-  };
-  const globbed = discover(withRealOutIgnored(settings, site), {
+  const hooks: DiscoverHooks = {
     onMatch(entry) {
       stats.matched += 1;
       settings.onEvent({ type: 'match', path: entry.path, matched: stats.matched });
@@ -105,8 +101,16 @@ async function* matches(
     onUnreadable(path, error) {
       stats.addFailure({ path, code: 'EGLOB', message: `cannot read: ${describeCause(error)}` });
     },
-    onSkip,
-  });
+    onSkip(entry, reason) {
+      const skipped = result(entry, { outputs: [], status: 'skipped', bytesIn: 0, bytesOut: 0, reason }, 0);
+      stats.add(skipped);
+      settings.onEvent({ type: 'file', result: skipped });
+    },
+  };
+  const selected = withRealOutIgnored(settings, site);
+  // A watch's batch: its changed paths, looked up one by one, instead of the whole tree walked.
+  const globbed =
+    settings.only === undefined ? discover(selected, hooks) : discoverPaths(selected, settings.only, hooks);
   const found = incremental === undefined ? globbed : unchangedLeftOut(globbed, incremental, stats, settings);
   if (canPlanPerFile(settings, site)) {
     yield* found;

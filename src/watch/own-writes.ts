@@ -1,0 +1,59 @@
+import type { Stats } from 'node:fs';
+import { basename, relative, sep } from 'node:path';
+import { TEMP_MARKER } from '../io/atomic.js';
+import { isInside, toPosix } from '../paths.js';
+import { JOURNAL_NAME } from '../run/journal.js';
+import { LOCK_NAME } from '../run/lock.js';
+
+/**
+ * What the file watcher need not even look at: globpipe's temp files (wherever they are), the
+ * in-place journal and lock (and a lock's takeover temp) at the root, `--out` when it lies
+ * inside `--cwd` (not when it is `--cwd`: the inputs are there too), and what `pruned` says
+ * the glob never enters (plan/selection.ts). Given to chokidar as
+ * `ignored`, which calls it with absolute paths.
+ */
+export function watchIgnored(
+  cwd: string,
+  out: string,
+  pruned: (path: string) => boolean = () => false,
+): (path: string) => boolean {
+  const outInside = out !== cwd && isInside(out, cwd);
+  return (path) => {
+    if (basename(path).endsWith(TEMP_MARKER)) return true;
+    if (outInside && isInside(path, out)) return true;
+    const rel = relative(cwd, path);
+    if (!rel.includes(sep) && (rel === JOURNAL_NAME || rel.startsWith(LOCK_NAME))) return true;
+    return rel !== '' && !rel.startsWith('..') && pruned(toPosix(rel));
+  };
+}
+
+/** What tells a file written by us from one changed since: an edit, even of the same size, moves mtime and ctime. */
+type Identity = string;
+
+function identityOf(stats: Stats): Identity {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+}
+
+/**
+ * The outputs globpipe wrote, as they were once written, so that the watch knows its own
+ * writes when their events come back: outputs inside the watched tree (`-C dist -o dist`,
+ * in-place) would otherwise start a batch of their own, every time. A path is ours while the
+ * file there is the very one we wrote (same inode, size and times); once anyone changes it, it
+ * is a change like any other.
+ */
+export class OwnWrites {
+  readonly #written = new Map<string, Identity>();
+
+  remember(path: string, stats: Stats): void {
+    this.#written.set(path, identityOf(stats));
+  }
+
+  forget(path: string): void {
+    this.#written.delete(path);
+  }
+
+  /** Whether the file at `path`, as `stats` shows it now, is the one we wrote there. */
+  isOurs(path: string, stats: Stats): boolean {
+    return this.#written.get(path) === identityOf(stats);
+  }
+}

@@ -1,0 +1,132 @@
+import { relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import { nodePort } from '../io/fs.js';
+import { OptionError } from '../options/names.js';
+import { normalizeOptions } from '../options/normalize.js';
+import { toPosix } from '../paths.js';
+import { pruned } from '../plan/selection.js';
+import { runPipeline } from '../run/pipeline.js';
+import type { RunOptions, Summary } from '../types.js';
+import { recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
+import { Batcher } from './batcher.js';
+import { OwnWrites, watchIgnored } from './own-writes.js';
+import type { Deleted, Watcher, WatchOptions } from './types.js';
+
+/** At most this long from a batch's first change to its start, however busy the tree. */
+const MAX_WAIT_MS = 1000;
+
+async function run(options: RunOptions): Promise<Summary> {
+  return runPipeline(await normalizeOptions(options));
+}
+
+/**
+ * Runs once over the tree, then again over what changes, as it changes, until closed: each
+ * batch runs only the changed files (`only`: looked up, not walked), with every other option
+ * as given, and removes the outputs of inputs that went (`deleteStale`). Its own outputs and
+ * temp files never start a batch, even inside the watched tree.
+ *
+ * chokidar watches: it folds an editor's save by rename (vim's backup, VS Code's and `sed -i`'s
+ * temp file renamed over the original) into one change (`atomic`), waits for a file being
+ * written to stop growing (`awaitWriteFinish`), and crawls a new directory, files written
+ * into it before it was watched included.
+ */
+export function watch(options: WatchOptions): Watcher {
+  const { debounceMs = 100, onBatch, onError, ...runOptions } = options;
+  const controller = new AbortController();
+  const signal = runOptions.signal;
+  // The watch removes the outputs of inputs deleted while it watches, from what its runs wrote;
+  // its runs remove stale outputs themselves only from an incremental manifest (run() requires one).
+  const removeGone = runOptions.deleteStale === true;
+  const incremental = runOptions.incremental !== undefined && runOptions.incremental !== false;
+  const runWith: RunOptions = {
+    ...runOptions,
+    deleteStale: incremental ? runOptions.deleteStale : undefined,
+    signal: controller.signal,
+  };
+  let fsWatcher: FSWatcher | undefined;
+  let batcher: Batcher | undefined;
+  let closing: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      controller.abort(signal?.reason ?? new Error('watch closed'));
+      await batcher?.close();
+      await fsWatcher?.close();
+    })();
+    return closing;
+  };
+  signal?.addEventListener('abort', () => void close(), { once: true });
+
+  const ready = (async (): Promise<Summary> => {
+    if (!Number.isInteger(debounceMs) || debounceMs < 0) {
+      throw new OptionError(
+        (n) => `Expected ${n.name('debounceMs')} to be an integer >= 0, got ${n.value(debounceMs)}`,
+      );
+    }
+    // Checked once, before anything is watched: a usage error ends the watch before it starts.
+    const settings = await normalizeOptions({ ...runWith, only: [] });
+    const state: WatchState = {
+      cwd: settings.cwd,
+      out: settings.out,
+      own: new OwnWrites(),
+      outputsOf: new Map(),
+    };
+    const port = runOptions.port ?? nodePort();
+    let index = 0;
+    const batches = new Batcher({
+      quietMs: debounceMs,
+      maxWaitMs: MAX_WAIT_MS,
+      run: async (paths) => {
+        const started = performance.now();
+        try {
+          const { present, gone } = await sortPaths(paths, state);
+          if (present.length === 0 && gone.length === 0) return;
+          const summary = await recordedRun(run, { ...runWith, only: present }, state);
+          const deleted: Deleted[] = [];
+          const remove = removeGone && !settings.dryRun && !summary.interrupted;
+          for (const input of gone) deleted.push(await removeOutputs(input, state, port, remove));
+          const changed = summary.matched + deleted.length;
+          if (changed === 0) return;
+          index += 1;
+          onBatch?.({ index, changed, deleted, summary, ms: performance.now() - started });
+        } catch (error) {
+          onError?.(error as Error);
+        } finally {
+          if (runOptions.port === undefined) port.release?.();
+        }
+      },
+    });
+    batcher = batches;
+    if (controller.signal.aborted) throw controller.signal.reason;
+    fsWatcher = chokidarWatch(settings.cwd, {
+      ignoreInitial: true,
+      followSymlinks: settings.followSymlinks,
+      atomic: true,
+      // An unreadable file is still a change: the run reports it (EACCES), where chokidar would drop it.
+      ignorePermissionErrors: true,
+      awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 },
+      ignored: watchIgnored(settings.cwd, settings.out, pruned(settings)),
+    });
+    fsWatcher.on('all', (event, path) => {
+      // New directories are crawled by chokidar, each file in them an `add` of its own.
+      if (event === 'addDir') return;
+      batches.add(toPosix(relative(settings.cwd, path)));
+    });
+    fsWatcher.on('error', (error) => onError?.(error as Error));
+    const watcher = fsWatcher;
+    await new Promise<void>((done) => watcher.once('ready', done));
+    const started = performance.now();
+    // A pattern that matches nothing yet is no error here: the watch waits for its files.
+    const summary = await recordedRun(
+      run,
+      { ...runWith, errorOnUnmatchedPattern: runOptions.errorOnUnmatchedPattern ?? false },
+      state,
+    );
+    onBatch?.({ index: 0, changed: summary.matched, deleted: [], summary, ms: performance.now() - started });
+    batches.resume();
+    return summary;
+  })();
+  ready.catch(() => close());
+  return { ready, close };
+}
