@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bin, publicBin, readTree, tempDir } from '../helpers.js';
+import { bin, keepAll, publicBin, readTree, tempDir } from '../helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 /** A batch's line: `globpipe: 3 changed: 2 written, 1 removed | 0.04 s`. */
@@ -78,7 +78,17 @@ function same(actual: Map<string, Buffer>, expected: Map<string, Buffer>): boole
 const configs = [
   {
     name: '-t gzip, outputs inside the tree (-o equal to -C)',
-    args: (cwd: string, _out: string) => ['-C', cwd, '**/*', '-t', 'gzip', '-o', cwd, '--delete-stale'],
+    args: (cwd: string, _out: string) => [
+      '-C',
+      cwd,
+      '**/*',
+      '-t',
+      'gzip',
+      ...keepAll,
+      '-o',
+      cwd,
+      '--delete-stale',
+    ],
     /** Every input, and beside each its `.gz`, which must unzip to the input's bytes. */
     matches: (cwd: string) => {
       const tree = readTree(cwd);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { GlobpipeError, run, type WatchBatch, watch } from '../../src/index.js';
-import { readTree, tempDir, writeTree } from '../helpers.js';
+import { keepAllOptions, readTree, tempDir, writeTree } from '../helpers.js';
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -29,6 +29,7 @@ describe('run() over given paths (only)', () => {
       patterns: ['**/*.js', '**/*.gz'],
       ignore: ['skip'],
       transforms: ['gzip'],
+      ...keepAllOptions,
       only: ['a.js', 'c.css', 'skip/d.js', 'gone.js', 'e.js.gz', '../x.js'],
     });
     expect(summary).toMatchObject({ matched: 2, written: 2, skipped: 0 });
