@@ -19,11 +19,19 @@ import { EXIT_FAILURES, EXIT_USAGE, exitCodeOf } from './main.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** `globpipe: 3 changed: 2 written, 1 removed | 0.04 s`: one line per batch of changes. */
-export function formatBatch(batch: WatchBatch): string {
+/**
+ * `globpipe: 3 changed: 2 written, 1 removed | 0.04 s`: one line per batch of changes. An input
+ * that went is `removed` (its outputs with it), `gone` (it had none left), or `gone (outputs
+ * kept…)`: without `deleteStale`, or because an output changed since globpipe wrote it.
+ */
+export function formatBatch(batch: WatchBatch, deleteStale = false): string {
   const { summary } = batch;
   const removed = batch.deleted.filter((d) => d.removed.length > 0).length;
-  const kept = batch.deleted.length - removed;
+  const kept = batch.deleted.filter((d) => d.removed.length === 0 && d.kept.length > 0).length;
+  const gone = batch.deleted.length - removed - kept;
+  const why = deleteStale
+    ? 'outputs kept: changed since globpipe wrote them'
+    : 'outputs kept; --delete-stale removes them';
   const parts = [
     summary.written > 0 ? `${formatCount(summary.written)} written` : '',
     summary.planned > 0 ? `${formatCount(summary.planned)} planned` : '',
@@ -32,7 +40,8 @@ export function formatBatch(batch: WatchBatch): string {
     summary.failed > 0 ? `${formatCount(summary.failed)} failed` : '',
     summary.notProcessed > 0 ? `${formatCount(summary.notProcessed)} not processed` : '',
     removed > 0 ? `${formatCount(removed)} removed` : '',
-    kept > 0 ? `${countOf(kept, 'input', 'inputs')} gone (outputs kept; --delete-stale removes them)` : '',
+    gone > 0 ? `${countOf(gone, 'input', 'inputs')} gone` : '',
+    kept > 0 ? `${countOf(kept, 'input', 'inputs')} gone (${why})` : '',
   ].filter(Boolean);
   const state = summary.interrupted ? 'interrupted: ' : '';
   return `globpipe: ${state}${formatCount(batch.changed)} changed: ${parts.join(', ') || 'nothing to do'} | ${formatSeconds(batch.ms / 1000)}`;
@@ -84,7 +93,7 @@ export async function watchMain(
       warn(formatSummary(batch.summary, shown));
       if (!batch.summary.interrupted)
         warn(`globpipe: watching ${escapeName(batch.summary.cwd)} for changes (Ctrl-C to stop)`);
-    } else warn(formatBatch(batch));
+    } else warn(formatBatch(batch, options.run.deleteStale === true));
   };
   const watcher = watch({
     ...options.run,

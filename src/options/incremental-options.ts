@@ -32,6 +32,8 @@ const notAboutBytes: ReadonlySet<string> = new Set<OptionKey>([
   'discard',
   'incremental',
   'deleteStale',
+  'deleteOriginal',
+  'only',
   'signal',
   'onEvent',
   'port',
@@ -49,7 +51,8 @@ function asStages(transforms: RunOptions['transforms']): unknown {
 /** The options that decide outputs' bytes, as JSON with sorted keys; functions by their source, RegExps as `/a/g`. */
 export function bytesOptions(options: RunOptions): string {
   const picked = Object.keys(options)
-    .filter((key) => !notAboutBytes.has(key))
+    // A key given as undefined is the key left out: the CLI names every option, run() callers few.
+    .filter((key) => !notAboutBytes.has(key) && (options as Record<string, unknown>)[key] !== undefined)
     .sort()
     .map((key) => [
       key,

@@ -35,13 +35,14 @@ export function watch(options: WatchOptions): Watcher {
   const { debounceMs = 100, onBatch, onError, ...runOptions } = options;
   const controller = new AbortController();
   const signal = runOptions.signal;
-  // The watch removes the outputs of inputs deleted while it watches, from what its runs wrote;
-  // its runs remove stale outputs themselves only from an incremental manifest (run() requires one).
+  // The watch removes the outputs of inputs deleted while it watches, from what its runs wrote.
+  // Only its first run, with an incremental manifest (run() requires one), removes those of
+  // inputs deleted before it started.
   const removeGone = runOptions.deleteStale === true;
   const incremental = runOptions.incremental !== undefined && runOptions.incremental !== false;
   const runWith: RunOptions = {
     ...runOptions,
-    deleteStale: incremental ? runOptions.deleteStale : undefined,
+    deleteStale: undefined,
     signal: controller.signal,
   };
   let fsWatcher: FSWatcher | undefined;
@@ -120,7 +121,11 @@ export function watch(options: WatchOptions): Watcher {
     // A pattern that matches nothing yet is no error here: the watch waits for its files.
     const summary = await recordedRun(
       run,
-      { ...runWith, errorOnUnmatchedPattern: runOptions.errorOnUnmatchedPattern ?? false },
+      {
+        ...runWith,
+        deleteStale: incremental ? runOptions.deleteStale : undefined,
+        errorOnUnmatchedPattern: runOptions.errorOnUnmatchedPattern ?? false,
+      },
       state,
     );
     onBatch?.({ index: 0, changed: summary.matched, deleted: [], summary, ms: performance.now() - started });
