@@ -1,10 +1,24 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { readTree, writeTree } from './helpers.js';
 
-/** Inputs every project of the config tests holds under site/; configs and modules go beside them. */
+/** A stylesheet of 40 rules (about 2.5 KiB). */
+const css = Array.from(
+  { length: 40 },
+  (_, i) =>
+    `.card-${i} { margin: ${i % 8}px auto; padding: 0 ${i}px; color: #${(i * 40_999).toString(16).padStart(6, '0').slice(-6)}; }\n`,
+).join('');
+
+/** A page of 30 list items (about 2 KiB). */
+const html = `<!doctype html>\n<ul>\n${Array.from({ length: 30 }, (_, i) => `  <li><a href="/posts/${i}.html">Post number ${i}</a></li>\n`).join('')}</ul>\n`;
+
+/**
+ * Inputs every project of the config tests holds under site/; configs and modules go beside
+ * them. Each is a few KiB of text, as a site's files are: the compressors' web defaults
+ * (1 KiB floor, 0.8 ratio) keep their outputs, as they would a real site's.
+ */
 export const SITE = {
-  'site/a.css': 'body { color: red }\n',
-  'site/sub/b.html': '<p>hello</p>\n',
+  'site/a.css': css,
+  'site/sub/b.html': html,
 };
 
 /** A temp project: the site, and `files` beside it (a config, package.json, modules). */

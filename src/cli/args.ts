@@ -11,6 +11,8 @@ export interface CliOptions {
   readonly progress: boolean | undefined;
   readonly quiet: boolean;
   readonly json: boolean;
+  /** `--verbose`: the end of a run lists each skip, dropped output and kept file off a terminal too. */
+  readonly verbose: boolean;
   /** `--report <file>`: the summary as JSON, with the process's figures. */
   readonly report: string | undefined;
   /** `--config <file>`: this config file instead of a search (config-runs.ts). */
@@ -251,6 +253,10 @@ function build(cli: Argv, version: string, raw: readonly string[] = []) {
         },
         quiet: { alias: 'q', type: 'boolean', describe: 'print only errors' },
         json: { type: 'boolean', describe: 'NDJSON on stdout: one object per file, then a summary' },
+        verbose: {
+          type: 'boolean',
+          describe: 'list every skip, dropped output and kept file at the end (default: only on a terminal)',
+        },
       })
       .example(examples)
       .epilog(
@@ -344,6 +350,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
       progress: args.progress,
       quiet: args.quiet === true,
       json: args.json === true,
+      verbose: args.verbose === true,
       report: single('--report', args.report),
       config: single('--config', args.config),
       pipelines: args.pipeline ?? [],

@@ -6,6 +6,7 @@ import { gen } from '../bench/gen-write.js';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
 import { liveTemps } from '../io/atomic.js';
+import { formatBriefSummary } from '../report/brief.js';
 import {
   countOf,
   escapeName,
@@ -133,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = await watchMain({ ...parsed.options, run: only.run }, print, warn);
     return;
   }
-  const { json, quiet } = parsed.options;
+  const { json, quiet, verbose } = parsed.options;
   const drawable = canDraw(stderr);
   const showProgress = parsed.options.progress ?? (drawable && !quiet);
   let bar: ProgressBar | undefined;
@@ -240,7 +241,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       const problems = formatProblems(summary, shown);
       if (problems.length > 0) warn(problems.join('\n'));
     } else {
-      warn(namedSummary(formatSummary(summary, shown), name));
+      // Off a terminal (a build log) routine skips are counts in the summary line (report/brief.ts).
+      const text = drawable || verbose ? formatSummary(summary, shown) : formatBriefSummary(summary, shown);
+      warn(namedSummary(text, name));
     }
     const code = summary.interrupted
       ? exitCodeOf(stoppedBy ?? 'SIGINT')

@@ -88,6 +88,16 @@ export function formatSeconds(seconds: number): string {
 }
 
 /**
+ * What a brief summary folds into its line (report/brief.ts): why files were skipped, after
+ * the skipped count (`12 smaller than 1 KiB, 1 not worth compressing`), and counts that follow
+ * the failed one (`1 output dropped`).
+ */
+export interface Folded {
+  readonly skipped: string;
+  readonly counts: readonly string[];
+}
+
+/**
  * The summary line: every matched file counted once (written, skipped, failed, and those an
  * interrupted or stopped run never finished); directories the glob could not walk apart.
  * `globpipe: 12 matched, 11 written, 0 skipped, 1 failed | 47.1 KiB -> 8.9 KiB | 0.05 s, 240 files/s, 942 KiB/s | -j 4`
@@ -95,7 +105,7 @@ export function formatSeconds(seconds: number): string {
  * `globpipe: dry run: 1 matched, 1 output planned, 0 skipped, 0 failed | 0.01 s | -j 64`
  * With `--discard`: `globpipe: 200 matched, 200 read and discarded, 0 skipped, 0 failed | …`
  */
-export function formatHead(summary: Summary): string {
+export function formatHead(summary: Summary, folded?: Folded): string {
   const states = [summary.dryRun ? 'dry run' : '', summary.interrupted ? 'interrupted' : ''].filter(Boolean);
   const done = summary.dryRun
     ? `${countOf(summary.outputs, 'output', 'outputs')} planned${summary.outputs === summary.planned ? '' : ` (${countOf(summary.planned, 'file', 'files')})`}`
@@ -105,10 +115,11 @@ export function formatHead(summary: Summary): string {
   const counts = [
     `${formatCount(summary.matched)} matched`,
     done,
-    `${formatCount(summary.skipped)} skipped`,
+    `${formatCount(summary.skipped)} skipped${folded?.skipped ? ` (${folded.skipped})` : ''}`,
     `${formatCount(summary.failed)} failed`,
     ...(summary.originalsDeleted > 0 ? [`${formatCount(summary.originalsDeleted)} originals deleted`] : []),
     ...(summary.notProcessed > 0 ? [`${formatCount(summary.notProcessed)} not processed`] : []),
+    ...(folded?.counts ?? []),
   ].join(', ');
   const seconds = formatSeconds(summary.elapsedSeconds);
   const parts = [
@@ -150,10 +161,15 @@ export function formatIncremental(summary: Summary): string[] {
   const { incremental } = summary;
   if (incremental === undefined) return [];
   return [
-    ...incremental.notices.map((notice) => `  notice: ${escapeName(notice)}`),
+    ...formatNotices(summary),
     ...incremental.removed.map((path) => `  removed: ${escapeName(path)} (its input is gone)`),
     ...incremental.kept.map((kept) => `  kept: ${escapeName(kept.path)}: ${escapeName(kept.reason)}`),
   ];
+}
+
+/** An incremental run's notices, which ask for action (a manifest not trusted): a line each, in every mode. */
+export function formatNotices(summary: Summary): string[] {
+  return (summary.incremental?.notices ?? []).map((notice) => `  notice: ${escapeName(notice)}`);
 }
 
 /**

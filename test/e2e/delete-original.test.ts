@@ -56,6 +56,7 @@ describe('--delete-original', () => {
       '--min-ratio',
       ratio,
       '--delete-original',
+      '--verbose',
     ]);
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(join(cwd, 'app.js'))).toBe(true);

@@ -46,7 +46,16 @@ describe('reruns over their own outputs', () => {
 
     const second = await runCli(args);
     expect(second.code, second.stderr).toBe(0);
+    // Off a terminal one line: the .gz and .br skips share their short reason.
     expect(second.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        summary(
+          `${3 * inputs} matched, ${inputs} written, ${2 * inputs} skipped \\(already compressed\\), 0 failed`,
+        ),
+      ),
+    ]);
+    const verbose = await runCli([...args, '--verbose']);
+    expect(verbose.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(skipLine(inputs, 'br')),
       expect.stringMatching(skipLine(inputs, 'gz')),
       expect.stringMatching(
@@ -121,6 +130,10 @@ describe('reruns over their own outputs', () => {
     const rerun = await runCli(args);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(summary('4 matched, 2 written, 2 skipped \\(already compressed\\), 0 failed')),
+    ]);
+    const verbose = await runCli([...args, '--verbose']);
+    expect(verbose.stderr.trimEnd().split('\n')).toEqual([
       '  skipped 2 files: already compressed (.br); a pattern ending in .br selects it (a.js.gz.br, b.css.gz.br)',
       expect.stringMatching(summary('4 matched, 2 written, 2 skipped, 0 failed')),
     ]);
@@ -130,7 +143,18 @@ describe('reruns over their own outputs', () => {
   it('a pattern ending in .gz selects .gz files, and only those it matches', async () => {
     const dir = writeTree({ 'a.txt': 'a', 'keep/b.txt.gz': 'b', 'other/c.txt.gz': 'c' });
     const out = join(tempDir(), 'out');
-    const result = await runCli(['-C', dir, '**/*', 'keep/*.gz', '-t', 'gzip', '-o', out, ...keepAll]);
+    const result = await runCli([
+      '-C',
+      dir,
+      '**/*',
+      'keep/*.gz',
+      '-t',
+      'gzip',
+      '-o',
+      out,
+      ...keepAll,
+      '--verbose',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect([...readTree(out).keys()]).toEqual(['a.txt.gz', 'keep/b.txt.gz.gz']);
     expect(result.stderr).toMatch(/^ {2}skipped: other\/c\.txt\.gz: already compressed \(\.gz\)/m);

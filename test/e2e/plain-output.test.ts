@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, runCli, site, tempDir, writeTree } from '../helpers.js';
+import { bin, keepAll, runCli, site, tempDir, writeTree } from '../helpers.js';
 
 /**
  * globpipe in a build: off a terminal, and on one that asks for no escapes (NO_COLOR,
@@ -81,11 +81,38 @@ describe('off a terminal', () => {
   });
 
   it('a clean run says one line; a run with --progress still ends with its summary line', async () => {
-    const { code, stdout, stderr } = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir()]);
+    const { code, stdout, stderr } = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir(), ...keepAll]);
     expect(code).toBe(0);
     expect(stdout).toBe('');
     expect(stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^globpipe: 16 matched, 16 written, 0 skipped, 0 failed \| /),
+    ]);
+    const progress = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir(), ...keepAll, '--progress']);
+    expect(progress.code).toBe(0);
+    expect(progress.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^globpipe: 16 matched, 16 written, 0 skipped, 0 failed \| /,
+    );
+  });
+
+  it('a build with the web defaults says one line too: skips and dropped outputs are counts in it', async () => {
+    const { code, stdout, stderr } = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir()]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^globpipe: 16 matched, 2 written, 14 skipped \(12 smaller than 1 KiB, 1 not worth compressing, 1 compressing saves too little\), 0 failed, 1 output dropped \| [^|]+ \| [^|]+ \| -j \d+$/,
+      ),
+    ]);
+    // --verbose: each reason on its line above the summary line, as on a terminal.
+    const verbose = await runCli(['-C', site, '-t', 'gzip', '-o', tempDir(), '--verbose']);
+    expect(verbose.stderr.trimEnd().split('\n')).toEqual([
+      '  skipped: img/pixel.png: not worth compressing (image/png); a pattern ending in .png selects it (--all-types: every type)',
+      expect.stringMatching(
+        /^ {2}skipped 12 files: smaller than 1024 bytes \(--min-size\) \(.+ and 9 more\)$/,
+      ),
+      '  skipped: assets/random.bin: compressing saves too little: output/input above --min-ratio 0.8',
+      '  dropped: assets/random.bin.gz: output/input above --min-ratio 0.8',
+      expect.stringMatching(/^globpipe: 16 matched, 2 written, 14 skipped, 0 failed \| /),
     ]);
   });
 });
@@ -100,7 +127,7 @@ describe('exit codes in a build', () => {
     // Binary content for a text transform.
     const eol = await runCli(['-C', tree, '-t', 'eol', '--eol', 'crlf', '-o', tempDir()]);
     expect(eol.code, eol.stderr).toBe(0);
-    expect(eol.stderr).toMatch(/skipped: img\.bin: binary content/);
+    expect(eol.stderr).toMatch(/ 1 skipped \(binary content\), 0 failed /);
     // Already UTF-8: unchanged, so skipped.
     const utf8 = await runCli([
       '-C',
@@ -118,10 +145,10 @@ describe('exit codes in a build', () => {
     expect(utf8.stderr).toMatch(/[1-9]\d* skipped/);
     // Outputs that exist already.
     const out = tempDir();
-    expect((await runCli(['-C', tree, '-t', 'gzip', '-o', out])).code).toBe(0);
-    const again = await runCli(['-C', tree, '-t', 'gzip', '-o', out, '--skip-existing']);
+    expect((await runCli(['-C', tree, '-t', 'gzip', '-o', out, ...keepAll])).code).toBe(0);
+    const again = await runCli(['-C', tree, '-t', 'gzip', '-o', out, '--skip-existing', ...keepAll]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/0 written, 3 skipped, 0 failed/);
+    expect(again.stderr).toMatch(/0 written, 3 skipped \(output exists\), 0 failed/);
     // A real failure is the one thing that fails the build.
     const failed = await runCli(['-C', tree, '-t', 'gunzip', '-o', tempDir()]);
     expect(failed.code).toBe(1);
@@ -164,5 +191,22 @@ describe.runIf(hasScript())('in a terminal that asks for plain output', () => {
     // With no --progress, a run in such a terminal prints its summary and nothing else.
     const screen = inTerminal(['-C', site, '-t', slowFailing(), '-j', '2', '-o', tempDir()], env);
     expect(screen.trimEnd().split(/\r?\n/)).toEqual([expect.stringMatching(/^globpipe: 16 matched, /)]);
+  });
+
+  it('a terminal gets each skip on its line; one that asks for plain output gets the one line', () => {
+    const args = ['-C', site, '-t', 'gzip', '-o', tempDir(), '--no-progress'];
+    const detailed = inTerminal(args, { NO_COLOR: '', TERM: 'xterm' }).trimEnd().split(/\r?\n/);
+    expect(detailed).toContain('  dropped: assets/random.bin.gz: output/input above --min-ratio 0.8');
+    expect(detailed.at(-1)).toMatch(/^globpipe: 16 matched, 2 written, 14 skipped, 0 failed \| /);
+    const plain = inTerminal(args, { NO_COLOR: '1', TERM: 'xterm' }).trimEnd().split(/\r?\n/);
+    expect(plain).toEqual([
+      expect.stringMatching(/^globpipe: 16 matched, 2 written, 14 skipped \(12 smaller /),
+    ]);
+    const verbose = inTerminal([...args, '--verbose'], { TERM: 'dumb' })
+      .trimEnd()
+      .split(/\r?\n/);
+    // The same lines, but for timings and which few paths a group names (those done first).
+    const stable = (lines: string[]) => lines.map((line) => line.replace(/ \(.+ and \d+ more\)$| \|.*/, ''));
+    expect(stable(verbose)).toEqual(stable(detailed));
   });
 });

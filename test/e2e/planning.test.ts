@@ -179,7 +179,17 @@ describe('--skip-existing with a fan-out', () => {
   it('never rewrites an output that exists: a file with only some outputs there is skipped, saying which', async () => {
     const cwd = writeTree({ 'a.txt': 'hi\n', 'b.txt': 'b\n' });
     const out = writeTree({ 'a.txt.gz': 'old' });
-    const result = await runCli(['-C', cwd, '-t', 'gzip,brotli', '-o', out, '--skip-existing', ...keepAll]);
+    const result = await runCli([
+      '-C',
+      cwd,
+      '-t',
+      'gzip,brotli',
+      '-o',
+      out,
+      '--skip-existing',
+      ...keepAll,
+      '--verbose',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(
       '  skipped: a.txt: some outputs exist (a.txt.gz) and --skip-existing never rewrites one: remove them to write the others\n',

@@ -82,8 +82,15 @@ describe('-t precompress: gzip and brotli with the web defaults', () => {
         paths: ['data/random.bin.br', 'data/random.bin.gz'],
       },
     ]);
-    // And in the text summary.
-    const text = await runCli(['-C', cwd, '-t', 'precompress', '-o', tempDir()]);
+    // Off a terminal, one line: the counts with short reasons.
+    const brief = await runCli(['-C', cwd, '-t', 'precompress', '-o', tempDir()]);
+    expect(brief.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^globpipe: 8 matched, 4 written, 4 skipped \(2 not worth compressing, 1 smaller than 1 KiB, 1 compressing saves too little\), 0 failed, 2 outputs dropped \| /,
+      ),
+    ]);
+    // And each with its reason, with --verbose.
+    const text = await runCli(['-C', cwd, '-t', 'precompress', '-o', tempDir(), '--verbose']);
     expect(text.stderr).toContain(
       '  skipped: img/photo.png: not worth compressing (image/png); a pattern ending in .png selects it (--all-types: every type)\n',
     );
@@ -155,7 +162,7 @@ describe('-t precompress: gzip and brotli with the web defaults', () => {
     const args = ['-C', cwd, '-t', 'precompress', '-o', cwd];
     expect((await runCli(args)).code).toBe(0);
     const after = readTree(cwd);
-    const rerun = await runCli(args);
+    const rerun = await runCli([...args, '--verbose']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect([...readTree(cwd).keys()].filter((p) => /\.(gz|br)\.(gz|br)$/.test(p))).toEqual([]);
     expect(readTree(cwd)).toEqual(after);

@@ -210,7 +210,7 @@ describe('a dry run says what it would do', () => {
 });
 
 describe('sizes are IEC', () => {
-  it('the summary: KiB for 1,024 bytes; skips grouped above the summary line', async () => {
+  it('the summary: KiB for 1,024 bytes; skips grouped above the summary line with --verbose, folded into it without', async () => {
     const cwd = writeTree({ a: 'x'.repeat(1024), b: 'y'.repeat(1024), c: 'z'.repeat(1024) });
     const out = tempDir();
     const first = await runCli(['-C', cwd, '-o', out, '-j', '4']);
@@ -218,7 +218,11 @@ describe('sizes are IEC', () => {
       'globpipe: 3 matched, 3 written, 0 skipped, 0 failed | 3.0 KiB -> 3.0 KiB | <time> | -j 4\n',
     );
     expect(first.stderr).toMatch(/ \d[\d.]* KiB\/s \| -j 4\n$/);
-    const again = await runCli(['-C', cwd, '-o', out, '-j', '4', '--skip-existing']);
+    const brief = await runCli(['-C', cwd, '-o', out, '-j', '4', '--skip-existing']);
+    expect(timeless(brief.stderr)).toBe(
+      'globpipe: 3 matched, 0 written, 3 skipped (output exists), 0 failed | 0 B -> 0 B | <time> | -j 4\n',
+    );
+    const again = await runCli(['-C', cwd, '-o', out, '-j', '4', '--skip-existing', '--verbose']);
     expect(timeless(again.stderr)).toBe(
       '  skipped 3 files: output exists (--skip-existing) (a, b, c)\n' +
         'globpipe: 3 matched, 0 written, 3 skipped, 0 failed | 0 B -> 0 B | <time> | -j 4\n',

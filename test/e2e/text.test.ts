@@ -313,7 +313,7 @@ describe('encoding: a rerun never encodes twice', () => {
       'u.txt': ['skipped', again('windows-1252')],
       'w.txt': ['skipped', again('windows-1252')],
     });
-    const human = await runCli(args.filter((arg) => arg !== '--json'));
+    const human = await runCli([...args.filter((arg) => arg !== '--json'), '--verbose']);
     expect(human.stderr).toContain(`  skipped 2 files: ${again('windows-1252')} (u.txt, w.txt)\n`);
     expect(readTree(cwd)).toEqual(converted);
     const forced = await runCli([...args, '--force']);
@@ -554,7 +554,17 @@ describe('encoding: the names iconv knows', () => {
     expect((readTree(back).get('big.txt') as Buffer).equals(sjis)).toBe(true);
     // The converted file is UTF-8 now: converting it again is skipped, nothing written.
     const rerun = tempDir();
-    const again = await runCli(['-C', out, '-t', 'encoding', '--from-encoding', 'shift_jis', '-o', rerun]);
+    const again = await runCli([
+      '-C',
+      out,
+      '-t',
+      'encoding',
+      '--from-encoding',
+      'shift_jis',
+      '-o',
+      rerun,
+      '--verbose',
+    ]);
     expect(again.stderr).toContain(
       '  skipped: big.txt: already UTF-8 (not converted from shift_jis; --force converts it anyway)',
     );
@@ -598,8 +608,12 @@ describe('binary files and text transforms', () => {
     });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', skipped: 1, written: 1 });
     expect([...readTree(out).keys()]).toEqual(['a.txt']);
-    const human = await runCli(['-C', cwd, '-t', name, ...args, '-o', tempDir()]);
+    const human = await runCli(['-C', cwd, '-t', name, ...args, '-o', tempDir(), '--verbose']);
     expect(human.stderr).toContain(`skipped: img.png: ${reason}`);
+    const brief = await runCli(['-C', cwd, '-t', name, ...args, '-o', tempDir()]);
+    expect(brief.stderr).toMatch(
+      /^globpipe: 2 matched, 1 written, 1 skipped \(binary content\), 0 failed \| /,
+    );
   });
 
   it('replace skips text that is not UTF-8 instead of mangling it', async () => {
