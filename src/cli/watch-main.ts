@@ -1,5 +1,6 @@
 import { GlobpipeError } from '../errors.js';
 import { liveTemps } from '../io/atomic.js';
+import { formatBriefSummary } from '../report/brief.js';
 import {
   countOf,
   escapeName,
@@ -16,6 +17,7 @@ import type { WatchBatch } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
 import type { CliOptions } from './args.js';
 import { EXIT_FAILURES, EXIT_USAGE, exitCodeOf } from './main.js';
+import { canDraw } from './terminal.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -90,7 +92,9 @@ export async function watchMain(
     }
     if (quiet) return;
     if (batch.index === 0) {
-      warn(formatSummary(batch.summary, shown));
+      // The first run ends as a run does: its details on a terminal (or --verbose), one line off it.
+      const detailed = options.verbose || canDraw(process.stderr);
+      warn(detailed ? formatSummary(batch.summary, shown) : formatBriefSummary(batch.summary, shown));
       if (!batch.summary.interrupted)
         warn(`globpipe: watching ${escapeName(batch.summary.cwd)} for changes (Ctrl-C to stop)`);
     } else warn(formatBatch(batch, options.run.deleteStale === true));
