@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -169,3 +169,16 @@ export const keepAllOptions = { allTypes: true, minSize: 0, minRatio: Number.POS
 export function keepAllFor(transform: string): readonly string[] {
   return /\b(gzip|brotli|zstd|precompress)\b/.test(transform) ? keepAll : [];
 }
+
+/** `script` (util-linux) is here: it gives a test a real pty (`script -qec CMD /dev/null`). */
+export function hasScript(): boolean {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A word for `sh -c`: single-quoted, its own single quotes escaped. */
+export const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;

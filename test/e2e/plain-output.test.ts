@@ -2,23 +2,21 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, keepAll, runCli, site, tempDir, writeTree } from '../helpers.js';
+import {
+  bin,
+  hasScript,
+  keepAll,
+  shellQuote as quote,
+  runCli,
+  site,
+  tempDir,
+  writeTree,
+} from '../helpers.js';
 
 /**
  * globpipe in a build: off a terminal, and on one that asks for no escapes (NO_COLOR,
  * TERM=dumb), every output path prints plain lines. Each case runs the real CLI.
  */
-
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 function module(source: string): string {
   const path = join(tempDir(), 'transform.mjs');

@@ -4,18 +4,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { formatBytes } from '../../src/report/format.js';
-import { bin, readTree, runCli, site, siteFiles, tempDir } from '../helpers.js';
-
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+import {
+  bin,
+  hasScript,
+  shellQuote as quote,
+  readTree,
+  runCli,
+  site,
+  siteFiles,
+  tempDir,
+} from '../helpers.js';
 
 /** A transform slow enough for the bar to be drawn a few times. */
 function slowModule(): string {
