@@ -10,7 +10,7 @@ G="node $here/bin/globpipe.js"
 W="node $here/bench/stat-walk.mjs"
 for dir in "$@"; do
   cd "$dir"
-  hyperfine -N -w 2 -r 15 --export-json separate.json "$W t" "find t -printf '%s %T@\n'" \
+  hyperfine -N -w 2 -r 15 --export-json separate.json "$W t" "$W t o" "find t -printf '%s %T@\n'" \
     "$G -C t '**/*' -t gzip -o o --incremental m1.json -q"
   hyperfine -N -w 2 -r 15 --export-json same-tree.json "$W t2" "find t2 -printf '%s %T@\n'" \
     "$G -C t2 '**/*' -t gzip,brotli -o t2 --incremental m2.json -q"
