@@ -177,8 +177,21 @@ export class Incremental {
     if (result.status === 'skipped' && read === undefined) return;
     this.#dirty = true;
     const files = this.#manifest.files;
+    const before = entryOf(files, result.input) ?? undefined;
+    // Outputs written before (by this pipeline or another, --ext .md then --ext .html) and still
+    // as globpipe left them stay recorded: --delete-stale removes them once the input goes.
+    const earlier = (keep: readonly string[]): OutputRecord[] =>
+      (before?.outputs ?? []).filter(([path, size, mtimeMs]) => {
+        if (keep.includes(path)) return false;
+        const now = stat(this.#outBase + path, false);
+        return now !== undefined && now.isFile() && now.size === size && now.mtimeMs === mtimeMs;
+      });
     if (result.status === 'failed' || read === undefined) {
-      delete files[result.input];
+      // Processed again next time; what it wrote before is still globpipe's.
+      const outputs = earlier([]);
+      if (outputs.length === 0) delete files[result.input];
+      else
+        files[result.input] = formatEntry(result.input, { size: 0, mtimeMs: 0, hash: STALE_HASH, outputs });
       return;
     }
     // Skipped by its transform after the read (SkipFile): unchanged, it is skipped again.
@@ -193,7 +206,10 @@ export class Incremental {
         outputs.push([path, now.size, now.mtimeMs]);
       }
     }
-    files[result.input] = formatEntry(result.input, { ...read, outputs });
+    files[result.input] = formatEntry(result.input, {
+      ...read,
+      outputs: [...outputs, ...earlier(result.outputs)],
+    });
   }
 
   /** Saves what is known so far (every few seconds of a long run): kill -9 then loses little. */

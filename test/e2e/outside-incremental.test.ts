@@ -1,0 +1,48 @@
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDir, writeTree } from '../helpers.js';
+
+/** Runs the CLI (no cache dir from the environment): exit code and stderr. */
+async function globpipe(args: readonly string[]) {
+  const { code, stderr } = await runCli(args, { env: { CACHE_DIR: '' } });
+  return { code, stderr };
+}
+
+function setup(files: Record<string, string>) {
+  const src = writeTree(files);
+  const work = tempDir();
+  return { src, out: join(work, 'out'), manifest: join(work, 'manifest.json') };
+}
+
+const list = (dir: string) => readdirSync(dir, { recursive: true }).map(String).sort();
+
+describe('--incremental --delete-stale, cases from outside', () => {
+  it('removes the outputs an earlier pipeline wrote (--ext .md, then --ext .html) once the input goes', async () => {
+    const { src, out, manifest } = setup({ 'a.txt': 'alpha\n', 'b.txt': 'bravo\n' });
+    const base = ['-C', src, '**/*.txt', '-o', out, '--incremental', manifest, '--delete-stale'];
+    expect((await globpipe([...base, '--ext', '.md'])).code).toBe(0);
+    expect((await globpipe([...base, '--ext', '.html'])).code).toBe(0);
+    expect(list(out)).toEqual(['a.html', 'a.md', 'b.html', 'b.md']);
+    rmSync(join(src, 'a.txt'));
+    const third = await globpipe([...base, '--ext', '.html']);
+    expect(third.code).toBe(0);
+    expect(list(out)).toEqual(['b.html', 'b.md']);
+  });
+
+  it('removes the outputs of an input that failed on its last run once it goes', async () => {
+    const { src, out, manifest } = setup({ 'a.txt': 'alpha\n', 'b.txt': 'bravo\n' });
+    const base = ['-C', src, '**/*.txt', '-o', out, '--incremental', manifest, '--delete-stale'];
+    expect((await globpipe(base)).code).toBe(0);
+    // The command fails on a.txt's new content: a.txt fails, its old output stays.
+    const exec = ['--exec', 'grep -q bad && exit 3 || echo ok'];
+    writeFileSync(join(src, 'a.txt'), 'bad bad\n');
+    const failed = await globpipe([...base, ...exec]);
+    expect(failed.code).toBe(1);
+    expect(list(out)).toEqual(['a.txt', 'b.txt']);
+    rmSync(join(src, 'a.txt'));
+    const after = await globpipe([...base, ...exec]);
+    expect(after.code).toBe(0);
+    expect(list(out)).toEqual(['b.txt']);
+  });
+});
