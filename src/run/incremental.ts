@@ -254,7 +254,10 @@ export class Incremental {
     const files = this.#manifest.files;
     const gone: [string, InputRecord][] = [];
     for (const input of Object.keys(files)) {
-      if (seen.has(input) || stat(this.#cwdBase + input, false) !== undefined) continue;
+      if (seen.has(input)) continue;
+      // A directory now at the input's path (f.txt replaced by f.txt/x): the file is gone.
+      const now = stat(this.#cwdBase + input, false);
+      if (now !== undefined && !now.isDirectory()) continue;
       const record = entryOf(files, input);
       if (!record) {
         this.#notices.push(

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeTree } from '../helpers.js';
@@ -44,5 +44,20 @@ describe('--incremental --delete-stale, cases from outside', () => {
     const after = await globpipe([...base, ...exec]);
     expect(after.code).toBe(0);
     expect(list(out)).toEqual(['b.txt']);
+  });
+
+  it('an input replaced by a directory of the same name is gone: its output is removed, the next run writes the new files', async () => {
+    const { src, out, manifest } = setup({ 'a.txt': 'alpha\n', 'b.txt': 'bravo\n' });
+    const base = ['-C', src, '-o', out, '--incremental', manifest, '--delete-stale'];
+    expect((await globpipe(base)).code).toBe(0);
+    rmSync(join(src, 'a.txt'));
+    mkdirSync(join(src, 'a.txt'));
+    writeFileSync(join(src, 'a.txt', 'x'), 'inner\n');
+    // a.txt/x cannot be written while the stale a.txt is there; the end of the run removes it.
+    await globpipe(base);
+    expect(existsSync(join(out, 'a.txt'))).toBe(false);
+    const next = await globpipe(base);
+    expect(next.code).toBe(0);
+    expect(list(out)).toEqual(['a.txt', 'a.txt/x', 'b.txt']);
   });
 });
