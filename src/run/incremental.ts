@@ -120,7 +120,9 @@ export class Incremental {
   }
 
   #decide(entry: Entry): Fields | undefined {
-    if (entry.kind !== 'file') return undefined;
+    // --delete-original removed every input it processed: one here again (the same bytes put
+    // back) is processed, so that it is removed too, not left as unchanged.
+    if (entry.kind !== 'file' || this.#settings.deleteOriginal) return undefined;
     const record = entryOf(this.#manifest.files, entry.path);
     if (record === null) this.#malformed += 1;
     if (!record || record.hash === STALE_HASH) return undefined;
@@ -184,7 +186,7 @@ export class Incremental {
       (before?.outputs ?? []).filter(([path, size, mtimeMs]) => {
         if (keep.includes(path)) return false;
         const now = stat(this.#outBase + path, false);
-        return now !== undefined && now.isFile() && now.size === size && now.mtimeMs === mtimeMs;
+        return now?.isFile() === true && now.size === size && now.mtimeMs === mtimeMs;
       });
     if (result.status === 'failed' || read === undefined) {
       // Processed again next time; what it wrote before is still globpipe's.

@@ -61,3 +61,17 @@ describe('--incremental --delete-stale, cases from outside', () => {
     expect(list(out)).toEqual(['a.txt', 'a.txt/x', 'b.txt']);
   });
 });
+
+describe('--incremental --delete-original, cases from outside', () => {
+  it('an input put back with the same bytes is processed and removed again, not skipped as unchanged', async () => {
+    const { src, manifest } = setup({ 'a.txt': 'alpha\n', 'b.txt': 'bravo\n' });
+    const args = ['-C', src, '*.txt', '-t', 'gzip', '--min-size', '0', '--min-ratio', 'Infinity'];
+    const base = [...args, '-o', src, '--incremental', manifest, '--delete-original'];
+    expect((await globpipe(base)).code).toBe(0);
+    expect(list(src)).toEqual(['a.txt.gz', 'b.txt.gz']);
+    writeFileSync(join(src, 'a.txt'), 'alpha\n');
+    const again = await globpipe(base);
+    expect(again.code).toBe(0);
+    expect(list(src)).toEqual(['a.txt.gz', 'b.txt.gz']);
+  });
+});
