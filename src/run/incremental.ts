@@ -8,7 +8,7 @@ import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { fsPath } from '../paths.js';
 import type { FileResult, IncrementalReport } from '../types.js';
-import { manifestPath, pipelineHash } from './incremental-setup.js';
+import { checkManifestPlace, manifestPath, pipelineHash } from './incremental-setup.js';
 import type { Fields } from './job.js';
 import {
   contentHash,
@@ -75,6 +75,7 @@ export class Incremental {
   /** Finds and loads the manifest (a usage error when it has no place), before anything is written. */
   static open(settings: Settings, site: Site): Incremental {
     const path = manifestPath(settings, site);
+    if (!settings.dryRun && !settings.discard) checkManifestPlace(path, settings);
     const pipeline = pipelineHash(settings);
     const loaded = loadManifest(path, { cwd: site.realCwd, out: site.realOut });
     const files = loaded.manifest?.files ?? (Object.create(null) as Record<string, unknown>);
@@ -244,7 +245,15 @@ export class Incremental {
     if (this.#settings.dryRun || this.#settings.discard) return;
     const seen = this.#seen;
     if (complete && seen !== undefined) await this.#deleteStale(seen, port);
-    if (this.#dirty) this.#save();
+    if (!this.#dirty) return;
+    try {
+      this.#save();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      this.#notices.push(
+        `incremental manifest ${this.path} cannot be saved (${code}): the next run processes these files again`,
+      );
+    }
   }
 
   /**

@@ -75,3 +75,16 @@ describe('--incremental --delete-original, cases from outside', () => {
     expect(list(src)).toEqual(['a.txt.gz', 'b.txt.gz']);
   });
 });
+
+describe('--incremental, a manifest that cannot be saved', () => {
+  it('is a usage error before anything is written, not an internal error after the run', async () => {
+    const { src, out } = setup({ 'a.txt': 'alpha\n' });
+    const work = tempDir();
+    writeFileSync(join(work, 'file'), '');
+    const result = await globpipe(['-C', src, '-o', out, '--incremental', join(work, 'file', 'm.json')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--incremental cannot save its manifest');
+    expect(result.stderr).not.toContain('internal error');
+    expect(existsSync(out)).toBe(false);
+  });
+});
