@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +39,21 @@ function startWatch(args: readonly string[]) {
 const names = (dir: string) => [...readTree(dir).keys()].sort();
 
 describe('--watch --delete-stale, cases from outside', () => {
+  it('an input replaced by a directory of the same name: its output goes, the files in the directory are written', async () => {
+    const src = writeTree({ 'a.txt': 'alpha\n', 'b.txt': 'bravo\n' });
+    const out = join(tempDir(), 'out');
+    const w = startWatch(['-C', src, '-o', out, '--delete-stale']);
+    await w.until('the watch', () => /watching/.test(w.stderr()));
+    rmSync(join(src, 'a.txt'));
+    mkdirSync(join(src, 'a.txt'));
+    writeFileSync(join(src, 'a.txt', 'x'), 'inner\n');
+    await w.until('a.txt/x written', () => names(out).includes('a.txt/x'));
+    w.child.kill('SIGINT');
+    expect(await w.done).toBe(130);
+    expect(w.stderr()).not.toContain('failed:');
+    expect(names(out)).toEqual(['a.txt/x', 'b.txt']);
+  });
+
   it('an input replaced in one batch by another that writes the same output keeps the new output', async () => {
     const src = writeTree({ 'a.js': 'js\n' });
     const out = join(tempDir(), 'out');
