@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, type Stats, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Entry } from '../discover.js';
 import type { FileMeta, IoPort } from '../io/port.js';
@@ -22,6 +22,7 @@ import {
   STALE_HASH,
   saveManifest,
 } from './manifest.js';
+import { asWritten, removeOutputs } from './stale-outputs.js';
 
 export const UNCHANGED = 'unchanged since the last run';
 /** A run of many files saves its manifest this often, so that kill -9 loses at most this much work. */
@@ -184,11 +185,7 @@ export class Incremental {
     // Outputs written before (by this pipeline or another, --ext .md then --ext .html) and still
     // as globpipe left them stay recorded: --delete-stale removes them once the input goes.
     const earlier = (keep: readonly string[]): OutputRecord[] =>
-      (before?.outputs ?? []).filter(([path, size, mtimeMs]) => {
-        if (keep.includes(path)) return false;
-        const now = stat(this.#outBase + path, false);
-        return now?.isFile() === true && now.size === size && now.mtimeMs === mtimeMs;
-      });
+      (before?.outputs ?? []).filter((o) => !keep.includes(o[0]) && asWritten(this.#outBase, o));
     if (result.status === 'failed' || read === undefined) {
       // Processed again next time; what it wrote before is still globpipe's.
       const outputs = earlier([]);
@@ -280,34 +277,19 @@ export class Incremental {
       }
       gone.push([input, record]);
     }
-    for (const [input, record] of gone) {
-      await this.#removeOutputs(record.outputs, port);
-      delete files[input];
-      this.#dirty = true;
-    }
-  }
-
-  /**
-   * Removes what globpipe wrote and nobody changed since: a regular file beneath --out (the
-   * io port's unlink never follows a symlink there), with the size and mtime recorded.
-   */
-  async #removeOutputs(outputs: readonly OutputRecord[], port: IoPort): Promise<void> {
-    for (const [path, size, mtimeMs] of outputs) {
-      const absolute = this.#outBase + path;
-      const now = stat(absolute, false);
-      if (now === undefined) continue;
-      if (!now.isFile() || now.size !== size || now.mtimeMs !== mtimeMs) {
-        this.#kept.push({ path, reason: 'changed since globpipe wrote it: kept' });
-        continue;
-      }
-      try {
-        await port.unlink(join(this.#settings.out, path), this.#settings.out);
-        this.#removed.push(path);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        this.#kept.push({ path, reason: `cannot remove: ${code}` });
-      }
-    }
+    if (gone.length === 0) return;
+    for (const [input] of gone) delete files[input];
+    this.#dirty = true;
+    // An output another input now writes (a.js gone, a.ts new, both to a.out) is that input's.
+    const current = new Set<string>();
+    for (const input of Object.keys(files))
+      for (const [path] of entryOf(files, input)?.outputs ?? []) current.add(path);
+    for (const [, record] of gone)
+      await removeOutputs(
+        record.outputs.filter(([path]) => !current.has(path)),
+        { outBase: this.#outBase, out: this.#settings.out, port },
+        { removed: this.#removed, kept: this.#kept },
+      );
   }
 
   /** No more checkpoints (a run that threw ends here: its last checkpoint, or the old manifest, stands). */

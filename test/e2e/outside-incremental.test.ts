@@ -88,3 +88,17 @@ describe('--incremental, a manifest that cannot be saved', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('--delete-stale, an output another input now writes', () => {
+  it('is that input’s: not reported kept as changed by someone else', async () => {
+    const { src, out, manifest } = setup({ 'a.js': 'js\n' });
+    const base = ['-C', src, '-o', out, '--ext', '.out', '--incremental', manifest, '--delete-stale'];
+    expect((await globpipe(base)).code).toBe(0);
+    rmSync(join(src, 'a.js'));
+    writeFileSync(join(src, 'a.ts'), 'tsx\n');
+    const next = await globpipe([...base, '--verbose']);
+    expect(next.code).toBe(0);
+    expect(next.stderr).not.toContain('kept');
+    expect(list(out)).toEqual(['a.out']);
+  });
+});
