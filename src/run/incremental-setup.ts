@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OptionError } from '../options/names.js';
 import type { Site } from '../options/probe.js';
@@ -97,4 +97,30 @@ export function manifestPath(settings: Settings, site: Site): string {
     settings.stages.map((stage) => stage.map((t) => t.modulePath ?? t.name)),
   ]);
   return join(dir, `${sha256(identity).slice(0, 24)}.json`);
+}
+
+/**
+ * A manifest that could not be saved would leave the next run to process everything again, and
+ * the run would learn it only at its end: where it cannot go (its directory, or the nearest one
+ * that exists, is a file or not writable) is a usage error before anything is written.
+ */
+export function checkManifestPlace(path: string, settings: Settings): void {
+  let dir = dirname(path);
+  for (let stats = statSync(dir, { throwIfNoEntry: false }); stats === undefined && dirname(dir) !== dir; ) {
+    dir = dirname(dir);
+    stats = statSync(dir, { throwIfNoEntry: false });
+  }
+  let why: string | undefined;
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) why = `${dir} is not a directory`;
+  else {
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      why = `${dir} is not writable (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    }
+  }
+  if (why !== undefined)
+    throw new OptionError((n) => `${n.name('incremental')} cannot save its manifest ${path}: ${why}`).in(
+      settings.naming,
+    );
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, type Stats, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Entry } from '../discover.js';
 import type { FileMeta, IoPort } from '../io/port.js';
@@ -8,7 +8,7 @@ import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
 import { fsPath } from '../paths.js';
 import type { FileResult, IncrementalReport } from '../types.js';
-import { manifestPath, pipelineHash } from './incremental-setup.js';
+import { checkManifestPlace, manifestPath, pipelineHash } from './incremental-setup.js';
 import type { Fields } from './job.js';
 import {
   contentHash,
@@ -22,6 +22,7 @@ import {
   STALE_HASH,
   saveManifest,
 } from './manifest.js';
+import { asWritten, removeOutputs } from './stale-outputs.js';
 
 export const UNCHANGED = 'unchanged since the last run';
 /** A run of many files saves its manifest this often, so that kill -9 loses at most this much work. */
@@ -75,6 +76,7 @@ export class Incremental {
   /** Finds and loads the manifest (a usage error when it has no place), before anything is written. */
   static open(settings: Settings, site: Site): Incremental {
     const path = manifestPath(settings, site);
+    if (!settings.dryRun && !settings.discard) checkManifestPlace(path, settings);
     const pipeline = pipelineHash(settings);
     const loaded = loadManifest(path, { cwd: site.realCwd, out: site.realOut });
     const files = loaded.manifest?.files ?? (Object.create(null) as Record<string, unknown>);
@@ -120,7 +122,9 @@ export class Incremental {
   }
 
   #decide(entry: Entry): Fields | undefined {
-    if (entry.kind !== 'file') return undefined;
+    // --delete-original removed every input it processed: one here again (the same bytes put
+    // back) is processed, so that it is removed too, not left as unchanged.
+    if (entry.kind !== 'file' || this.#settings.deleteOriginal) return undefined;
     const record = entryOf(this.#manifest.files, entry.path);
     if (record === null) this.#malformed += 1;
     if (!record || record.hash === STALE_HASH) return undefined;
@@ -177,8 +181,17 @@ export class Incremental {
     if (result.status === 'skipped' && read === undefined) return;
     this.#dirty = true;
     const files = this.#manifest.files;
+    const before = entryOf(files, result.input) ?? undefined;
+    // Outputs written before (by this pipeline or another, --ext .md then --ext .html) and still
+    // as globpipe left them stay recorded: --delete-stale removes them once the input goes.
+    const earlier = (keep: readonly string[]): OutputRecord[] =>
+      (before?.outputs ?? []).filter((o) => !keep.includes(o[0]) && asWritten(this.#outBase, o));
     if (result.status === 'failed' || read === undefined) {
-      delete files[result.input];
+      // Processed again next time; what it wrote before is still globpipe's.
+      const outputs = earlier([]);
+      if (outputs.length === 0) delete files[result.input];
+      else
+        files[result.input] = formatEntry(result.input, { size: 0, mtimeMs: 0, hash: STALE_HASH, outputs });
       return;
     }
     // Skipped by its transform after the read (SkipFile): unchanged, it is skipped again.
@@ -193,7 +206,10 @@ export class Incremental {
         outputs.push([path, now.size, now.mtimeMs]);
       }
     }
-    files[result.input] = formatEntry(result.input, { ...read, outputs });
+    files[result.input] = formatEntry(result.input, {
+      ...read,
+      outputs: [...outputs, ...earlier(result.outputs)],
+    });
   }
 
   /** Saves what is known so far (every few seconds of a long run): kill -9 then loses little. */
@@ -226,7 +242,15 @@ export class Incremental {
     if (this.#settings.dryRun || this.#settings.discard) return;
     const seen = this.#seen;
     if (complete && seen !== undefined) await this.#deleteStale(seen, port);
-    if (this.#dirty) this.#save();
+    if (!this.#dirty) return;
+    try {
+      this.#save();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      this.#notices.push(
+        `incremental manifest ${this.path} cannot be saved (${code}): the next run processes these files again`,
+      );
+    }
   }
 
   /**
@@ -238,7 +262,10 @@ export class Incremental {
     const files = this.#manifest.files;
     const gone: [string, InputRecord][] = [];
     for (const input of Object.keys(files)) {
-      if (seen.has(input) || stat(this.#cwdBase + input, false) !== undefined) continue;
+      if (seen.has(input)) continue;
+      // A directory now at the input's path (f.txt replaced by f.txt/x): the file is gone.
+      const now = stat(this.#cwdBase + input, false);
+      if (now !== undefined && !now.isDirectory()) continue;
       const record = entryOf(files, input);
       if (!record) {
         this.#notices.push(
@@ -250,34 +277,19 @@ export class Incremental {
       }
       gone.push([input, record]);
     }
-    for (const [input, record] of gone) {
-      await this.#removeOutputs(record.outputs, port);
-      delete files[input];
-      this.#dirty = true;
-    }
-  }
-
-  /**
-   * Removes what globpipe wrote and nobody changed since: a regular file beneath --out (the
-   * io port's unlink never follows a symlink there), with the size and mtime recorded.
-   */
-  async #removeOutputs(outputs: readonly OutputRecord[], port: IoPort): Promise<void> {
-    for (const [path, size, mtimeMs] of outputs) {
-      const absolute = this.#outBase + path;
-      const now = stat(absolute, false);
-      if (now === undefined) continue;
-      if (!now.isFile() || now.size !== size || now.mtimeMs !== mtimeMs) {
-        this.#kept.push({ path, reason: 'changed since globpipe wrote it: kept' });
-        continue;
-      }
-      try {
-        await port.unlink(join(this.#settings.out, path), this.#settings.out);
-        this.#removed.push(path);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        this.#kept.push({ path, reason: `cannot remove: ${code}` });
-      }
-    }
+    if (gone.length === 0) return;
+    for (const [input] of gone) delete files[input];
+    this.#dirty = true;
+    // An output another input now writes (a.js gone, a.ts new, both to a.out) is that input's.
+    const current = new Set<string>();
+    for (const input of Object.keys(files))
+      for (const [path] of entryOf(files, input)?.outputs ?? []) current.add(path);
+    for (const [, record] of gone)
+      await removeOutputs(
+        record.outputs.filter(([path]) => !current.has(path)),
+        { outBase: this.#outBase, out: this.#settings.out, port },
+        { removed: this.#removed, kept: this.#kept },
+      );
   }
 
   /** No more checkpoints (a run that threw ends here: its last checkpoint, or the old manifest, stands). */

@@ -75,7 +75,12 @@ export async function sortPaths(
     const path = join(state.cwd, rel);
     try {
       const stats = await lstat(fsPath(path));
-      if (!stats.isDirectory() && !state.own.isOurs(path, stats)) present.push(rel);
+      if (!stats.isDirectory()) {
+        if (!state.own.isOurs(path, stats)) present.push(rel);
+        continue;
+      }
+      // A directory where an input was (f.txt replaced by f.txt/x): that input is gone.
+      if (state.outputsOf.has(rel)) gone.add(rel);
       continue;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

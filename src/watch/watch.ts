@@ -83,10 +83,13 @@ export function watch(options: WatchOptions): Watcher {
         try {
           const { present, gone } = await sortPaths(paths, state);
           if (present.length === 0 && gone.length === 0) return;
-          const summary = await recordedRun(run, { ...runWith, only: present }, state);
+          // Outputs of inputs gone go first: a new input may write the same path (a.js replaced
+          // by a.ts, both to a.out; f.txt replaced by a directory f.txt/), and its output stays.
           const deleted: Deleted[] = [];
-          const remove = removeGone && !settings.dryRun && !summary.interrupted;
-          for (const input of gone) deleted.push(await removeOutputs(input, state, port, remove));
+          const remove = removeGone && !settings.dryRun;
+          for (const input of gone)
+            deleted.push(await removeOutputs(input, state, port, remove && !controller.signal.aborted));
+          const summary = await recordedRun(run, { ...runWith, only: present }, state);
           const changed = summary.matched + deleted.length;
           if (changed === 0) return;
           index += 1;
