@@ -1,0 +1,41 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { readTree, runCli, tempDir, writeTree } from '../helpers.js';
+import { parse } from '../web-fixture.js';
+
+const svg = `<svg xmlns="http://www.w3.org/2000/svg">${'<rect width="10" height="10"/>'.repeat(200)}</svg>`;
+
+describe('-t precompress over what a web root holds', () => {
+  it('skips .svgz, a gzip file that mime-db types as compressible image/svg+xml', async () => {
+    const svgz = gzipSync(Buffer.from(svg), { level: 1 });
+    const cwd = writeTree({ 'a.svgz': svgz, 'B.SVGZ': svgz, 'd.svg': svg });
+    const out = tempDir();
+    // Even an output that is larger is kept with --min-ratio Infinity: the type alone must decide.
+    const result = await runCli([
+      '-C',
+      cwd,
+      '-t',
+      'precompress',
+      '-o',
+      out,
+      '--min-ratio',
+      'Infinity',
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect([...readTree(out).keys()].sort()).toEqual(['d.svg.br', 'd.svg.gz']);
+    const { summary } = parse(result.stdout);
+    expect(summary.skips).toEqual([
+      {
+        reason: 'already compressed (.SVGZ); a pattern ending in .SVGZ selects it (--all-types: every type)',
+        count: 1,
+        paths: ['B.SVGZ'],
+      },
+      {
+        reason: 'already compressed (.svgz); a pattern ending in .svgz selects it (--all-types: every type)',
+        count: 1,
+        paths: ['a.svgz'],
+      },
+    ]);
+  });
+});
