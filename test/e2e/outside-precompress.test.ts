@@ -1,3 +1,5 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readTree, runCli, tempDir, writeTree } from '../helpers.js';
@@ -38,4 +40,38 @@ describe('-t precompress over what a web root holds', () => {
       },
     ]);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    '--delete-original in a directory it cannot write: each input kept with a reason naming no internal path',
+    async () => {
+      const dir = mkdtempSync('/tmp/globpipe-outside-keep-');
+      try {
+        const cwd = join(dir, 'in');
+        mkdirSync(cwd);
+        writeFileSync(join(cwd, 'a.svg'), svg);
+        writeFileSync(join(cwd, 'b.svg'), svg);
+        mkdirSync(join(dir, 'out'));
+        chmodSync(dir, 0o755);
+        chmodSync(cwd, 0o555);
+        chmodSync(join(dir, 'out'), 0o777);
+        const args = ['-C', cwd, '-t', 'precompress', '-o', join(dir, 'out'), '--delete-original', '--json'];
+        const result = await runCli(args, { asNobody: true });
+        expect(result.code, result.stderr).toBe(0);
+        const { files, summary } = parse(result.stdout);
+        expect(files.get('a.svg')?.original).toEqual({
+          deleted: false,
+          reason: 'it could not be removed (EACCES: permission denied)',
+        });
+        expect(summary.originalsKept).toEqual([
+          {
+            reason: 'it could not be removed (EACCES: permission denied)',
+            count: 2,
+            paths: ['a.svg', 'b.svg'],
+          },
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
