@@ -74,4 +74,14 @@ describe('-t precompress over what a web root holds', () => {
       }
     },
   );
+
+  it('the summary line counts one deleted original in the singular', async () => {
+    const cwd = writeTree({ 'a.svg': svg });
+    const result = await runCli(['-C', cwd, '-t', 'precompress', '-o', cwd, '--delete-original']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^globpipe: 1 matched, 1 written, 0 skipped, 0 failed, 1 original deleted \|/m,
+    );
+    expect([...readTree(cwd).keys()].sort()).toEqual(['a.svg.br', 'a.svg.gz']);
+  });
 });
