@@ -18,4 +18,17 @@ describe('config files, as an outside user writes them', () => {
     const again = await runCli([], { cwd: dir });
     expect(again.stderr).toMatch(/^globpipe: 2 matched, 0 written, 2 skipped/m);
   });
+
+  it("a pipeline's `cwd` that does not exist: exit 2 naming the file and the key, before any pipeline writes", async () => {
+    const dir = project({
+      'globpipe.config.mjs':
+        "export default { out: 'out', pipelines: { one: { cwd: 'site' }, two: { cwd: 'nope' } } };\n",
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.stderr).toBe(
+      `globpipe: globpipe.config.mjs: \`pipelines.two.cwd\` \`${join(dir, 'nope')}\` does not exist\n`,
+    );
+    expect(result.code).toBe(2);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
 });
