@@ -31,4 +31,15 @@ describe('config files, as an outside user writes them', () => {
     expect(result.code).toBe(2);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
+
+  it('--config naming a directory says so, exit 2', async () => {
+    const dir = project({
+      'conf/globpipe.config.mjs': "export default { cwd: '../site', out: '../out' };\n",
+    });
+    const result = await runCli(['--config', 'conf'], { cwd: dir });
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      'globpipe: Config file `conf` is a directory: name the file in it (conf/globpipe.config.mjs, …)\n',
+    ]);
+  });
 });
