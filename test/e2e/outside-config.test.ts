@@ -42,4 +42,21 @@ describe('config files, as an outside user writes them', () => {
       'globpipe: Config file `conf` is a directory: name the file in it (conf/globpipe.config.mjs, …)\n',
     ]);
   });
+
+  it('an option only the command line has (quiet, json, watch) is named as its flag, exit 2', async () => {
+    for (const [key, flag] of [
+      ['quiet', '--quiet'],
+      ['json', '--json'],
+      ['watch', '--watch'],
+    ]) {
+      const dir = project({
+        'globpipe.config.mjs': `export default { cwd: 'site', out: 'out', pipelines: { a: { ${key}: true } } };\n`,
+      });
+      const result = await runCli([], { cwd: dir });
+      expect([result.code, result.stderr]).toEqual([
+        2,
+        `globpipe: globpipe.config.mjs: \`pipelines.a.${key}\` cannot be set in a config file: it is the command's ${flag}, give it there\n`,
+      ]);
+    }
+  });
 });
