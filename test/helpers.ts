@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,8 @@ let publicCopy: string | undefined;
  * The built CLI where any user can run it, for tests that run it as another user (`nobody`):
  * the clone may live in a directory only its owner can enter (a 0700 home, `mktemp -d`).
  * A copy of bin/, dist/ and package.json (all the CLI needs to run without a terminal) in
- * a world-readable temp directory, made once per test file and removed at exit.
+ * a world-readable temp directory, made once per test file and removed at exit; node_modules
+ * is linked, for the packages the bundle loads at run time (mime-types, compressible, jiti).
  */
 export function publicBin(): string {
   if (publicCopy === undefined) {
@@ -43,6 +45,7 @@ export function publicBin(): string {
     };
     chmodSync(copy, 0o755);
     open(copy);
+    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
     process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
     publicCopy = copy;
   }

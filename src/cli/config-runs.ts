@@ -1,5 +1,5 @@
 import { findConfig } from '../config/find.js';
-import { resolveConfig } from '../config/resolve.js';
+import { checkConfigCwds, resolveConfig } from '../config/resolve.js';
 import { checkConfig } from '../config/shape.js';
 import { withNaming } from '../options/names.js';
 import { escapeName } from '../report/format.js';
@@ -31,6 +31,7 @@ export async function configRuns(options: CliOptions): Promise<CliRun[]> {
     return [{ name: undefined, run: options.run }];
   }
   const pipelines = await resolveConfig(config, request);
+  await checkConfigCwds(config, request, pipelines);
   // Errors found once files are planned (run()) name options as flags.
   return pipelines.map(({ name, options: run }) => ({ name, run: withNaming({ ...run }, 'flag') }));
 }

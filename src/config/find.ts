@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, extname, relative, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Loader, lilconfig } from 'lilconfig';
 import { GlobpipeError } from '../errors.js';
@@ -91,6 +91,11 @@ export async function findConfig(from: string, configFile?: string): Promise<Fou
     const file = resolve(from, configFile);
     if (!existsSync(file))
       throw new GlobpipeError('EUSAGE', `Config file \`${configFile}\` not found (looked at ${file})`);
+    if (statSync(file).isDirectory())
+      throw new GlobpipeError(
+        'EUSAGE',
+        `Config file \`${configFile}\` is a directory: name the file in it (${join(configFile, CONFIG_FILES[3])}, …)`,
+      );
     const ext = extname(file);
     if (basename(file) !== 'package.json' && !Object.hasOwn(byExtension, ext)) {
       throw new GlobpipeError(

@@ -3,6 +3,7 @@ import { GlobpipeError } from '../errors.js';
 import { didYouMean } from '../options/check.js';
 import { keyNames, type Names, type Naming, namesFor, OptionError } from '../options/names.js';
 import { normalizeOptions } from '../options/normalize.js';
+import { checkDirectory } from '../options/probe.js';
 import type { RunOptions } from '../types.js';
 import { CONFIG_FILES } from './find.js';
 import { type Merged, mergeLayers, type Origin, resolvePaths } from './merge.js';
@@ -143,4 +144,28 @@ export async function resolveConfig(
     resolved.push({ name, options: merged.options as RunOptions });
   }
   return resolved;
+}
+
+/**
+ * Each run's `cwd`, when the file gives it (no `--cwd` over it), is a directory: found by a run,
+ * a missing one would come after the earlier pipelines' writes, and be named as a flag the user
+ * never typed. Apart from resolveConfig, which reads no disk.
+ */
+export async function checkConfigCwds(
+  config: CheckedConfig | undefined,
+  request: Request,
+  runs: readonly ResolvedPipeline[],
+): Promise<void> {
+  if (config === undefined || request.overrides.cwd !== undefined) return;
+  for (const { name, options } of runs) {
+    const own = config.pipelines?.find(([known]) => known === name)?.[1];
+    const prefix = own?.cwd !== undefined ? `${config.keyPrefix}pipelines.${name}.` : config.keyPrefix;
+    const cwd = options.cwd as string;
+    await checkDirectory(cwd, `\`${prefix}cwd\``).catch((error: GlobpipeError) => {
+      throw new GlobpipeError(error.code, `${config.shown}: ${error.message}`, {
+        cause: error.cause,
+        path: cwd,
+      });
+    });
+  }
 }

@@ -35,6 +35,16 @@ export function pathNames(prefix: string): Names {
   return { naming: 'key', name: (key) => `\`${prefix}${key}\``, value: keyNames.value };
 }
 
+/** The command line's own options: how the command shows a run, not what the run does. */
+const CLI_ONLY: Readonly<Record<string, string>> = {
+  quiet: '--quiet',
+  json: '--json',
+  verbose: '--verbose',
+  progress: '--progress',
+  report: '--report',
+  watch: '--watch',
+};
+
 /** `options` (at `prefix` in the file) holds only options a file may hold, each of its kind. */
 function checkLevel(options: Record<string, unknown>, prefix: string, extra: readonly string[]): void {
   const names = pathNames(prefix);
@@ -42,6 +52,12 @@ function checkLevel(options: Record<string, unknown>, prefix: string, extra: rea
   const held = given.find((key) => runtime.has(key) && !table[key]?.internal);
   if (held !== undefined)
     throw new GlobpipeError('EUSAGE', `${names.name(held)} cannot be set in a config file: pass it to run()`);
+  const flag = given.find((key) => Object.hasOwn(CLI_ONLY, key));
+  if (flag !== undefined)
+    throw new GlobpipeError(
+      'EUSAGE',
+      `${names.name(flag)} cannot be set in a config file: it is the command's ${CLI_ONLY[flag]}, give it there`,
+    );
   checkKeys(given, [...fileKeys, ...extra], names.name);
   const { pipelines: _, ...rest } = options;
   checkKinds(rest, names);

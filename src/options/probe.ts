@@ -13,7 +13,7 @@ export interface Site {
   readonly caseInsensitive: boolean;
 }
 
-async function checkDirectory(dir: string, label: string): Promise<void> {
+export async function checkDirectory(dir: string, label: string): Promise<void> {
   let isDir: boolean;
   try {
     isDir = (await stat(dir)).isDirectory();

@@ -117,7 +117,9 @@ export function formatHead(summary: Summary, folded?: Folded): string {
     done,
     `${formatCount(summary.skipped)} skipped${folded?.skipped ? ` (${folded.skipped})` : ''}`,
     `${formatCount(summary.failed)} failed`,
-    ...(summary.originalsDeleted > 0 ? [`${formatCount(summary.originalsDeleted)} originals deleted`] : []),
+    ...(summary.originalsDeleted > 0
+      ? [`${countOf(summary.originalsDeleted, 'original', 'originals')} deleted`]
+      : []),
     ...(summary.notProcessed > 0 ? [`${formatCount(summary.notProcessed)} not processed`] : []),
     ...(folded?.counts ?? []),
   ].join(', ');

@@ -1,3 +1,4 @@
+import { describeCause } from '../errors.js';
 import { namesFor } from '../options/names.js';
 import type { Settings } from '../options/settings.js';
 import type { OutputTarget, PlannedFile } from '../plan/outputs.js';
@@ -85,8 +86,9 @@ export async function deleteOriginal(job: PlannedFile, fields: Fields, ctx: JobC
     await ctx.port.unlink(job.entry.absolutePath, ctx.settings.cwd);
     return { ...fields, original: { deleted: true } };
   } catch (error) {
-    const message = (error as Error).message;
-    return { ...fields, original: { deleted: false, reason: `it could not be removed (${message})` } };
+    // `EACCES: permission denied`, without the unlink's path: the port's goes through /proc/self/fd.
+    const reason = `it could not be removed (${describeCause(error)})`;
+    return { ...fields, original: { deleted: false, reason } };
   }
 }
 

@@ -24,6 +24,13 @@ const compressible: Compressible = (type) => {
 /** What globpipe's compressors append: a file that ends so is one of their outputs. */
 export const COMPRESSED_EXTENSIONS = ['.gz', '.br', '.zst'] as const;
 
+/**
+ * gzip files that mime-db types by what they hold: `.svgz` is image/svg+xml, which compressible
+ * calls compressible. Compressing one again costs a brotli 11 for an output minRatio drops, or,
+ * when kept, gives a `.svgz.gz` that a server would send gzipped twice.
+ */
+const GZIP_CONTAINERS: readonly string[] = ['.svgz'];
+
 /** A built-in compressor: its rename only appends, and what it appends is a compressed type. */
 export function isCompressor(t: ResolvedTransform): boolean {
   if (t.appendsOnly !== true || t.rename === undefined) return false;
@@ -57,7 +64,8 @@ export function typeOf(path: string): string | undefined {
  * a rerun over its own outputs must not make `a.css.gz.br`.
  */
 export function notWorthCompressing(ext: string): string | undefined {
-  if ((COMPRESSED_EXTENSIONS as readonly string[]).includes(ext.toLowerCase()))
+  const lower = ext.toLowerCase();
+  if ((COMPRESSED_EXTENSIONS as readonly string[]).includes(lower) || GZIP_CONTAINERS.includes(lower))
     return `already compressed (${ext})`;
   const type = lookup(ext.slice(1));
   if (type === false || compressible(type) === true) return undefined;
