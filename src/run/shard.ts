@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { OptionError } from '../options/names.js';
+import { fsPath } from '../paths.js';
 
 /**
  * Which files a shard of a run takes. Every shard globs the whole tree and decides on its
@@ -49,11 +49,23 @@ export function checkShard(
 }
 
 /**
- * A stable 48-bit hash of the path's UTF-8 bytes. sha1 rather than a hand-rolled FNV: native,
- * fast, and the same on every machine and Node version, which is all that assignment needs.
+ * FNV-1a 64 of the path's bytes (raw, for a name that is no UTF-8: paths.ts), its top 53
+ * bits as a number: the same on every machine and Node version, which is all assignment
+ * needs. Plain arithmetic on two 32-bit halves: no BigInt, and no node:crypto to load.
  */
 export function pathHash(path: string): number {
-  return createHash('sha1').update(path, 'utf8').digest().readUIntBE(0, 6);
+  const given = fsPath(path);
+  const bytes = typeof given === 'string' ? Buffer.from(given, 'utf8') : given;
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of bytes) {
+    lo ^= byte;
+    // (hi, lo) * 0x100000001b3 mod 2^64: lo * 0x1b3 carries into hi, and lo << 40 lands in hi.
+    const low = (lo >>> 0) * 0x1b3;
+    hi = (hi * 0x1b3 + Math.floor(low / 0x100000000) + ((lo << 8) >>> 0)) >>> 0;
+    lo = low >>> 0;
+  }
+  return hi * 0x200000 + (lo >>> 11);
 }
 
 /**
