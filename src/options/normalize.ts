@@ -15,6 +15,7 @@ import { compressionSettings } from './compression.js';
 import { incrementalSettings } from './incremental-options.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
+import { shardSettings } from './shard-options.js';
 
 /** A usage error naming options through `names`: keys for run(), flags for the CLI (names.ts). */
 function usage(render: (names: Names) => string): OptionError {
@@ -310,6 +311,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     resume,
     ...incremental,
     ...compressionSettings(options, stages),
+    shard: shardSettings(options, process.env),
     only: options.only === undefined ? undefined : stringList('only', options.only, true),
     naming,
     signal: options.signal,
