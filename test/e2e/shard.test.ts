@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/types.js';
 import { keepAllFor, readTree, runCli, tempDir, writeTree } from '../helpers.js';
@@ -103,5 +105,30 @@ describe('--shard', () => {
     });
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+  });
+
+  it('in place, each shard has a journal and a lock of its own', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `f${i}.txt`);
+    const cwd = writeTree(Object.fromEntries(names.map((name) => [name, `${name}\n`])));
+    // Shard 1 of 2 was interrupted: its journal stays behind.
+    const journal = join(cwd, '.globpipe-journal.1-of-2.jsonl');
+    writeFileSync(journal, 'left by shard 1\n');
+    const stamp = ['-C', cwd, '--in-place', '--dot', '--exec', 'cat; echo stamped'];
+    const first = await runCli([...stamp, '--shard', '1/2']);
+    expect(first.code).toBe(2);
+    expect(first.stderr).toContain(`An interrupted in-place run left its journal \`${journal}\``);
+    // Shard 2 is not held up by it, never takes it for an input, and leaves nothing of its own.
+    const second = await runCli([...stamp, '--shard', '2/2']);
+    expect(second.code).toBe(0);
+    expect(readFileSync(journal, 'utf8')).toBe('left by shard 1\n');
+    const stamped = names.filter((name) => readFileSync(join(cwd, name), 'utf8').endsWith('stamped\n'));
+    expect(stamped.length).toBeGreaterThan(0);
+    expect(stamped.length).toBeLessThan(names.length);
+    expect(second.stderr).toMatch(
+      new RegExp(`shard 2/2: ${stamped.length} matched, ${stamped.length} written`),
+    );
+    expect(existsSync(join(cwd, '.globpipe-journal.2-of-2.jsonl'))).toBe(false);
+    expect(existsSync(join(cwd, '.globpipe-lock.2-of-2'))).toBe(false);
+    expect([...readTree(cwd).keys()].sort()).toEqual([...names, '.globpipe-journal.1-of-2.jsonl'].sort());
   });
 });
