@@ -146,6 +146,21 @@ export interface RunOptions {
    * removes, as they go, the outputs of inputs deleted while it watches.
    */
   deleteStale?: boolean;
+  /**
+   * Process one shard of the matches: `'2/4'` (1-based), or `'auto'` to read it from the
+   * environment of a Kubernetes Indexed Job, a Slurm array, GitLab, CircleCI or Buildkite
+   * (run/shard-env.ts). Every shard globs the whole tree and takes its own files; the summary
+   * counts only those (`matched` is this shard's files).
+   */
+  shard?: string;
+  /**
+   * How files are split between shards: `hash` (default) by the path alone, so a file keeps its
+   * shard as others come and go; `balanced`, even counts; `size`, even bytes. The last two
+   * need the whole glob before the first file starts.
+   */
+  shardStrategy?: 'hash' | 'balanced' | 'size';
+  /** The number of shards for `shard: 'auto'` where the engine does not say (a Kubernetes Indexed Job). */
+  shardCount?: number;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
@@ -217,6 +232,17 @@ export type GlobpipeEvent =
    * a second each and only when the count moved; its `file` event follows.
    */
   | { readonly type: 'progress'; readonly path: string; readonly bytes: number; readonly size: number }
+  /**
+   * A sharded run's shard, before its glob starts; `source` says where `shard: 'auto'` found
+   * it (`Slurm array task 2`), undefined when it was given as `'2/4'`.
+   */
+  | {
+      readonly type: 'shard';
+      readonly index: number;
+      readonly count: number;
+      readonly strategy: ShardSummary['strategy'];
+      readonly source: string | undefined;
+    }
   /** One file is done, whatever its outcome. */
   | { readonly type: 'file'; readonly result: FileResult };
 
@@ -276,12 +302,21 @@ export interface Summary {
   readonly skips: readonly SkipReason[];
   /** An `incremental` run: its manifest, and what `deleteStale` removed. */
   readonly incremental?: IncrementalReport;
+  /** A sharded run (`shard`): which shard; every count above is this shard's files only. */
+  readonly shard?: ShardSummary;
   /** Outputs not written because compressing did not pay (`minRatio`), grouped by reason (paths are outputs). */
   readonly dropped: readonly SkipReason[];
   /** `deleteOriginal`: inputs removed. */
   readonly originalsDeleted: number;
   /** `deleteOriginal`: inputs written but kept, grouped by why. */
   readonly originalsKept: readonly SkipReason[];
+}
+
+/** `shard 2/4`, 1-based, and how files were split. */
+export interface ShardSummary {
+  readonly index: number;
+  readonly count: number;
+  readonly strategy: 'hash' | 'balanced' | 'size';
 }
 
 export interface IncrementalReport {

@@ -42,6 +42,7 @@ export function testSettings(
     allTypes: false,
     deleteOriginal: false,
     only: undefined,
+    shard: undefined,
     naming: 'key',
     caseInsensitive: false,
     ...overrides,

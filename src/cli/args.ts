@@ -155,6 +155,9 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     // `--incremental` alone: the manifest in the cache directory.
     incremental: incrementalFlag(args.incremental),
     deleteStale: args['delete-stale'],
+    shard: single('--shard', args.shard),
+    shardStrategy: single('--shard-strategy', args['shard-strategy']) as RunOptions['shardStrategy'],
+    shardCount: integer('--shard-count', single('--shard-count', args['shard-count']), 1),
   };
   // A missing -o/--out is named once the config file, which may give `out`, is known (config-runs.ts).
   return {

@@ -192,6 +192,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     let failuresShown = 0;
     const onEvent = (event: GlobpipeEvent) => {
       bar?.onEvent(event);
+      // `--shard auto`: which shard the environment gave, before any file (shard-env.ts).
+      // `globpipe: shard 2/4 (Slurm array task 2)`
+      if (event.type === 'shard' && event.source !== undefined && !quiet) {
+        above(stderr, `globpipe: shard ${event.index}/${event.count} (${event.source})`);
+      }
       if (event.type !== 'file') return;
       const { result } = event;
       if (json) print(JSON.stringify({ ...fileLine(result), ...pipeline }));

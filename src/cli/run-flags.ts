@@ -154,6 +154,24 @@ export const runFlags = {
     describe:
       'with --incremental (or --watch): remove outputs whose input is gone (only files globpipe wrote)',
   },
+  shard: {
+    type: 'string',
+    describe:
+      'process shard i of n of the matches (1-based, e.g. 2/4), or auto: from Kubernetes, Slurm, GitLab, CircleCI or Buildkite variables',
+    requiresArg: true,
+  },
+  'shard-strategy': {
+    type: 'string',
+    describe:
+      'how files are split: hash (by path, stable as files come and go), balanced (even counts), size (even bytes)',
+    defaultDescription: 'hash',
+    requiresArg: true,
+  },
+  'shard-count': {
+    ...numeric,
+    describe: 'the number of shards for --shard auto where the engine does not say (Kubernetes)',
+    requiresArg: true,
+  },
   watch: {
     type: 'boolean',
     describe: 'after the first run, process changed, added and deleted files as they change (Ctrl-C stops)',

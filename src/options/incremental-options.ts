@@ -32,6 +32,10 @@ const notAboutBytes: ReadonlySet<string> = new Set<OptionKey>([
   'discard',
   'incremental',
   'deleteStale',
+  // Which files a run takes, never what it writes for one.
+  'shard',
+  'shardStrategy',
+  'shardCount',
   'deleteOriginal',
   'only',
   'signal',

@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
 import { isInside, toPosix } from '../paths.js';
-import { JOURNAL_NAME } from '../run/journal.js';
+import { JOURNAL_GLOB } from '../run/journal.js';
 import { LOCK_NAME } from '../run/lock.js';
 import { levelRanges } from '../transforms/builtins.js';
 import { execTransform } from '../transforms/exec.js';
@@ -15,6 +15,7 @@ import { compressionSettings } from './compression.js';
 import { incrementalSettings } from './incremental-options.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
+import { shardSettings } from './shard-options.js';
 
 /** A usage error naming options through `names`: keys for run(), flags for the CLI (names.ts). */
 function usage(render: (names: Names) => string): OptionError {
@@ -278,7 +279,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
       (n) => `${n.name('resume')} continues an interrupted in-place run: it needs ${n.name('inPlace')}`,
     );
   // Never glob the in-place journal or lock (nor a lock's takeover temp beside it), even with --dot.
-  if (inPlace) ignore.push(fg.escapePath(JOURNAL_NAME), `${fg.escapePath(LOCK_NAME)}*`);
+  if (inPlace) ignore.push(JOURNAL_GLOB, `${fg.escapePath(LOCK_NAME)}*`);
   const { ignore: manifestIgnore, ...incremental } = incrementalSettings(options, cwd);
   ignore.push(...manifestIgnore);
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
@@ -310,6 +311,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     resume,
     ...incremental,
     ...compressionSettings(options, stages),
+    shard: shardSettings(options, process.env),
     only: options.only === undefined ? undefined : stringList('only', options.only, true),
     naming,
     signal: options.signal,

@@ -2,6 +2,7 @@ import type { IoPort } from '../io/port.js';
 import type { ResolvedTransform } from '../transforms/resolved.js';
 import type { GlobpipeEvent, ReadStrategy, RunOptions } from '../types.js';
 import type { Naming } from './names.js';
+import type { ShardSettings } from './shard-options.js';
 
 /**
  * Everything below the public API works from this: the user's options,
@@ -53,6 +54,8 @@ export interface Settings {
   /** Compressors take every type (none skipped by type, plan/matching.ts). */
   readonly allTypes: boolean;
   readonly deleteOriginal: boolean;
+  /** This run's shard of the matches; undefined: all of them. */
+  readonly shard: ShardSettings | undefined;
   /** Paths to look up instead of walking the tree (RunOptions.only); undefined: walk. */
   readonly only: readonly string[] | undefined;
   /** How errors name options: keys for run(), flags when the CLI gave them (names.ts). */

@@ -104,9 +104,14 @@ export interface Folded {
  * A dry run reads and writes nothing, so it has no bytes and no rates:
  * `globpipe: dry run: 1 matched, 1 output planned, 0 skipped, 0 failed | 0.01 s | -j 64`
  * With `--discard`: `globpipe: 200 matched, 200 read and discarded, 0 skipped, 0 failed | …`
+ * One shard of a run (`--shard 2/4`): `globpipe: shard 2/4: 3 matched, 3 written, 0 skipped, 0 failed | …`
  */
 export function formatHead(summary: Summary, folded?: Folded): string {
-  const states = [summary.dryRun ? 'dry run' : '', summary.interrupted ? 'interrupted' : ''].filter(Boolean);
+  const states = [
+    summary.shard === undefined ? '' : `shard ${summary.shard.index}/${summary.shard.count}`,
+    summary.dryRun ? 'dry run' : '',
+    summary.interrupted ? 'interrupted' : '',
+  ].filter(Boolean);
   const done = summary.dryRun
     ? `${countOf(summary.outputs, 'output', 'outputs')} planned${summary.outputs === summary.planned ? '' : ` (${countOf(summary.planned, 'file', 'files')})`}`
     : summary.discarded > 0

@@ -95,6 +95,10 @@ export function manifestPath(settings: Settings, site: Site): string {
     settings.followSymlinks,
     settings.inPlace,
     settings.stages.map((stage) => stage.map((t) => t.modulePath ?? t.name)),
+    // A shard keeps a manifest of its own files (added only when sharded: unsharded names stay as they were).
+    ...(settings.shard === undefined
+      ? []
+      : [`shard ${settings.shard.index}/${settings.shard.count} ${settings.shard.strategy}`]),
   ]);
   return join(dir, `${sha256(identity).slice(0, 24)}.json`);
 }

@@ -3,6 +3,7 @@ import { lstat, readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { GlobpipeError } from '../errors.js';
 import { decodeName, fsPath, isInside, isNormal, toPosix } from '../paths.js';
+import type { Shard } from './shard.js';
 
 /**
  * The checks `--resume` makes of a journal before it renames anything: a journal is
@@ -20,6 +21,8 @@ export interface JournalOptions {
   readonly fsync: boolean;
   /** The absolute paths this run writes for an input: the only places a journaled rename may go. */
   readonly outputsOf: (path: string) => readonly string[];
+  /** A sharded run's shard: its journal and lock are its own (journal.ts journalName). */
+  readonly shard?: Shard;
 }
 
 export interface JournalHeader {

@@ -14,10 +14,26 @@ import {
 
 export type { JournalOptions } from './journal-check.js';
 
-import { RunLock } from './lock.js';
+import { lockName, RunLock } from './lock.js';
+import type { Shard } from './shard.js';
 
 /** Lives in cwd while an in-place run goes; never globbed. */
 export const JOURNAL_NAME = '.globpipe-journal.jsonl';
+
+/**
+ * A shard's journal, `.globpipe-journal.2-of-4.jsonl`: shards of one tree write disjoint files,
+ * so each resumes from its own journal, and a rerun of shard 2 never finishes shard 3's renames.
+ */
+export function journalName(shard?: Shard): string {
+  return shard === undefined ? JOURNAL_NAME : `.globpipe-journal.${shard.index}-of-${shard.count}.jsonl`;
+}
+
+/** Every journal name, a shard's too: never globbed, whichever shard a run is. */
+export const JOURNAL_GLOB = '.globpipe-journal*.jsonl';
+
+export function isJournalName(name: string): boolean {
+  return name.startsWith('.globpipe-journal') && name.endsWith('.jsonl');
+}
 
 /**
  * The journal of an in-place run: one line per file whose results are complete,
@@ -62,10 +78,10 @@ export class Journal {
    */
   static async open(options: JournalOptions): Promise<Journal> {
     if (options.dryRun) {
-      RunLock.check(options.cwd);
+      RunLock.check(options.cwd, lockName(options.shard));
       return await Journal.#open(options, undefined);
     }
-    const lock = await RunLock.acquire(options.cwd);
+    const lock = await RunLock.acquire(options.cwd, lockName(options.shard));
     try {
       return await Journal.#open(options, lock);
     } catch (error) {
@@ -75,7 +91,7 @@ export class Journal {
   }
 
   static async #open(options: JournalOptions, lock: RunLock | undefined): Promise<Journal> {
-    const path = join(options.cwd, JOURNAL_NAME);
+    const path = join(options.cwd, journalName(options.shard));
     const stats = await lstat(path).catch(() => undefined);
     let resumed: Checked = { done: new Set(), renames: [], keep: 0 };
     if (stats !== undefined) {

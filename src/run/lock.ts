@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GlobpipeError } from '../errors.js';
 import { randomHex } from '../place.js';
-
 import { type Liveness, type LockOwner, liveness, ownerHere, parseLock, thisMachine } from './lock-owner.js';
+import type { Shard } from './shard.js';
 
 export {
   type Liveness,
@@ -27,6 +27,11 @@ export {
 
 /** Lives in cwd while an in-place run goes; never globbed (nor the temp names of a takeover beside it). */
 export const LOCK_NAME = '.globpipe-lock';
+
+/** A shard's lock, `.globpipe-lock.2-of-4`: shards of one tree write disjoint files and may run at once. */
+export function lockName(shard?: Shard): string {
+  return shard === undefined ? LOCK_NAME : `${LOCK_NAME}.${shard.index}-of-${shard.count}`;
+}
 
 /** Creates `path` holding `text`, only if nothing is there (not even a symlink), readable by its owner only. */
 function writeNew(path: string, text: string): void {
@@ -130,8 +135,8 @@ export class RunLock {
   }
 
   /** Takes the lock of `cwd`, or throws a usage error naming the run that holds it. */
-  static async acquire(cwd: string): Promise<RunLock> {
-    const path = join(cwd, LOCK_NAME);
+  static async acquire(cwd: string, name = LOCK_NAME): Promise<RunLock> {
+    const path = join(cwd, name);
     const me = ownerHere();
     const text = `${JSON.stringify(me)}\n`;
     let damaged = 0;
@@ -163,8 +168,8 @@ export class RunLock {
   }
 
   /** Throws as `acquire` would, without taking the lock: for a dry run, which writes nothing. */
-  static check(cwd: string): void {
-    const path = join(cwd, LOCK_NAME);
+  static check(cwd: string, name = LOCK_NAME): void {
+    const path = join(cwd, name);
     const owner = readLock(path)?.owner;
     if (owner === undefined) return;
     const state = liveness(owner);

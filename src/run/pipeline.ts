@@ -16,6 +16,7 @@ import type { Summary } from '../types.js';
 import { Incremental } from './incremental.js';
 import { result } from './job.js';
 import { FileQueue } from './queue.js';
+import { sharded } from './shard-filter.js';
 import { chooseStrategy } from './strategy.js';
 
 /** Runs the pipeline: checks, glob, a bounded queue of executors, summary. */
@@ -33,6 +34,7 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
   if (incremental === undefined) warm();
   else incremental.onChange = warm;
   const stats = new SummaryBuilder();
+  if (settings.shard !== undefined) settings.onEvent({ type: 'shard', ...settings.shard });
   const queue = new FileQueue(settings, site, port, strategy, stats, incremental);
   let globbed = false;
   try {
@@ -60,7 +62,8 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     // A port of the run's own (the caller's port is the caller's to close).
     if (settings.port === undefined) port.release?.();
   }
-  const summary = stats.build({
+  const { shard } = settings;
+  const built = stats.build({
     cwd: settings.cwd,
     out: settings.out,
     elapsedMs: performance.now() - started,
@@ -68,6 +71,10 @@ export async function runPipeline(settings: Settings): Promise<Summary> {
     dryRun: settings.dryRun,
     interrupted: queue.interrupted,
   });
+  const summary =
+    shard === undefined
+      ? built
+      : { ...built, shard: { index: shard.index, count: shard.count, strategy: shard.strategy } };
   return incremental === undefined ? summary : { ...summary, incremental: incremental.report() };
 }
 
@@ -109,8 +116,10 @@ async function* matches(
   };
   const selected = withRealOutIgnored(settings, site);
   // A watch's batch: its changed paths, looked up one by one, instead of the whole tree walked.
-  const globbed =
-    settings.only === undefined ? discover(selected, hooks) : discoverPaths(selected, settings.only, hooks);
+  const walk = (given: DiscoverHooks) =>
+    settings.only === undefined ? discover(selected, given) : discoverPaths(selected, settings.only, given);
+  // Another shard's files are left out before anything counts them (shard-filter.ts).
+  const globbed = settings.shard === undefined ? walk(hooks) : sharded(settings.shard, hooks, walk);
   const found = incremental === undefined ? globbed : unchangedLeftOut(globbed, incremental, stats, settings);
   if (canPlanPerFile(settings, site)) {
     yield* found;

@@ -139,6 +139,7 @@ export class FileQueue {
         resume: settings.resume,
         dryRun: settings.dryRun,
         fsync: settings.fsync,
+        shard: settings.shard,
         outputsOf: (path) =>
           planOutputs({ path, absolutePath: join(settings.cwd, path), kind: 'file' }, settings).map(
             (target) => target.absolute,

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { TEMP_MARKER } from '../io/atomic.js';
 import { isInside, toPosix } from '../paths.js';
-import { JOURNAL_NAME } from '../run/journal.js';
+import { isJournalName } from '../run/journal.js';
 import { LOCK_NAME } from '../run/lock.js';
 
 /**
@@ -22,7 +22,7 @@ export function watchIgnored(
     if (basename(path).endsWith(TEMP_MARKER)) return true;
     if (outInside && isInside(path, out)) return true;
     const rel = relative(cwd, path);
-    if (!rel.includes(sep) && (rel === JOURNAL_NAME || rel.startsWith(LOCK_NAME))) return true;
+    if (!rel.includes(sep) && (isJournalName(rel) || rel.startsWith(LOCK_NAME))) return true;
     return rel !== '' && !rel.startsWith('..') && pruned(toPosix(rel));
   };
 }
