@@ -146,6 +146,12 @@ export interface RunOptions {
    * removes, as they go, the outputs of inputs deleted while it watches.
    */
   deleteStale?: boolean;
+  /**
+   * After the run, write this JSON file (atomically): what was globbed with which options, and
+   * each input's status, bytes and outputs with their sha256, so that `globpipe verify-shards`
+   * can check that runs over parts of one tree covered it once, and that no output changed since.
+   */
+  manifest?: string;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
@@ -276,6 +282,8 @@ export interface Summary {
   readonly skips: readonly SkipReason[];
   /** An `incremental` run: its manifest, and what `deleteStale` removed. */
   readonly incremental?: IncrementalReport;
+  /** The run manifest (`manifest`): where it was written, or why it could not be. */
+  readonly manifest?: { readonly path: string; readonly error?: string };
   /** Outputs not written because compressing did not pay (`minRatio`), grouped by reason (paths are outputs). */
   readonly dropped: readonly SkipReason[];
   /** `deleteOriginal`: inputs removed. */

@@ -155,6 +155,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     // `--incremental` alone: the manifest in the cache directory.
     incremental: incrementalFlag(args.incremental),
     deleteStale: args['delete-stale'],
+    manifest: single('--manifest', args.manifest),
   };
   // A missing -o/--out is named once the config file, which may give `out`, is known (config-runs.ts).
   return {

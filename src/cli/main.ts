@@ -251,6 +251,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         ? EXIT_FAILURES
         : EXIT_OK;
     process.exitCode = Math.max(Number(process.exitCode ?? EXIT_OK), code);
+    // The files are written; a manifest that is not leaves the run unverifiable: a failure.
+    if (summary.manifest?.error !== undefined) {
+      warn(`globpipe: ${escapeName(summary.manifest.error)}`);
+      process.exitCode = Math.max(Number(process.exitCode), EXIT_FAILURES);
+    }
   }
   finished = true;
   const { report } = parsed.options;

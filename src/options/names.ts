@@ -65,6 +65,7 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   discard: { flag: '--discard', kind: 'boolean' },
   incremental: { flag: '--incremental', kind: 'switch-or-string' },
   deleteStale: { flag: '--delete-stale', kind: 'boolean' },
+  manifest: { flag: '--manifest', kind: 'string' },
   signal: { kind: 'signal' },
   onEvent: { kind: 'function' },
   port: { kind: 'object', internal: true },
