@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { hashFile } from '../io/hash-file.js';
 import type { Settings } from '../options/settings.js';
-import { fsPath } from '../paths.js';
 import {
   inputEntry,
   type ManifestInput,
@@ -15,21 +14,6 @@ import type { GlobpipeEvent, RunOptions, Summary } from '../types.js';
 
 /** Outputs hashed at once: reading back is I/O bound, and a run's own queue is done by then. */
 const HASHING = 8;
-
-/** sha256 (hex) and size of a file as it is now; undefined when it cannot be read. */
-export async function hashFile(path: string): Promise<{ size: number; sha256: string } | undefined> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(fsPath(path))) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch {
-    return undefined;
-  }
-  return { size, sha256: hash.digest('hex') };
-}
 
 /** Each written output's size and sha256, read back once the run is over, HASHING at a time. */
 async function hashOutputs(out: string, inputs: ManifestInput[]): Promise<ManifestInput[]> {
