@@ -86,6 +86,6 @@ export async function runRecorded(
     return { ...summary, manifest: { path } };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return { ...summary, manifest: { path, error: `cannot write --manifest ${path} (${code})` } };
+    return { ...summary, manifest: { path, error: `cannot write the manifest ${path} (${code})` } };
   }
 }
