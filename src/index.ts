@@ -1,5 +1,6 @@
 import { normalizeOptions } from './options/normalize.js';
 import { runPipeline } from './run/pipeline.js';
+import { runRecorded } from './run/run-manifest-write.js';
 import type { RunOptions, Summary, Transform } from './types.js';
 
 /**
@@ -14,6 +15,7 @@ import type { RunOptions, Summary, Transform } from './types.js';
  */
 export async function run(options: RunOptions = {}): Promise<Summary> {
   const settings = await normalizeOptions(options);
+  if (settings.manifest !== undefined) return runRecorded(settings, options, runPipeline);
   return runPipeline(settings);
 }
 

@@ -161,6 +161,12 @@ export interface RunOptions {
   shardStrategy?: 'hash' | 'balanced' | 'size';
   /** The number of shards for `shard: 'auto'` where the engine does not say (a Kubernetes Indexed Job). */
   shardCount?: number;
+  /**
+   * After the run, write this JSON file (atomically): what was globbed with which options, and
+   * each input's status, bytes and outputs with their sha256, so that `globpipe verify-shards`
+   * can check that runs over parts of one tree covered it once, and that no output changed since.
+   */
+  manifest?: string;
   /** Cancels the run: nothing new starts, in-flight files are aborted, temp files removed. */
   signal?: AbortSignal;
   /** Progress as data: called for every event, synchronously. */
@@ -304,6 +310,8 @@ export interface Summary {
   readonly incremental?: IncrementalReport;
   /** A sharded run (`shard`): which shard; every count above is this shard's files only. */
   readonly shard?: ShardSummary;
+  /** The run manifest (`manifest`): where it was written, or why it could not be. */
+  readonly manifest?: { readonly path: string; readonly error?: string };
   /** Outputs not written because compressing did not pay (`minRatio`), grouped by reason (paths are outputs). */
   readonly dropped: readonly SkipReason[];
   /** `deleteOriginal`: inputs removed. */

@@ -37,6 +37,7 @@ export function testSettings(
     resume: false,
     incremental: undefined,
     deleteStale: false,
+    manifest: undefined,
     minSize: 0,
     minRatio: undefined,
     allTypes: false,

@@ -5,6 +5,7 @@ import { type BenchCliOptions, parseBenchArgs } from './bench-args.js';
 import { common, integer, parseQuietly, ratio, single, UsageError } from './flags.js';
 import { type GenCliOptions, parseGenArgs } from './gen-args.js';
 import { runFlags } from './run-flags.js';
+import { parseVerifyArgs, type VerifyCliOptions } from './verify-args.js';
 
 export interface CliOptions {
   readonly run: RunOptions;
@@ -27,6 +28,7 @@ export type ParsedArgs =
   | { kind: 'run'; options: CliOptions }
   | { kind: 'gen'; options: GenCliOptions }
   | { kind: 'bench'; options: BenchCliOptions }
+  | { kind: 'verify'; options: VerifyCliOptions }
   | { kind: 'exit'; code: number; output: string };
 
 /**
@@ -110,6 +112,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
   // `gen` as the first word is the subcommand (a pattern named `gen` can be written `./gen`).
   if (argv[0] === 'gen') return parseGenArgs(argv.slice(1), version);
   if (argv[0] === 'bench') return parseBenchArgs(argv.slice(1), version);
+  if (argv[0] === 'verify-shards') return parseVerifyArgs(argv.slice(1), version);
   const { args, output, failure } = await parseQuietly(build(yargs([...argv]), version, argv), argv);
   if (failure !== undefined) throw new UsageError(failure);
   if (args.help === true || args.version === true) return { kind: 'exit', code: 0, output };
@@ -158,6 +161,7 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
     shard: single('--shard', args.shard),
     shardStrategy: single('--shard-strategy', args['shard-strategy']) as RunOptions['shardStrategy'],
     shardCount: integer('--shard-count', single('--shard-count', args['shard-count']), 1),
+    manifest: single('--manifest', args.manifest),
   };
   // A missing -o/--out is named once the config file, which may give `out`, is known (config-runs.ts).
   return {
@@ -179,3 +183,4 @@ export async function parseArgs(argv: readonly string[], version: string): Promi
 export type { BenchCliOptions } from './bench-args.js';
 export { UsageError } from './flags.js';
 export type { GenCliOptions } from './gen-args.js';
+export type { VerifyCliOptions } from './verify-args.js';

@@ -28,6 +28,7 @@ import { benchCommand } from './bench-main.js';
 import { type CliRun, configRuns, namedSummary } from './config-runs.js';
 import { writeReport } from './report-file.js';
 import { canDraw } from './terminal.js';
+import { verifyCommand } from './verify-main.js';
 import { watchMain } from './watch-main.js';
 
 export const EXIT_OK = 0;
@@ -88,7 +89,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     parsed = await parseArgs(argv, packageVersion());
   } catch (error) {
-    const help = argv[0] === 'gen' || argv[0] === 'bench' ? `globpipe ${argv[0]} --help` : 'globpipe --help';
+    const help =
+      argv[0] === 'gen' || argv[0] === 'bench' || argv[0] === 'verify-shards'
+        ? `globpipe ${argv[0]} --help`
+        : 'globpipe --help';
     warn(`globpipe: ${escapeName((error as Error).message)}\nRun '${help}' for usage.`);
     process.exitCode = EXIT_USAGE;
     return;
@@ -104,6 +108,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (parsed.kind === 'bench') {
     process.exitCode = await benchCommand(parsed.options, print, warn);
+    return;
+  }
+  if (parsed.kind === 'verify') {
+    process.exitCode = await verifyCommand(parsed.options, print, warn);
     return;
   }
 
@@ -256,6 +264,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         ? EXIT_FAILURES
         : EXIT_OK;
     process.exitCode = Math.max(Number(process.exitCode ?? EXIT_OK), code);
+    // The files are written; a manifest that is not leaves the run unverifiable: a failure.
+    if (summary.manifest?.error !== undefined) {
+      warn(`globpipe: ${escapeName(summary.manifest.error)}`);
+      process.exitCode = Math.max(Number(process.exitCode), EXIT_FAILURES);
+    }
   }
   finished = true;
   const { report } = parsed.options;

@@ -176,6 +176,12 @@ export const runFlags = {
     type: 'boolean',
     describe: 'after the first run, process changed, added and deleted files as they change (Ctrl-C stops)',
   },
+  manifest: {
+    type: 'string',
+    describe:
+      'write what this run globbed, processed and wrote (with sha256 of each output) as JSON to this file, for globpipe verify-shards',
+    requiresArg: true,
+  },
   report: {
     type: 'string',
     describe: 'write the summary as JSON to this file when done, with the process CPU time and peak RSS',

@@ -68,6 +68,7 @@ export const optionTable: { readonly [K in OptionKey]-?: OptionInfo } = {
   shard: { flag: '--shard', kind: 'string' },
   shardStrategy: { flag: '--shard-strategy', kind: 'string' },
   shardCount: { flag: '--shard-count', kind: 'number' },
+  manifest: { flag: '--manifest', kind: 'string' },
   signal: { kind: 'signal' },
   onEvent: { kind: 'function' },
   port: { kind: 'object', internal: true },

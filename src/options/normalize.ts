@@ -13,6 +13,7 @@ import { checkBuiltinOptions } from './builtin-options.js';
 import { checkOptions } from './check.js';
 import { compressionSettings } from './compression.js';
 import { incrementalSettings } from './incremental-options.js';
+import { runManifestSettings } from './manifest-option.js';
 import { keyNames, type Names, type Naming, namingOf, OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
 import { shardSettings } from './shard-options.js';
@@ -282,6 +283,8 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
   if (inPlace) ignore.push(JOURNAL_GLOB, `${fg.escapePath(LOCK_NAME)}*`);
   const { ignore: manifestIgnore, ...incremental } = incrementalSettings(options, cwd);
   ignore.push(...manifestIgnore);
+  const runManifest = runManifestSettings(options, cwd);
+  ignore.push(...runManifest.ignore);
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw usage((n) => `Expected ${n.name('onEvent')} to be a function, got ${n.value(options.onEvent)}`);
   }
@@ -310,6 +313,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     ifNewer: checkBoolean('ifNewer', options.ifNewer),
     resume,
     ...incremental,
+    manifest: runManifest.manifest,
     ...compressionSettings(options, stages),
     shard: shardSettings(options, process.env),
     only: options.only === undefined ? undefined : stringList('only', options.only, true),

@@ -47,6 +47,8 @@ export interface Settings {
   readonly incremental: { readonly manifest: string | undefined; readonly options: string } | undefined;
   /** Remove outputs whose input is gone (with `incremental`). */
   readonly deleteStale: boolean;
+  /** Where the run manifest goes (`manifest`), resolved from the process's directory; undefined: none. */
+  readonly manifest: string | undefined;
   /** Inputs smaller than this are skipped (options/compression.ts). */
   readonly minSize: number;
   /** A compressor's output is kept only at output/input <= this; undefined: no compressor runs. */
