@@ -90,9 +90,10 @@ export async function startCluster(dir: string): Promise<Cluster> {
   }
   execFileSync('slurmctld', ['-f', conf], { env, stdio: 'ignore' });
   execFileSync('slurmd', ['-f', conf], { env, stdio: 'ignore' });
+  // The daemons are found by their config's path, which no other cluster shares: their pid
+  // files live in `dir`, which a test's cleanup may remove before the cluster stops.
   const stop = () => {
-    kill(pidOf(join(dir, 'slurmd.pid')));
-    kill(pidOf(join(dir, 'slurmctld.pid')));
+    spawnSync('pkill', ['-f', conf]);
     kill(munged);
   };
   // Ready when the node is idle (slurmd registered with the controller).
