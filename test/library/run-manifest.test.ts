@@ -21,11 +21,12 @@ describe('run({ manifest })', () => {
     expect(written.inputs.map((input) => input.path)).toEqual(['a.txt', 'sub/b.txt']);
   });
 
-  it('records a shard given as i/n, and nothing else', () => {
-    const settings = testSettings();
-    expect(manifestHeader(settings, { shard: '2/3' } as RunOptions).shard).toBe('2/3');
-    expect(manifestHeader(settings, { shard: 'auto' } as RunOptions).shard).toBeNull();
-    expect(manifestHeader(settings, {}).shard).toBeNull();
+  it('records the shard the run resolved, as i/n (from --shard auto too), and null without one', () => {
+    const shard = { index: 2, count: 3, strategy: 'hash' } as const;
+    expect(manifestHeader(testSettings({ shard } as never), { shard: 'auto' } as RunOptions).shard).toBe(
+      '2/3',
+    );
+    expect(manifestHeader(testSettings(), {}).shard).toBeNull();
   });
 
   it('a manifest that cannot be written is in the summary; the files are still written', async () => {

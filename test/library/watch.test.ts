@@ -58,6 +58,8 @@ describe('watch()', () => {
     await until(() => readTree(out).get('a.txt')?.toString() === 'alpha 2', 'a.txt');
     unlinkSync(join(cwd, 'sub/b.txt'));
     await until(() => !readTree(out).has('sub/b.txt'), 'the removal');
+    // The outputs go before the batch runs; the batch is reported once it has run.
+    await until(() => batches.some((b) => b.deleted.length > 0), 'the batch of the removal');
     const last = batches.at(-1);
     expect(last?.deleted).toEqual([{ input: 'sub/b.txt', removed: ['sub/b.txt'], kept: [] }]);
     expect(batches.slice(1).reduce((n, b) => n + b.summary.written, 0)).toBe(2);
