@@ -29,7 +29,6 @@ import { type CliRun, configRuns, namedSummary } from './config-runs.js';
 import { writeReport } from './report-file.js';
 import { canDraw } from './terminal.js';
 import { verifyCommand } from './verify-main.js';
-import { watchMain } from './watch-main.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
@@ -139,6 +138,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = EXIT_USAGE;
       return;
     }
+    // Loaded for a watch only: no other run evaluates chokidar at start-up.
+    const { watchMain } = await import('./watch-main.js');
     process.exitCode = await watchMain({ ...parsed.options, run: only.run }, print, warn);
     return;
   }
