@@ -1,9 +1,12 @@
+import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IoPort } from '../io/port.js';
 import { fsPath } from '../paths.js';
 import type { FileResult, GlobpipeEvent, RunOptions, Summary } from '../types.js';
-import type { OwnWrites } from './own-writes.js';
+import { filesUnder } from './crawl.js';
+import { type Identity, identityOf, type OwnWrites } from './own-writes.js';
 import type { Deleted } from './types.js';
 
 /** What a watch keeps between batches. */
@@ -13,6 +16,28 @@ export interface WatchState {
   readonly own: OwnWrites;
   /** Each input's outputs, relative to `out`, from the `file` events of the runs that wrote them. */
   readonly outputsOf: Map<string, readonly string[]>;
+  /**
+   * Each input as it was when a batch last ran it, relative to `cwd`: a later event for it
+   * that finds it unchanged (chokidar reporting a file the batch already found in a new
+   * directory) starts nothing.
+   */
+  readonly ran: Map<string, Identity>;
+  /** What the watch does not look at (own-writes.ts watchIgnored), by absolute path. */
+  readonly ignored: (absolutePath: string) => boolean;
+  readonly followSymlinks: boolean;
+}
+
+/** Timestamps finer than this tick (every Linux file system but FAT's) are trusted once this old. */
+const TICK_MS = 50;
+
+/**
+ * How long before it is trusted, from `now`, a file's identity is: one changed within a
+ * timestamp tick may change again in that tick, to the same size, and look unchanged.
+ * Timestamps in whole seconds (FAT, some network file systems) are never trusted this way.
+ */
+function untrustedFor(stats: Stats, now: number): number {
+  if (stats.mtimeMs % 1000 === 0) return Number.POSITIVE_INFINITY;
+  return Math.max(0, TICK_MS - (now - Math.max(stats.mtimeMs, stats.ctimeMs)));
 }
 
 /** `./a.txt` (a pattern's leading `./` is kept by the glob) is `a.txt` for the watch. */
@@ -29,12 +54,18 @@ export async function recordedRun(
   run: (options: RunOptions) => Promise<Summary>,
   options: RunOptions,
   state: WatchState,
+  identities: ReadonlyMap<string, Identity> = new Map(),
 ): Promise<Summary> {
   const written: FileResult[] = [];
   const onEvent = options.onEvent;
   const summary = await run({
     ...options,
     onEvent: (event: GlobpipeEvent) => {
+      if (event.type === 'file') {
+        const rel = bare(event.result.input);
+        const identity = identities.get(rel);
+        if (identity !== undefined) state.ran.set(rel, identity);
+      }
       // Written, or (incremental) skipped as unchanged with its outputs in place: both are ours.
       if (
         event.type === 'file' &&
@@ -61,41 +92,79 @@ export async function recordedRun(
 
 /**
  * Splits a batch's paths (relative to `cwd`) into files to run and inputs gone. A path that
- * holds what globpipe itself wrote there is neither (the event was our own write). A path that
- * is gone counts for every input recorded at it or below it (a directory removed); one
- * globpipe never wrote for is nothing to do (an editor's temp, a file the patterns leave out).
+ * holds what globpipe itself wrote there is neither (the event was our own write), nor is an
+ * input unchanged since a batch ran it. A directory stands for the files beneath it (one that
+ * appeared: see crawl.ts). A path that is gone counts for every input recorded at it or below
+ * it (a directory removed); one globpipe never wrote for is nothing to do (an editor's temp,
+ * a file the patterns leave out). `identities` holds each present file as it was found, for
+ * recordedRun.
  */
 export async function sortPaths(
   paths: readonly string[],
   state: WatchState,
-): Promise<{ present: string[]; gone: string[] }> {
-  const present: string[] = [];
+): Promise<{ present: string[]; gone: string[]; identities: Map<string, Identity> }> {
+  const present = new Set<string>();
+  const identities = new Map<string, Identity>();
   const gone = new Set<string>();
+  const dirs: string[] = [];
+  const found = new Map<string, { path: string; stats: Stats }>();
+  const consider = (rel: string, path: string, stats: Stats): void => {
+    if (state.own.isOurs(path, stats) || state.ran.get(rel) === identityOf(stats)) return;
+    present.add(rel);
+    found.set(rel, { path, stats });
+  };
   for (const rel of paths) {
     const path = join(state.cwd, rel);
     try {
       const stats = await lstat(fsPath(path));
       if (!stats.isDirectory()) {
-        if (!state.own.isOurs(path, stats)) present.push(rel);
+        consider(rel, path, stats);
         continue;
       }
       // A directory where an input was (f.txt replaced by f.txt/x): that input is gone.
       if (state.outputsOf.has(rel)) gone.add(rel);
+      dirs.push(rel);
       continue;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Unreadable, not gone: the run names the cause.
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        present.push(rel);
+        present.add(rel);
         continue;
       }
     }
     state.own.forget(path);
+    for (const input of [...state.ran.keys()]) {
+      if (input === rel || input.startsWith(`${rel}/`)) state.ran.delete(input);
+    }
     for (const input of state.outputsOf.keys()) {
       if (input === rel || input.startsWith(`${rel}/`)) gone.add(input);
     }
   }
-  return { present, gone: [...gone] };
+  // Each directory once: n/x/y is in the walk of n.
+  const walked = new Set<string>();
+  for (const dir of dirs.sort()) {
+    const parts = dir.split('/');
+    if (parts.some((_, n) => n > 0 && walked.has(parts.slice(0, n).join('/')))) continue;
+    walked.add(dir);
+    for (const file of await filesUnder(state.cwd, dir, state.ignored, state.followSymlinks)) {
+      const path = join(state.cwd, file);
+      const stats = await lstat(fsPath(path)).catch(() => undefined);
+      if (stats !== undefined) consider(file, path, stats);
+    }
+  }
+  // A file changed within the last tick is looked at again once the tick is over (a batch
+  // waits at most TICK_MS more): the identity recorded is then one the file cannot take again.
+  const wait = Math.max(0, ...[...found.values()].map(({ stats }) => untrustedFor(stats, Date.now())));
+  // Timers round down and may fire a fraction of a millisecond early: one more ms.
+  if (wait > 0 && wait <= TICK_MS) await sleep(Math.ceil(wait) + 1);
+  for (const [rel, { path, stats }] of found) {
+    const latest =
+      untrustedFor(stats, Date.now()) === 0 ? stats : await lstat(fsPath(path)).catch(() => undefined);
+    if (latest !== undefined && untrustedFor(latest, Date.now()) === 0)
+      identities.set(rel, identityOf(latest));
+  }
+  return { present: [...present], gone: [...gone], identities };
 }
 
 /**

@@ -28,9 +28,9 @@ export function watchIgnored(
 }
 
 /** What tells a file written by us from one changed since: an edit, even of the same size, moves mtime and ctime. */
-type Identity = string;
+export type Identity = string;
 
-function identityOf(stats: Stats): Identity {
+export function identityOf(stats: Stats): Identity {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
 }
 

@@ -15,6 +15,8 @@ import type { Deleted, Watcher, WatchOptions } from './types.js';
 
 /** At most this long from a batch's first change to its start, however busy the tree. */
 const MAX_WAIT_MS = 1000;
+/** A new directory is looked in again this long after it appeared: by then chokidar watches it. */
+const RESCAN_MS = 1000;
 
 async function run(options: RunOptions): Promise<Summary> {
   return runPipeline(await normalizeOptions(options));
@@ -28,8 +30,8 @@ async function run(options: RunOptions): Promise<Summary> {
  *
  * chokidar watches: it folds an editor's save by rename (vim's backup, VS Code's and `sed -i`'s
  * temp file renamed over the original) into one change (`atomic`), waits for a file being
- * written to stop growing (`awaitWriteFinish`), and crawls a new directory, files written
- * into it before it was watched included.
+ * written to stop growing (`awaitWriteFinish`), and crawls a new directory. It reads a new
+ * directory before it watches it, so the watch looks in each new directory too, twice.
  */
 export function watch(options: WatchOptions): Watcher {
   const { debounceMs = 100, onBatch, onError, ...runOptions } = options;
@@ -48,10 +50,12 @@ export function watch(options: WatchOptions): Watcher {
   let fsWatcher: FSWatcher | undefined;
   let batcher: Batcher | undefined;
   let closing: Promise<void> | undefined;
+  const rescans = new Set<ReturnType<typeof setTimeout>>();
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       controller.abort(signal?.reason ?? new Error('watch closed'));
+      for (const timer of rescans) clearTimeout(timer);
       await batcher?.close();
       await fsWatcher?.close();
     })();
@@ -67,11 +71,15 @@ export function watch(options: WatchOptions): Watcher {
     }
     // Checked once, before anything is watched: a usage error ends the watch before it starts.
     const settings = await normalizeOptions({ ...runWith, only: [] });
+    const ignored = watchIgnored(settings.cwd, settings.out, pruned(settings));
     const state: WatchState = {
       cwd: settings.cwd,
       out: settings.out,
       own: new OwnWrites(),
       outputsOf: new Map(),
+      ran: new Map(),
+      ignored,
+      followSymlinks: settings.followSymlinks,
     };
     const port = runOptions.port ?? nodePort();
     let index = 0;
@@ -81,7 +89,7 @@ export function watch(options: WatchOptions): Watcher {
       run: async (paths) => {
         const started = performance.now();
         try {
-          const { present, gone } = await sortPaths(paths, state);
+          const { present, gone, identities } = await sortPaths(paths, state);
           if (present.length === 0 && gone.length === 0) return;
           // Outputs of inputs gone go first: a new input may write the same path (a.js replaced
           // by a.ts, both to a.out; f.txt replaced by a directory f.txt/), and its output stays.
@@ -89,7 +97,7 @@ export function watch(options: WatchOptions): Watcher {
           const remove = removeGone && !settings.dryRun;
           for (const input of gone)
             deleted.push(await removeOutputs(input, state, port, remove && !controller.signal.aborted));
-          const summary = await recordedRun(run, { ...runWith, only: present }, state);
+          const summary = await recordedRun(run, { ...runWith, only: present }, state, identities);
           const changed = summary.matched + deleted.length;
           if (changed === 0) return;
           index += 1;
@@ -110,12 +118,22 @@ export function watch(options: WatchOptions): Watcher {
       // An unreadable file is still a change: the run reports it (EACCES), where chokidar would drop it.
       ignorePermissionErrors: true,
       awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 },
-      ignored: watchIgnored(settings.cwd, settings.out, pruned(settings)),
+      ignored,
     });
     fsWatcher.on('all', (event, path) => {
-      // New directories are crawled by chokidar, each file in them an `add` of its own.
-      if (event === 'addDir') return;
-      batches.add(toPosix(relative(settings.cwd, path)));
+      const rel = toPosix(relative(settings.cwd, path));
+      if (rel === '') return;
+      batches.add(rel);
+      if (event !== 'addDir') return;
+      // chokidar reads a new directory, then watches it: a file written in between is never
+      // reported. The batch looks in it (see crawl.ts), and looks again once it is surely
+      // watched; files a batch already ran, unchanged since, start nothing.
+      const timer = setTimeout(() => {
+        rescans.delete(timer);
+        batches.add(rel);
+      }, RESCAN_MS);
+      timer.unref();
+      rescans.add(timer);
     });
     fsWatcher.on('error', (error) => onError?.(error as Error));
     const watcher = fsWatcher;

@@ -1,11 +1,13 @@
-import { mkdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { formatBatch } from '../../src/cli/watch-main.js';
 import { pruned, selection } from '../../src/plan/selection.js';
 import { builtin } from '../../src/transforms/builtins.js';
 import { sortPaths, type WatchState } from '../../src/watch/batch.js';
-import { OwnWrites, watchIgnored } from '../../src/watch/own-writes.js';
+import { filesUnder } from '../../src/watch/crawl.js';
+import { identityOf, OwnWrites, watchIgnored } from '../../src/watch/own-writes.js';
 import { tempDir } from '../helpers.js';
 import { testSettings } from '../settings.js';
 
@@ -64,23 +66,33 @@ describe('OwnWrites: a path is ours while it holds the file we wrote', () => {
   });
 });
 
+function watchState(cwd: string, outputsOf: [string, string[]][] = []): WatchState {
+  return {
+    cwd,
+    out: cwd,
+    own: new OwnWrites(),
+    outputsOf: new Map(outputsOf),
+    ran: new Map(),
+    ignored: watchIgnored(cwd, cwd),
+    followSymlinks: false,
+  };
+}
+
+/** As a batch finds files once their events have gone quiet (ctime cannot be set back). */
+const quiet = (): Promise<void> => sleep(80);
+
 describe('sortPaths: a batch of changed paths into files to run and inputs gone', () => {
-  it('drops our own writes, directories and gone paths nothing was written for; a gone directory takes its inputs', async () => {
+  it('drops our own writes and gone paths nothing was written for; a gone directory takes its inputs', async () => {
     const cwd = tempDir();
     mkdirSync(join(cwd, 'new'));
     for (const name of ['a.txt', 'a.txt.gz', 'new/n.txt']) writeFileSync(join(cwd, name), name);
-    const state: WatchState = {
-      cwd,
-      out: cwd,
-      own: new OwnWrites(),
-      outputsOf: new Map([
-        ['a.txt', ['a.txt.gz']],
-        ['gone/x.txt', ['gone/x.txt.gz']],
-        ['gone/y/z.txt', ['gone/y/z.txt.gz']],
-        ['c.txt', ['c.txt.gz']],
-        ['gone.txt', ['gone.txt.gz']],
-      ]),
-    };
+    const state = watchState(cwd, [
+      ['a.txt', ['a.txt.gz']],
+      ['gone/x.txt', ['gone/x.txt.gz']],
+      ['gone/y/z.txt', ['gone/y/z.txt.gz']],
+      ['c.txt', ['c.txt.gz']],
+      ['gone.txt', ['gone.txt.gz']],
+    ]);
     state.own.remember(join(cwd, 'a.txt.gz'), statSync(join(cwd, 'a.txt.gz')));
     const sorted = await sortPaths(
       ['a.txt', 'a.txt.gz', 'new', 'new/n.txt', 'gone', 'sedX1b2c3', 'c.txt'],
@@ -88,6 +100,84 @@ describe('sortPaths: a batch of changed paths into files to run and inputs gone'
     );
     expect(sorted.present).toEqual(['a.txt', 'new/n.txt']);
     expect(sorted.gone.sort()).toEqual(['c.txt', 'gone/x.txt', 'gone/y/z.txt']);
+  });
+
+  it('a new directory stands for every file beneath it, those no event reported included', async () => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, 'new/deep/deeper'), { recursive: true });
+    for (const name of ['new/a.txt', 'new/deep/b.txt', 'new/deep/deeper/c.txt'])
+      writeFileSync(join(cwd, name), name);
+    // chokidar reported the directories and one file: the others were written before it watched.
+    const sorted = await sortPaths(['new', 'new/deep', 'new/a.txt'], watchState(cwd));
+    expect(sorted.present.sort()).toEqual(['new/a.txt', 'new/deep/b.txt', 'new/deep/deeper/c.txt']);
+    expect(sorted.gone).toEqual([]);
+  });
+
+  it('an input a batch ran starts nothing while unchanged; any change to it, even to the same size, does', async () => {
+    const cwd = tempDir();
+    const path = join(cwd, 'a.txt');
+    writeFileSync(path, 'alpha');
+    await quiet();
+    const state = watchState(cwd);
+    const first = await sortPaths(['a.txt'], state);
+    expect(first.present).toEqual(['a.txt']);
+    // What recordedRun does once the run has handled it.
+    state.ran.set('a.txt', first.identities.get('a.txt') as string);
+    expect((await sortPaths(['a.txt'], state)).present).toEqual([]);
+    writeFileSync(path, 'ALPHA');
+    expect((await sortPaths(['a.txt'], state)).present).toEqual(['a.txt']);
+  });
+
+  it('a file changed within a timestamp tick is looked at again after it: a change meanwhile is not lost', async () => {
+    const cwd = tempDir();
+    const path = join(cwd, 'fresh.txt');
+    writeFileSync(path, 'fresh');
+    const state = watchState(cwd);
+    // Rewritten to the same size while the batch waits out the tick.
+    const rewrite = sleep(5).then(() => writeFileSync(path, 'FRESH'));
+    const sorted = await sortPaths(['fresh.txt'], state);
+    await rewrite;
+    expect(sorted.present).toEqual(['fresh.txt']);
+    for (const [rel, identity] of sorted.identities) state.ran.set(rel, identity);
+    // The rewrite's own event: whatever the batch read, this one runs.
+    expect((await sortPaths(['fresh.txt'], state)).present).toEqual(['fresh.txt']);
+  });
+
+  it('a file that settled while the batch waited is recorded as it is then', async () => {
+    const cwd = tempDir();
+    const path = join(cwd, 'fresh.txt');
+    writeFileSync(path, 'fresh');
+    const sorted = await sortPaths(['fresh.txt'], watchState(cwd));
+    expect(sorted.identities.get('fresh.txt')).toBe(identityOf(statSync(path)));
+  });
+
+  it('an input gone is forgotten: a new file at its path runs whatever its stats', async () => {
+    const cwd = tempDir();
+    const state = watchState(cwd, [['a.txt', ['a.txt.gz']]]);
+    state.ran.set('a.txt', 'anything');
+    expect((await sortPaths(['a.txt'], state)).gone).toEqual(['a.txt']);
+    expect(state.ran.has('a.txt')).toBe(false);
+  });
+});
+
+describe('filesUnder: the files beneath a new directory', () => {
+  it('enters no ignored directory, skips temps, follows a symlinked directory only when asked, each once', () => {
+    const cwd = tempDir();
+    for (const dir of ['d/sub', 'd/build', 'elsewhere']) mkdirSync(join(cwd, dir), { recursive: true });
+    for (const name of ['d/a.txt', 'd/sub/b.txt', 'd/build/out.txt', 'elsewhere/e.txt'])
+      writeFileSync(join(cwd, name), name);
+    writeFileSync(join(cwd, 'd/.a.txt.1-2-3.globpipe-tmp'), 'temp');
+    symlinkSync(join(cwd, 'elsewhere'), join(cwd, 'd/link'));
+    symlinkSync(join(cwd, 'd'), join(cwd, 'd/sub/loop'));
+    const ignored = watchIgnored(cwd, join(cwd, 'd/build'));
+    return Promise.all([
+      filesUnder(cwd, 'd', ignored, false).then((files) =>
+        expect(files.sort()).toEqual(['d/a.txt', 'd/link', 'd/sub/b.txt', 'd/sub/loop']),
+      ),
+      filesUnder(cwd, 'd', ignored, true).then((files) =>
+        expect(files.sort()).toEqual(['d/a.txt', 'd/link/e.txt', 'd/sub/b.txt']),
+      ),
+    ]);
   });
 });
 
