@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { nodePort } from '../io/fs.js';
-import { OptionError } from '../options/names.js';
+import { namingOf, OptionError } from '../options/names.js';
 import { normalizeOptions } from '../options/normalize.js';
 import { toPosix } from '../paths.js';
 import { pruned } from '../plan/selection.js';
@@ -20,6 +20,27 @@ const RESCAN_MS = 1000;
 
 async function run(options: RunOptions): Promise<Summary> {
   return runPipeline(await normalizeOptions(options));
+}
+
+/**
+ * What a watch cannot honour, refused before it starts rather than ignored: a run manifest
+ * records one run's inputs, and a watch's batches each see a few; balanced and size shards
+ * are cut from the whole tree's list, which a batch does not have (hash shards are decided
+ * file by file, and watch as they run).
+ */
+function refuseForWatch(options: RunOptions, strategy: string | undefined): void {
+  if (options.manifest !== undefined) {
+    throw new OptionError(
+      (n) =>
+        `${n.name('manifest')} records one run, and a watch runs once per batch of changes: write it from a run without watching`,
+    );
+  }
+  if (strategy !== undefined && strategy !== 'hash') {
+    throw new OptionError(
+      (n) =>
+        `${n.name('shardStrategy')} ${strategy} splits the whole tree's list, which a watch's batches do not have: watch a shard with the hash strategy`,
+    );
+  }
 }
 
 /**
@@ -71,6 +92,11 @@ export function watch(options: WatchOptions): Watcher {
     }
     // Checked once, before anything is watched: a usage error ends the watch before it starts.
     const settings = await normalizeOptions({ ...runWith, only: [] });
+    try {
+      refuseForWatch(runOptions, settings.shard?.strategy);
+    } catch (error) {
+      throw error instanceof OptionError ? error.in(namingOf(runOptions)) : error;
+    }
     const ignored = watchIgnored(settings.cwd, settings.out, pruned(settings));
     const state: WatchState = {
       cwd: settings.cwd,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bin, keepAll, publicBin, readTree, tempDir } from '../helpers.js';
+import { bin, keepAll, publicBin, readTree, runCli, tempDir } from '../helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 /** A batch's line: `globpipe: 3 changed: 2 written, 1 removed | 0.04 s`. */
@@ -229,4 +229,31 @@ describe('--watch', () => {
     }
     rmSync(out, { recursive: true, force: true });
   }, 60_000);
+
+  it('refuses what a watch cannot honour, before writing anything: --manifest, and shards cut from the whole list', async () => {
+    const cwd = tempDir();
+    const out = join(tempDir(), 'out');
+    writeFileSync(join(cwd, 'a.txt'), 'alpha\n');
+    const manifest = await runCli(['-C', cwd, '-o', out, '--watch', '--manifest', join(out, '..', 'm.json')]);
+    expect(manifest.code).toBe(2);
+    expect(manifest.stderr).toContain(
+      'globpipe: --manifest records one run, and a watch runs once per batch',
+    );
+    for (const strategy of ['balanced', 'size']) {
+      const sharded = await runCli([
+        '-C',
+        cwd,
+        '-o',
+        out,
+        '--watch',
+        '--shard',
+        '1/2',
+        '--shard-strategy',
+        strategy,
+      ]);
+      expect(sharded.code).toBe(2);
+      expect(sharded.stderr).toContain(`globpipe: --shard-strategy ${strategy} splits the whole tree's list`);
+    }
+    expect(readdirSync(join(out, '..'))).toEqual([]);
+  });
 });

@@ -89,6 +89,12 @@ describe('watch()', () => {
     await expect(watch({ cwd: tempDir(), out: tempDir(), debounceMs: -1 }).ready).rejects.toThrow(
       'Expected `debounceMs` to be an integer >= 0, got `-1` (number)',
     );
+    await expect(
+      watch({ cwd: tempDir(), out: tempDir(), manifest: join(tempDir(), 'm.json') }).ready,
+    ).rejects.toThrow('`manifest` records one run, and a watch runs once per batch of changes');
+    await expect(
+      watch({ cwd: tempDir(), out: tempDir(), shard: '1/2', shardStrategy: 'balanced' }).ready,
+    ).rejects.toThrow("`shardStrategy` balanced splits the whole tree's list");
   });
 
   it('its signal closes it', async () => {
