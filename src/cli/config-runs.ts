@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { findConfig } from '../config/find.js';
 import { checkConfigCwds, resolveConfig } from '../config/resolve.js';
 import { checkConfig } from '../config/shape.js';
@@ -32,8 +33,40 @@ export async function configRuns(options: CliOptions): Promise<CliRun[]> {
   }
   const pipelines = await resolveConfig(config, request);
   await checkConfigCwds(config, request, pipelines);
+  checkSharedFiles(pipelines, config.shown, from);
   // Errors found once files are planned (run()) name options as flags.
   return pipelines.map(({ name, options: run }) => ({ name, run: withNaming({ ...run }, 'flag') }));
+}
+
+/**
+ * Pipelines that would write one file each run writes whole (a run `manifest`, an `incremental`
+ * manifest path) would overwrite each other's, the last one winning: refused, naming both.
+ * The default incremental manifests are named from each run's own inputs and transforms.
+ */
+function checkSharedFiles(
+  pipelines: readonly { name: string | undefined; options: RunOptions }[],
+  shown: string,
+  from: string,
+): void {
+  for (const [key, flag] of [
+    ['manifest', '--manifest'],
+    ['incremental', '--incremental'],
+  ] as const) {
+    const seen = new Map<string, string>();
+    for (const { name, options } of pipelines) {
+      const value = options[key];
+      if (typeof value !== 'string' || value === '') continue;
+      const path = resolve(from, value);
+      const other = seen.get(path);
+      if (other !== undefined) {
+        throw new UsageError(
+          `${shown}: pipelines \`${other}\` and \`${name}\` would both write the ${flag} file ${escapeName(path)}, ` +
+            `each over the other's: give each pipeline its own \`${key}\` path, or run one with --pipeline <name>`,
+        );
+      }
+      seen.set(path, name ?? '');
+    }
+  }
 }
 
 /** `globpipe: 3 matched, …` -> `globpipe: images: 3 matched, …`: the summary line names its pipeline. */

@@ -62,13 +62,14 @@ function resolveSpec(spec: unknown, dir: string): unknown {
 /**
  * The options' paths made absolute from `dir` (a config file's directory), so that a file means
  * the same from wherever it is run (an npm script runs from the package, a shell from anywhere):
- * `cwd`, `out`, an `incremental` manifest path (`true` stays the default place), and transform
+ * `cwd`, `out`, an `incremental` manifest path (`true` stays the default place), the run
+ * `manifest`, and transform
  * modules (`./md.mjs`; built-in names stay names). Patterns and ignores stay relative: they are
  * globs under `cwd`.
  */
 export function resolvePaths(options: RawOptions, dir: string): RawOptions {
   const resolved: Record<string, unknown> = { ...options };
-  for (const key of ['cwd', 'out', 'incremental'] as const) {
+  for (const key of ['cwd', 'out', 'incremental', 'manifest'] as const) {
     const value = options[key];
     if (typeof value === 'string' && value !== '') resolved[key] = resolve(dir, value);
   }

@@ -161,4 +161,41 @@ describe('flags over the file', () => {
     expect(readFileSync(join(dir, 'site', 'c.txt'), 'utf8')).toBe('a\nb\n');
     expect(readTree(dir).has('out/c.txt')).toBe(false);
   });
+
+  it('pipelines that would write one manifest over each other are refused, naming both; their own paths work, relative to the file', async () => {
+    const dir = project({ 'globpipe.config.mjs': PIPELINES });
+    const flag = await runCli(['--manifest', 'm.json'], { cwd: dir });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain(
+      `globpipe.config.mjs: pipelines \`precompress\` and \`copy\` would both write the --manifest file ${join(dir, 'm.json')}`,
+    );
+    const shared = project({
+      'globpipe.config.mjs': PIPELINES.replace("out: 'out',", "out: 'out',\n  incremental: 'state.json',"),
+    });
+    const incremental = await runCli([], { cwd: shared });
+    expect(incremental.code).toBe(2);
+    expect(incremental.stderr).toContain('would both write the --incremental file');
+    expect([...readTree(shared).keys()].filter((path) => !path.startsWith('site/'))).toEqual([
+      'globpipe.config.mjs',
+    ]);
+    const own = project({
+      'conf/globpipe.config.mjs': `export default {
+  cwd: '../site',
+  pipelines: {
+    copy: { out: '../copy', manifest: 'copy.json' },
+    styles: { patterns: ['**/*.css'], out: '../styles', manifest: 'styles.json' },
+  },
+};
+`,
+    });
+    const ok = await runCli(['--config', 'conf/globpipe.config.mjs'], { cwd: own });
+    expect(ok.stderr).toMatch(/^globpipe: styles: 1 matched, 1 written/m);
+    expect(ok.code).toBe(0);
+    const inputsOf = (file: string) =>
+      (
+        JSON.parse(readFileSync(join(own, 'conf', file), 'utf8')) as { inputs: { path: string }[] }
+      ).inputs.map((input) => input.path);
+    expect(inputsOf('copy.json')).toHaveLength(2);
+    expect(inputsOf('styles.json')).toHaveLength(1);
+  });
 });
