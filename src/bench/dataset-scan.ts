@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
+import { byteSafeFs } from '../io/byte-safe-fs.js';
 import { describeType } from '../io/file-type.js';
-import { decodeName, fsPath } from '../paths.js';
+import { fsPath } from '../paths.js';
 
 /**
  * The files bench measures, found as globpipe finds them: names read as bytes (paths.ts),
@@ -21,30 +22,6 @@ export interface DatasetFile {
   readonly path: string;
   readonly size: number;
 }
-
-type Callback = (error: NodeJS.ErrnoException | null, result?: unknown) => void;
-
-/** fast-glob's fs with every path passed as its bytes, and every name read back as bytes. */
-const byteSafeFs = {
-  readdir(dir: string, optionsOrCallback: unknown, maybeCallback?: Callback) {
-    // fast-glob calls it as fs.readdir does: (dir, callback) or (dir, options, callback).
-    const withOptions = typeof optionsOrCallback !== 'function';
-    const callback = (withOptions ? maybeCallback : optionsOrCallback) as Callback;
-    const asBytes = { ...(withOptions ? (optionsOrCallback as object) : {}), encoding: 'buffer' } as never;
-    fs.readdir(fsPath(dir), asBytes, (error: NodeJS.ErrnoException | null, items: unknown[]) => {
-      if (error !== null) return callback(error);
-      for (const [i, item] of items.entries()) {
-        if (Buffer.isBuffer(item)) items[i] = decodeName(item);
-        else (item as { name: unknown }).name = decodeName((item as { name: Buffer }).name);
-      }
-      callback(null, items);
-    });
-  },
-  lstat: (path: string, callback: never) => fs.lstat(fsPath(path), callback),
-  stat: (path: string, callback: never) => fs.stat(fsPath(path), callback),
-  lstatSync: (path: string) => fs.lstatSync(fsPath(path)),
-  statSync: (path: string) => fs.statSync(fsPath(path)),
-};
 
 function usage(message: string, cause?: unknown): GlobpipeError {
   return new GlobpipeError('EUSAGE', message, { cause });

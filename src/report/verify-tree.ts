@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
+import { byteSafeFs } from '../io/byte-safe-fs.js';
 import { hashFile } from '../io/hash-file.js';
 import { RUN_MANIFEST_FORMAT, RUN_MANIFEST_VERSION, type RunManifest } from './run-manifest.js';
 import type { GlobQuery, LoadedManifest, VerifyTree } from './verify-shards.js';
@@ -69,6 +70,8 @@ async function globFiles(query: GlobQuery): Promise<string[]> {
     followSymbolicLinks: query.followSymlinks,
     onlyFiles: false,
     objectMode: true,
+    // Names as a run reads them: one that is not UTF-8 is its exact bytes, as its manifest holds it.
+    fs: byteSafeFs as never,
   });
   return entries.filter((entry) => !entry.dirent.isDirectory()).map((entry) => entry.path);
 }

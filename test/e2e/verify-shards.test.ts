@@ -80,6 +80,28 @@ describe('globpipe verify-shards', () => {
     expect(result.code).toBe(0);
   });
 
+  it('names that are not UTF-8 are found by their bytes, as the runs found them', async () => {
+    const src = tempDir();
+    const names = [
+      Buffer.from('caf\xe9.txt', 'latin1'),
+      Buffer.from('a\xff.txt', 'latin1'),
+      Buffer.from('plain.txt'),
+    ];
+    for (const [i, name] of names.entries())
+      writeFileSync(Buffer.concat([Buffer.from(`${src}/`), name]), `file ${i}\n`);
+    const work = tempDir();
+    for (const shard of ['1/2', '2/2']) {
+      const result = await runCli(
+        ['-C', src, '-o', join(work, 'out'), '--shard', shard, '--manifest', `m${shard[0]}.json`],
+        { cwd: work },
+      );
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const result = await verify(work, 'm1.json', 'm2.json');
+    expect(result.stdout).toMatch(/^verify-shards: 2 manifests \(shards 1\/2, 2\/2\), 3 files: 3 written, .* \| complete\n$/);
+    expect(result.code).toBe(0);
+  });
+
   it('names a file that is in no manifest (exit 1)', async () => {
     const { work } = await halves();
     const path = join(work, 'b.json');
