@@ -98,7 +98,9 @@ describe('globpipe verify-shards', () => {
       expect(result.code, result.stderr).toBe(0);
     }
     const result = await verify(work, 'm1.json', 'm2.json');
-    expect(result.stdout).toMatch(/^verify-shards: 2 manifests \(shards 1\/2, 2\/2\), 3 files: 3 written, .* \| complete\n$/);
+    expect(result.stdout).toMatch(
+      /^verify-shards: 2 manifests \(shards 1\/2, 2\/2\), 3 files: 3 written, .* \| complete\n$/,
+    );
     expect(result.code).toBe(0);
   });
 
