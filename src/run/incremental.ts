@@ -22,7 +22,7 @@ import {
   STALE_HASH,
   saveManifest,
 } from './manifest.js';
-import { asWritten, removeOutputs } from './stale-outputs.js';
+import { asWritten, removeEmptiedDirs, removeOutputs } from './stale-outputs.js';
 
 export const UNCHANGED = 'unchanged since the last run';
 /** A run of many files saves its manifest this often, so that kill -9 loses at most this much work. */
@@ -284,12 +284,14 @@ export class Incremental {
     const current = new Set<string>();
     for (const input of Object.keys(files))
       for (const [path] of entryOf(files, input)?.outputs ?? []) current.add(path);
+    const before = this.#removed.length;
     for (const [, record] of gone)
       await removeOutputs(
         record.outputs.filter(([path]) => !current.has(path)),
         { outBase: this.#outBase, out: this.#settings.out, port },
         { removed: this.#removed, kept: this.#kept },
       );
+    await removeEmptiedDirs(this.#removed.slice(before), this.#settings.out, port);
   }
 
   /** No more checkpoints (a run that threw ends here: its last checkpoint, or the old manifest, stands). */

@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { IoPort } from '../io/port.js';
 import { fsPath } from '../paths.js';
 import type { OutputRecord } from './manifest.js';
@@ -35,4 +35,37 @@ export async function removeOutputs(
       into.kept.push({ path, reason: `cannot remove: ${code}` });
     }
   }
+}
+
+/**
+ * After outputs were removed (`removed`, relative to `out`), the directories that held them
+ * and are empty now go too, deepest first, so that a parent emptied by its child's removal
+ * follows: rmdir only, beneath --out through the port, never --out itself. A directory that
+ * holds anything stays. Resolves with how many went.
+ */
+export async function removeEmptiedDirs(
+  removed: readonly string[],
+  out: string,
+  port: IoPort,
+): Promise<number> {
+  const dirs = new Set<string>();
+  for (const path of removed) {
+    for (
+      let dir = posix.dirname(path);
+      dir !== '.' && dir !== '/' && !dirs.has(dir);
+      dir = posix.dirname(dir)
+    )
+      dirs.add(dir);
+  }
+  const depth = (dir: string) => dir.split('/').length;
+  let count = 0;
+  for (const dir of [...dirs].sort((a, b) => depth(b) - depth(a))) {
+    try {
+      await port.rmdir(join(out, dir), out);
+      count += 1;
+    } catch {
+      // Not empty (or not ours to remove): it stays, and so do its parents.
+    }
+  }
+  return count;
 }

@@ -7,6 +7,7 @@ import { normalizeOptions } from '../options/normalize.js';
 import { toPosix } from '../paths.js';
 import { pruned } from '../plan/selection.js';
 import { runPipeline } from '../run/pipeline.js';
+import { removeEmptiedDirs } from '../run/stale-outputs.js';
 import type { RunOptions, Summary } from '../types.js';
 import { recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
 import { Batcher } from './batcher.js';
@@ -123,6 +124,11 @@ export function watch(options: WatchOptions): Watcher {
           const remove = removeGone && !settings.dryRun;
           for (const input of gone)
             deleted.push(await removeOutputs(input, state, port, remove && !controller.signal.aborted));
+          await removeEmptiedDirs(
+            deleted.flatMap((d) => d.removed),
+            settings.out,
+            port,
+          );
           const summary = await recordedRun(run, { ...runWith, only: present }, state, identities);
           const changed = summary.matched + deleted.length;
           if (changed === 0) return;

@@ -183,11 +183,13 @@ describe('--incremental', () => {
 
 describe('--delete-stale', () => {
   it('removes the outputs of deleted inputs and nothing else; an output edited since is kept and reported', async () => {
-    const { src, out, args } = setup();
+    const { src, out, args } = setup({ 'g/h.txt': 'hotel\n' });
     await globpipe(args);
     writeFileSync(join(out, 'mine.txt'), 'not written by globpipe');
+    writeFileSync(join(out, 'g/notes.txt'), 'not written by globpipe');
     rmSync(join(src, 'a.txt'));
     rmSync(join(src, 'sub/deep'), { recursive: true });
+    rmSync(join(src, 'g'), { recursive: true });
     rmSync(join(src, 'f.txt'));
     writeFileSync(join(out, 'f.txt.gz'), 'edited by someone');
     // Without --delete-stale, nothing goes.
@@ -195,12 +197,13 @@ describe('--delete-stale', () => {
     expect(existsSync(join(out, 'a.txt.gz'))).toBe(true);
     const run = await globpipe([...args, '--delete-stale']);
     expect(run.code).toBe(0);
-    expect(run.summary.incremental?.removed).toEqual(['a.txt.gz', 'sub/deep/e.txt.gz']);
+    expect(run.summary.incremental?.removed).toEqual(['a.txt.gz', 'g/h.txt.gz', 'sub/deep/e.txt.gz']);
     expect(run.summary.incremental?.kept).toEqual([
       { path: 'f.txt.gz', reason: 'changed since globpipe wrote it: kept' },
     ]);
+    // A directory its removals emptied goes (sub/deep); one that holds anything else stays (g).
     expect(readdirSync(out, { recursive: true }).sort()).toEqual(
-      ['b.txt.gz', 'f.txt.gz', 'mine.txt', 'sub', 'sub/c.txt.gz', 'sub/d.txt.gz', 'sub/deep'].sort(),
+      ['b.txt.gz', 'f.txt.gz', 'g', 'g/notes.txt', 'mine.txt', 'sub', 'sub/c.txt.gz', 'sub/d.txt.gz'].sort(),
     );
     // Once removed, they are out of the manifest: the next run has nothing to remove.
     expect((await globpipe([...args, '--delete-stale'])).summary.incremental?.removed).toEqual([]);

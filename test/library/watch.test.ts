@@ -1,4 +1,4 @@
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,8 @@ describe('watch()', () => {
     await until(() => batches.some((b) => b.deleted.length > 0), 'the batch of the removal');
     const last = batches.at(-1);
     expect(last?.deleted).toEqual([{ input: 'sub/b.txt', removed: ['sub/b.txt'], kept: [] }]);
+    // The directory that held only that output goes with it.
+    expect(existsSync(join(out, 'sub'))).toBe(false);
     expect(batches.slice(1).reduce((n, b) => n + b.summary.written, 0)).toBe(2);
     await watcher.close();
     writeFileSync(join(cwd, 'after.txt'), 'after close');
