@@ -2,34 +2,16 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { ioFailure, workerFailure } from '../errors.js';
 import { decodeName, fsPath } from '../paths.js';
-import { KeptTrees } from './beneath.js';
 import { createBeneath, makeDirBeneath, removeDirBeneath } from './beneath-main.js';
+import type { Carrier } from './inline-carrier.js';
 import { openRegular } from './open.js';
-import type {
-  CopyItem,
-  FileMeta,
-  IoPort,
-  Outcome,
-  ReadOutcome,
-  TempPair,
-  WriteFlags,
-  WriteItem,
-} from './port.js';
+import type { CopyItem, IoPort, Outcome, TempPair } from './port.js';
 import { RecyclingReadStream } from './read-stream.js';
 import { retryOnFdExhaustion } from './retry.js';
-import { handle } from './worker/handle.js';
 import { tempMode } from './worker/ops.js';
-import { sharedPool, WorkerExit, type WorkerPool } from './worker/pool.js';
-import {
-  DEFERRED,
-  FAILED,
-  joinNames,
-  LARGE,
-  NO_MODE,
-  type Reply,
-  type Request,
-  SMALL,
-} from './worker/protocol.js';
+import { sharedPool, WorkerExit } from './worker/pool.js';
+import { joinNames, type Reply, type Request } from './worker/protocol.js';
+import { died, metaOutcome, outcome, readOutcome, writeRequest } from './worker-replies.js';
 
 /**
  * A streamed file is read this much at a time: each chunk is a round trip through libuv's
@@ -37,73 +19,6 @@ import {
  * where 1 MiB ones reach ~2.5-4 GiB/s (a 256 MiB file, this machine). A stream holds one or two.
  */
 export const READ_CHUNK = 1024 * 1024;
-
-/** What carries the port's requests: the IO workers' pool, or the calling thread itself. */
-export type Carrier = Pick<WorkerPool, 'call' | 'warm'> & {
-  /** Lets go of the descriptors it keeps between requests (the next request opens them anew). */
-  readonly release?: () => void;
-  /**
-   * The calling thread's carrier makes output directories (and lists them, for the sweep of
-   * stale temps) synchronously, through the trees it keeps: a round trip to libuv's pool for
-   * each component would be most of a sequential run's wait.
-   */
-  readonly sync?: {
-    readonly mkdir: (dir: string, root: string) => string[];
-    readonly readdir: (dir: string) => string[];
-  };
-};
-
-/**
- * The requests run right here, synchronously, on the calling thread: for a run with one file in
- * flight (`--sequential`, `-j 1`) a worker's round trip per file is all cost and no overlap.
- * The same code as in a worker (worker/handle.ts), so the same outcomes; only the copy of a file
- * over a MiB, which would hold this thread for as long as the kernel copies, goes to a worker.
- */
-export function inlineCarrier(workers: Carrier = sharedPool()): Carrier {
-  // Output directories stay open from one request to the next, until the run removes one.
-  const kept = new KeptTrees();
-  const call = async <T>(body: unknown): Promise<T> => {
-    const request = body as Request;
-    const reply = handle(request, kept);
-    if (request.op !== 'copy' || !reply.sizes.includes(DEFERRED)) return reply as T;
-    return (await copyDeferred(request, reply, workers)) as T;
-  };
-  return {
-    call: <T>(body: unknown) => new Promise<T>((resolve) => resolve(call<T>(body))),
-    warm: () => {},
-    release: () => kept.release(),
-    sync: {
-      mkdir: (dir, root) => kept.get(root).makeDir(dir),
-      readdir: (dir) => fs.readdirSync(fsPath(dir), { encoding: 'buffer' }).map(decodeName),
-    },
-  };
-}
-
-/** The files of a copy left DEFERRED, copied by a worker, their outcomes put in `reply`. */
-async function copyDeferred(
-  request: Extract<Request, { op: 'copy' }>,
-  reply: Reply,
-  workers: Carrier,
-): Promise<Reply> {
-  const names = request.names.split('\0');
-  const left: number[] = [];
-  for (let i = 0; i < request.count; i += 1) if (reply.sizes[i] === DEFERRED) left.push(i);
-  const some = left.flatMap((i) => names.slice(3 * i, 3 * i + 3));
-  const sub = await workers.call<Reply>(
-    { ...request, names: joinNames(some), count: left.length },
-    { weight: left.length },
-  );
-  const errors = { ...reply.errors };
-  for (const [k, i] of left.entries()) {
-    reply.sizes[i] = sub.sizes[k] as number;
-    reply.micros[i] = sub.micros[k] as number;
-    (reply.mtimes as Float64Array)[i] = sub.mtimes?.[k] ?? 0;
-    (reply.modes as Float64Array)[i] = sub.modes?.[k] ?? 0;
-    const error = sub.errors[k];
-    if (error !== undefined) errors[i] = error;
-  }
-  return { ...reply, errors };
-}
 
 /**
  * The io port on the real file system: whole-file steps go to the IO workers as
@@ -280,96 +195,6 @@ async function renaming(
       }),
     );
   }
-}
-
-function died(error: Error, count: number): Reply {
-  const errors = Object.fromEntries(
-    Array.from({ length: count }, (_, i) => [i, workerFailure(error, 'write')]),
-  );
-  return { sizes: new Float64Array(count).fill(FAILED), micros: new Float64Array(count), errors };
-}
-
-function failure(reply: Reply, i: number): Outcome<never> {
-  const error = reply.errors[i] ?? {
-    code: undefined,
-    message: 'the IO worker gave no reason',
-    side: 'write',
-  };
-  return { ok: false, ms: (reply.micros[i] as number) / 1000, error };
-}
-
-// Outcomes are built field by field (no spread): a batch makes one per file.
-function outcome<T extends object>(reply: Reply, i: number, value: T): Outcome<T> {
-  if (reply.sizes[i] === FAILED) return failure(reply, i);
-  return Object.assign(value, { ok: true as const, ms: (reply.micros[i] as number) / 1000 });
-}
-
-function meta(reply: Reply, i: number, size: number): FileMeta {
-  return { size, mtimeMs: reply.mtimes?.[i] ?? 0, mode: reply.modes?.[i] ?? 0 };
-}
-
-function metaOutcome(reply: Reply, i: number): Outcome<FileMeta> {
-  if (reply.sizes[i] === FAILED) return failure(reply, i);
-  const ms = (reply.micros[i] as number) / 1000;
-  return {
-    ok: true,
-    ms,
-    size: reply.sizes[i] as number,
-    mtimeMs: reply.mtimes?.[i] ?? 0,
-    mode: reply.modes?.[i] ?? 0,
-  };
-}
-
-function readOutcome(reply: Reply, i: number): ReadOutcome {
-  const size = reply.sizes[i] as number;
-  if (size === FAILED) return failure(reply, i);
-  if (size === DEFERRED) return outcome(reply, i, { state: 'deferred' as const });
-  const file = meta(reply, i, size === LARGE || size === SMALL ? (reply.lengths?.[i] ?? 0) : size);
-  if (size === LARGE) return outcome(reply, i, Object.assign(file, { state: 'large' as const }));
-  if (size === SMALL) return outcome(reply, i, Object.assign(file, { state: 'small' as const }));
-  const data = Buffer.from(reply.data as ArrayBuffer, reply.offsets?.[i] ?? 0, size);
-  return outcome(reply, i, Object.assign(file, { state: 'read' as const, data }));
-}
-
-/** Every output of every file, back to back in one buffer that moves to the worker (not copied again). */
-function writeRequest(items: readonly WriteItem[], { fsync, commit, root }: WriteFlags) {
-  let total = 0;
-  let count = 0;
-  for (const item of items) {
-    count += item.outputs.length;
-    for (const output of item.outputs) total += output.data.length;
-  }
-  // Copied here, never transferred: a transform may return a buffer it keeps (a constant, a
-  // cache), and transferring would detach it under its feet.
-  const data = new Uint8Array(total);
-  const names: string[] = [];
-  const counts = new Uint32Array(items.length);
-  const modes = new Float64Array(items.length);
-  const ends = new Float64Array(count);
-  let offset = 0;
-  let k = 0;
-  for (const [i, item] of items.entries()) {
-    counts[i] = item.outputs.length;
-    modes[i] = item.mode ?? NO_MODE;
-    for (const output of item.outputs) {
-      data.set(output.data, offset);
-      offset += output.data.length;
-      ends[k++] = offset;
-      names.push(output.temp, output.dest);
-    }
-  }
-  const request: Request = {
-    op: 'write',
-    root,
-    names: joinNames(names),
-    counts,
-    modes,
-    ends,
-    data: data.buffer,
-    fsync,
-    commit,
-  };
-  return { request, transfer: [data.buffer] };
 }
 
 export type { CopyItem };

@@ -65,7 +65,7 @@ export function chooseStrategy(settings: Settings): Strategy {
     return { executor, concurrency, slots: concurrency, batchSize: 1, streams, batchBytes };
   if (concurrency === 1 && isIdentityCopy(settings) && settings.maxErrors === Number.POSITIVE_INFINITY) {
     // One copy at a time all the same: a batch is copied file after file, on this thread
-    // (io/fs.ts inlineCarrier), so the disk never sees two at once; what a batch saves is the
+    // (io/inline-carrier.ts), so the disk never sees two at once; what a batch saves is the
     // pipeline's cost per file, which would otherwise be most of what --sequential measures.
     // Not with an error limit: the file after the one that reaches it must not start.
     return { executor, concurrency, slots: 1, batchSize: MAX_BATCH, streams, batchBytes };

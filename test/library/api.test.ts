@@ -83,7 +83,7 @@ describe('one file in flight', () => {
     writeFileSync(join(cwd, 'b.txt'), 'bravo\n');
     writeFileSync(join(cwd, 'private.txt'), 'secret\n', { mode: 0o600 });
     writeFileSync(join(cwd, 'bad.gz'), 'not gzip');
-    // Over a MiB: the calling thread leaves its copy to a worker (io/fs.ts inlineCarrier).
+    // Over a MiB: the calling thread leaves its copy to a worker (io/inline-carrier.ts).
     mkdirSync(join(cwd, 'sub/deep'), { recursive: true });
     writeFileSync(join(cwd, 'sub/deep/large.txt'), Buffer.alloc(3 * 1024 * 1024, 'x'));
     writeFileSync(join(cwd, 'sub/small.txt'), 'small\n');
