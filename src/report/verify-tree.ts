@@ -3,7 +3,7 @@ import fg from 'fast-glob';
 import { GlobpipeError } from '../errors.js';
 import { byteSafeFs } from '../io/byte-safe-fs.js';
 import { hashFile } from '../io/hash-file.js';
-import { fsPath } from '../paths.js';
+import { fsPath, isNormal } from '../paths.js';
 import { RUN_MANIFEST_FORMAT, RUN_MANIFEST_VERSION, type RunManifest } from './run-manifest.js';
 import type { GlobQuery, LoadedManifest, VerifyTree } from './verify-shards.js';
 
@@ -63,6 +63,9 @@ export async function loadManifest(file: string): Promise<LoadedManifest> {
       !entry.outputs.every((output) => typeof output?.path === 'string')
     )
       throw bad(`a malformed input entry ${JSON.stringify(input)?.slice(0, 200)}`);
+    // A run writes only beneath out: an output elsewhere would have verify-shards read any file.
+    const outside = entry.outputs.find(({ path }) => !isNormal(path) || path.includes('\0'));
+    if (outside !== undefined) throw bad(`output ${JSON.stringify(outside.path)} is not a path beneath out`);
   }
   return { file, manifest: value as RunManifest };
 }

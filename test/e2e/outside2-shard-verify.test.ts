@@ -110,6 +110,40 @@ describe('verify-shards, from outside', () => {
     },
   );
 
+  it.each(['../../../etc/passwd', '/etc/passwd', 'a/../../x'])(
+    'refuses a manifest edited to claim an output %s outside --out, with exit 2, reading nothing there',
+    async (claimed) => {
+      const { work } = await twoShards();
+      const path = join(work, 'm1.json');
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as {
+        inputs: { outputs: { path: string }[] }[];
+      };
+      (manifest.inputs[0]?.outputs[0] as { path: string }).path = claimed;
+      writeFileSync(path, JSON.stringify(manifest));
+      const result = await verify(work, 'm1.json', 'm2.json');
+      expect(result.code, result.stdout).toBe(2);
+      expect(result.stderr).toBe(
+        `globpipe: verify-shards: manifest m1.json is not a globpipe run manifest: output ${JSON.stringify(claimed)} is not a path beneath out\n`,
+      );
+    },
+  );
+
+  it('reports an output the manifest claims but no run wrote as gone', async () => {
+    const { work, out } = await twoShards();
+    const path = join(work, 'm2.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as {
+      inputs: { outputs: { path: string; size: number; sha256: string }[] }[];
+    };
+    manifest.inputs[0]?.outputs.push({ path: 'ghost.txt', size: 1, sha256: '0'.repeat(64) });
+    writeFileSync(path, JSON.stringify(manifest));
+    const result = await verify(work, 'm1.json', 'm2.json', '--json');
+    expect(result.code, result.stderr).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      changed: [{ path: join(out, 'ghost.txt'), manifest: 'm2.json', reason: 'gone' }],
+    });
+  });
+
   it('refuses a dry run shard among shards that wrote: its files were never processed', async () => {
     const { work } = await twoShards([true, false]);
     const result = await verify(work, 'm1.json', 'm2.json');
