@@ -1,7 +1,7 @@
 import { GlobpipeError } from '../errors.js';
 import { countOf, escapeName, formatBytes, formatCount } from '../report/format.js';
-import { type LoadedManifest, type VerifyReport, verifyShards } from '../report/verify-shards.js';
-import { fileSystemTree, loadManifest } from '../report/verify-tree.js';
+import { type VerifyReport, verifyShards } from '../report/verify-shards.js';
+import { fileSystemTree, loadManifests } from '../report/verify-tree.js';
 import type { VerifyCliOptions } from './verify-args.js';
 
 /** Lines per kind of problem in the text output; `--json` lists every one. */
@@ -82,8 +82,7 @@ export async function verifyCommand(
 ): Promise<number> {
   let report: VerifyReport;
   try {
-    const loaded: LoadedManifest[] = [];
-    for (const file of options.manifests) loaded.push(await loadManifest(file));
+    const loaded = await loadManifests(options.manifests);
     report = await verifyShards(loaded, fileSystemTree);
   } catch (error) {
     if (error instanceof GlobpipeError && error.isUsageError) {

@@ -29,6 +29,12 @@ export interface VerifyTree {
   glob(query: GlobQuery): Promise<readonly string[]>;
   /** sha256 (hex) of a file as it is now; undefined when it is gone or unreadable. */
   hash(path: string): Promise<string | undefined>;
+  /**
+   * Why what is at an output's path now is not the regular file a run wrote (`a symlink now`);
+   * undefined for a regular file or nothing. Asked before `hash`: a symlink to the same bytes is
+   * not the output as written, and a FIFO would never end a read.
+   */
+  notAFile?(path: string): Promise<string | undefined>;
 }
 
 export interface VerifyReport {
@@ -76,6 +82,14 @@ export function checkAgreement(loaded: readonly LoadedManifest[]): void {
     const plain = loaded.find(({ manifest }) => manifest.shard === null) as LoadedManifest;
     throw usage(
       `${(sharded[0] as LoadedManifest).file} is shard ${(sharded[0] as LoadedManifest).manifest.shard} and ${plain.file} is no shard: give the manifests of one sharded run`,
+    );
+  }
+  // A dry run's inputs are only planned: among runs that wrote, its files would pass for done.
+  const dry = loaded.filter(({ manifest }) => manifest.inputs.some((input) => input.status === 'planned'));
+  const wrote = loaded.find((one) => !dry.includes(one));
+  if (dry.length > 0 && wrote !== undefined) {
+    throw usage(
+      `${(dry[0] as LoadedManifest).file} is a dry run (nothing written) and ${wrote.file} is not: give the manifests of runs that wrote`,
     );
   }
   const fields: readonly (keyof RunManifest)[] = sharded.length > 0 ? [...AGREED, 'patterns'] : AGREED;
@@ -151,6 +165,11 @@ export async function verifyShards(
         const path = join(manifest.out, output.path);
         if (output.sha256 === null) {
           changed.push({ path, manifest: file, reason: 'could not be read back after the run' });
+          continue;
+        }
+        const odd = await tree.notAFile?.(path);
+        if (odd !== undefined) {
+          changed.push({ path, manifest: file, reason: odd });
           continue;
         }
         const now = await tree.hash(path);

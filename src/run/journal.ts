@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { GlobpipeError } from '../errors.js';
 import type { TempPair } from '../io/port.js';
@@ -33,6 +33,35 @@ export const JOURNAL_GLOB = '.globpipe-journal*.jsonl';
 
 export function isJournalName(name: string): boolean {
   return name.startsWith('.globpipe-journal') && name.endsWith('.jsonl');
+}
+
+/** `{index, count}` of a shard's journal name, null for the whole tree's; undefined for no journal name. */
+function journalShard(name: string): Shard | null | undefined {
+  if (name === JOURNAL_NAME) return null;
+  const match = /^\.globpipe-journal\.(\d+)-of-(\d+)\.jsonl$/.exec(name);
+  return match === null ? undefined : { index: Number(match[1]), count: Number(match[2]) };
+}
+
+/**
+ * Another run's journal over files this run would take too: the whole tree's and a shard's, or
+ * shards of different counts. Files it journaled may already be transformed in place; this run
+ * would transform them again. Only shards of one count take disjoint files and go on side by side.
+ */
+async function refuseOverlapping(cwd: string, shard: Shard | undefined): Promise<void> {
+  const names = await readdir(cwd).catch(() => [] as string[]);
+  for (const name of names.sort()) {
+    const other = journalShard(name);
+    if (other === undefined || name === journalName(shard)) continue;
+    if (other !== null && shard !== undefined && other.count === shard.count) continue;
+    const which = other === null ? 'over the whole tree' : `of shard ${other.index}/${other.count}`;
+    const resume =
+      other === null ? '--resume (no --shard)' : `--resume --shard ${other.index}/${other.count}`;
+    throw new GlobpipeError(
+      'EUSAGE',
+      `An in-place run ${which} has its journal \`${join(cwd, name)}\` here (interrupted, or still running), over files this run would take too: finish it with ${resume}, or delete the journal to start over`,
+      { path: join(cwd, name) },
+    );
+  }
 }
 
 /**
@@ -91,6 +120,7 @@ export class Journal {
   }
 
   static async #open(options: JournalOptions, lock: RunLock | undefined): Promise<Journal> {
+    await refuseOverlapping(options.cwd, options.shard);
     const path = join(options.cwd, journalName(options.shard));
     const stats = await lstat(path).catch(() => undefined);
     let resumed: Checked = { done: new Set(), renames: [], keep: 0 };

@@ -16,7 +16,8 @@ import { checkShard, type Shard } from './shard.js';
  * An Indexed Job does not tell its pods how many completions it has: the count is given
  * with `--shard-count`, or set in the pod template as JOB_COMPLETIONS (the Job's `completions`).
  * A Slurm array may start anywhere (`--array=1-4` or `0-3`) and step (`0-15:4`): the index
- * is (ID - MIN) / STEP + 1. The engines are tried in the table's order; the first whose
+ * is (ID - MIN) / STEP + 1 (STEP from MIN, MAX and COUNT where Slurm does not set it; an array
+ * with gaps is refused). The engines are tried in the table's order; the first whose
  * index variable is set decides, and its other variables must then be right.
  */
 export type ShardEngine = 'Kubernetes' | 'Slurm' | 'GitLab' | 'CircleCI' | 'Buildkite';
@@ -88,8 +89,8 @@ function fromEnv(env: Env, shardCount: number | undefined): Found | undefined {
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
     const id = integer(env, 'SLURM_ARRAY_TASK_ID', 'Slurm');
     const min = integer(env, 'SLURM_ARRAY_TASK_MIN', 'Slurm');
-    const step = env.SLURM_ARRAY_TASK_STEP === undefined ? 1 : integer(env, 'SLURM_ARRAY_TASK_STEP', 'Slurm');
     const count = integer(env, 'SLURM_ARRAY_TASK_COUNT', 'Slurm');
+    const step = slurmStep(env, min, count);
     if (step < 1 || id < min || (id - min) % step !== 0) {
       fail(() => `SLURM_ARRAY_TASK_ID ${id} is not on the array from ${min} by ${step}; use --array=<a>-<b>`);
     }
@@ -111,6 +112,29 @@ function fromEnv(env: Env, shardCount: number | undefined): Found | undefined {
     return { index: id + 1, count, engine: 'Buildkite', source: `Buildkite parallel job ${id}` };
   }
   return undefined;
+}
+
+/**
+ * The step between a Slurm array's task IDs. Where Slurm sets no SLURM_ARRAY_TASK_STEP, it
+ * follows from MIN, MAX and COUNT. An array with gaps (`--array=0,2,3`) has no step: each task
+ * could only guess its shard, and the shard nobody guessed would go unrun in silence, so
+ * every task refuses it the same way.
+ */
+function slurmStep(env: Env, min: number, count: number): number {
+  const given =
+    env.SLURM_ARRAY_TASK_STEP === undefined ? undefined : integer(env, 'SLURM_ARRAY_TASK_STEP', 'Slurm');
+  if (env.SLURM_ARRAY_TASK_MAX === undefined || count < 1) return given ?? 1;
+  const max = integer(env, 'SLURM_ARRAY_TASK_MAX', 'Slurm');
+  const step = given ?? (count > 1 ? (max - min) / (count - 1) : 1);
+  if (!Number.isInteger(step) || max - min !== (count - 1) * step) {
+    const spacing = Number.isInteger(step) ? `not one every ${step}` : 'not evenly spaced';
+    fail(
+      () =>
+        `the Slurm array from ${min} to ${max} (SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_MAX) has ${count} tasks, ` +
+        `${spacing}: an array with gaps cannot be numbered into shards; use --array=<a>-<b> or <a>-<b>:<step>`,
+    );
+  }
+  return step;
 }
 
 /** `shard 2/4 (Slurm array task 2)`: the line `--shard auto` prints on stderr. */

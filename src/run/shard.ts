@@ -23,14 +23,22 @@ export interface ShardFile {
 
 /** `2/4` -> `{index: 2, count: 4}`; `auto` is left to shard-env.ts. Anything else is a usage error. */
 export function parseShard(text: string): Shard | 'auto' {
-  if (text === 'auto') return 'auto';
+  if (text.trim() === 'auto') return 'auto';
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (match === null) {
     throw new OptionError(
       (n) => `Expected ${n.name('shard')} to be <index>/<count> (e.g. 2/4) or auto, got ${n.value(text)}`,
     );
   }
-  return checkShard(Number(match[1]), Number(match[2]), (n) => `${n.name('shard')} ${text}`);
+  const [index, count] = [match[1] as string, match[2] as string];
+  // Past 2^53 a number is no longer exact: named as typed, not as the number it rounds to.
+  if (!Number.isSafeInteger(Number(count))) {
+    throw new OptionError(
+      (n) =>
+        `${n.name('shard')} ${text}: the shard count must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got ${count}`,
+    );
+  }
+  return checkShard(Number(index), Number(count), (n) => `${n.name('shard')} ${text}`);
 }
 
 /** A shard that exists: count >= 1 and 1 <= index <= count; `what` names where it came from. */
