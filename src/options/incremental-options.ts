@@ -1,6 +1,7 @@
-import { relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { isInside, toPosix } from '../paths.js';
+import type { Shard } from '../run/shard.js';
 import type { RunOptions } from '../types.js';
 import { OptionError, type OptionKey } from './names.js';
 import type { Settings } from './settings.js';
@@ -68,12 +69,27 @@ export function bytesOptions(options: RunOptions): string {
 }
 
 /**
+ * A shard's own manifest beside the path given, `inc.2-of-4.json` for `inc.json` (as its
+ * journal and lock are named): shards run at once, from one command line (`--shard auto`),
+ * and each saves the whole manifest, so one shared file would keep only the last shard's files.
+ */
+export function shardsOwn(path: string, shard: Shard | undefined): string {
+  if (shard === undefined) return path;
+  const name = basename(path);
+  const dot = name.lastIndexOf('.');
+  const tag = `${shard.index}-of-${shard.count}`;
+  const sharded = dot > 0 ? `${name.slice(0, dot)}.${tag}${name.slice(dot)}` : `${name}.${tag}`;
+  return join(dirname(path), sharded);
+}
+
+/**
  * `incremental` and `deleteStale`, checked: the manifest's path (resolved from the process's
  * directory, as `--report` is), and the ignores that keep a manifest inside `cwd` out of the glob.
  */
 export function incrementalSettings(
   options: RunOptions,
   cwd: string,
+  shard?: Shard,
 ): Pick<Settings, 'incremental' | 'deleteStale'> & { ignore: string[] } {
   const { incremental, deleteStale } = options;
   if (
@@ -97,7 +113,7 @@ export function incrementalSettings(
         `${n.name('incremental')} compares inputs with what they were, and ${n.name('inPlace')} rewrites them: give one of them`,
     );
   if (!on) return { incremental: undefined, deleteStale: false, ignore: [] };
-  const manifest = typeof incremental === 'string' ? resolve(incremental) : undefined;
+  const manifest = typeof incremental === 'string' ? shardsOwn(resolve(incremental), shard) : undefined;
   const ignore: string[] = [];
   if (manifest !== undefined && isInside(manifest, cwd) && manifest !== cwd) {
     // The manifest and its temps (`.name.<pid>-<n>.tmp`) are never inputs, even with --dot.

@@ -281,7 +281,8 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     );
   // Never glob the in-place journal or lock (nor a lock's takeover temp beside it), even with --dot.
   if (inPlace) ignore.push(JOURNAL_GLOB, `${fg.escapePath(LOCK_NAME)}*`);
-  const { ignore: manifestIgnore, ...incremental } = incrementalSettings(options, cwd);
+  const shard = shardSettings(options, process.env);
+  const { ignore: manifestIgnore, ...incremental } = incrementalSettings(options, cwd, shard);
   ignore.push(...manifestIgnore);
   const runManifest = runManifestSettings(options, cwd);
   ignore.push(...runManifest.ignore);
@@ -315,7 +316,7 @@ async function settingsOf(options: RunOptions, naming: Naming): Promise<Settings
     ...incremental,
     manifest: runManifest.manifest,
     ...compressionSettings(options, stages),
-    shard: shardSettings(options, process.env),
+    shard,
     only: options.only === undefined ? undefined : stringList('only', options.only, true),
     naming,
     signal: options.signal,

@@ -131,4 +131,43 @@ describe('--shard', () => {
     expect(existsSync(join(cwd, '.globpipe-lock.2-of-2'))).toBe(false);
     expect([...readTree(cwd).keys()].sort()).toEqual([...names, '.globpipe-journal.1-of-2.jsonl'].sort());
   });
+
+  it('shards given one --incremental path keep a manifest each beside it, and run at once without losing records', async () => {
+    const cwd = tree();
+    const work = tempDir();
+    const out = join(work, 'out');
+    const args = (shard: string) => [
+      '-C',
+      cwd,
+      '-o',
+      out,
+      '-t',
+      'gzip',
+      ...keepAllFor('gzip'),
+      '--incremental',
+      join(work, 'inc.json'),
+      '--shard',
+      shard,
+      '--json',
+    ];
+    const summaryOf = (stdout: string) =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Summary & { type: string })
+        .find((line) => line.type === 'summary') as Summary;
+    const first = await Promise.all(['1/2', '2/2'].map((shard) => runCli(args(shard))));
+    expect(first.map((r) => r.code)).toEqual([0, 0]);
+    expect(first.map((r) => summaryOf(r.stdout).incremental?.manifest)).toEqual([
+      join(work, 'inc.1-of-2.json'),
+      join(work, 'inc.2-of-2.json'),
+    ]);
+    const written = first.map((r) => summaryOf(r.stdout).written);
+    expect((written[0] ?? 0) + (written[1] ?? 0)).toBe(60);
+    // Nothing changed: each shard finds every one of its files unchanged in its own manifest.
+    const again = await Promise.all(['1/2', '2/2'].map((shard) => runCli(args(shard))));
+    expect(again.map((r) => summaryOf(r.stdout).written)).toEqual([0, 0]);
+    expect(again.map((r) => summaryOf(r.stdout).incremental?.unchanged)).toEqual(written);
+    expect(existsSync(join(work, 'inc.json'))).toBe(false);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shardsOwn } from '../../src/options/incremental-options.js';
 import type { ShardSettings } from '../../src/options/shard-options.js';
 import { manifestPath } from '../../src/run/incremental-setup.js';
 import { isJournalName, JOURNAL_NAME, journalName } from '../../src/run/journal.js';
@@ -28,6 +29,14 @@ describe("a shard's own files", () => {
     expect(isJournalName(JOURNAL_NAME)).toBe(true);
     expect(isJournalName('journal.jsonl')).toBe(false);
     expect(lockName(shard(3, 4)).startsWith(LOCK_NAME)).toBe(true);
+  });
+
+  it('keeps an incremental manifest given by path per shard, beside it', () => {
+    expect(shardsOwn('/w/inc.json', undefined)).toBe('/w/inc.json');
+    expect(shardsOwn('/w/inc.json', shard(2, 4))).toBe('/w/inc.2-of-4.json');
+    expect(shardsOwn('/w/cache/state', shard(1, 2))).toBe('/w/cache/state.1-of-2');
+    expect(shardsOwn('/w/.manifest', shard(1, 2))).toBe('/w/.manifest.1-of-2');
+    expect(shardsOwn('/w/a.b.json', shard(3, 3))).toBe('/w/a.b.3-of-3.json');
   });
 
   it('keeps a default incremental manifest per shard (and strategy), the unsharded one unchanged', () => {
