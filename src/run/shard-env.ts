@@ -7,8 +7,8 @@ import { checkShard, type Shard } from './shard.js';
  *
  * | engine     | index (base)                   | count                                        |
  * | ---------- | ------------------------------ | -------------------------------------------- |
- * | Kubernetes | JOB_COMPLETION_INDEX (0)       | `--shard-count`, else JOB_COMPLETIONS        |
  * | Slurm      | SLURM_ARRAY_TASK_ID (MIN)      | SLURM_ARRAY_TASK_COUNT                       |
+ * | Kubernetes | JOB_COMPLETION_INDEX (0)       | `--shard-count`, else JOB_COMPLETIONS        |
  * | GitLab     | CI_NODE_INDEX (1)              | CI_NODE_TOTAL                                |
  * | CircleCI   | CIRCLE_NODE_INDEX (0)          | CIRCLE_NODE_TOTAL                            |
  * | Buildkite  | BUILDKITE_PARALLEL_JOB (0)     | BUILDKITE_PARALLEL_JOB_COUNT                 |
@@ -18,7 +18,8 @@ import { checkShard, type Shard } from './shard.js';
  * A Slurm array may start anywhere (`--array=1-4` or `0-3`) and step (`0-15:4`): the index
  * is (ID - MIN) / STEP + 1 (STEP from MIN, MAX and COUNT where Slurm does not set it; an array
  * with gaps is refused). The engines are tried in the table's order; the first whose
- * index variable is set decides, and its other variables must then be right.
+ * index variable is set decides, and its other variables must then be right. Slurm comes
+ * first: its tasks inherit the variables of whatever submitted them.
  */
 export type ShardEngine = 'Kubernetes' | 'Slurm' | 'GitLab' | 'CircleCI' | 'Buildkite';
 
@@ -31,7 +32,7 @@ export interface ResolvedShard extends Shard {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const lookedFor =
-  'JOB_COMPLETION_INDEX (Kubernetes), SLURM_ARRAY_TASK_ID (Slurm), CI_NODE_INDEX (GitLab), ' +
+  'SLURM_ARRAY_TASK_ID (Slurm), JOB_COMPLETION_INDEX (Kubernetes), CI_NODE_INDEX (GitLab), ' +
   'CIRCLE_NODE_INDEX (CircleCI), BUILDKITE_PARALLEL_JOB (Buildkite)';
 
 function fail(render: (n: Names) => string): never {
@@ -73,6 +74,18 @@ interface Found {
 }
 
 function fromEnv(env: Env, shardCount: number | undefined): Found | undefined {
+  // Slurm first: a task inherits the environment of whatever submitted it (a Kubernetes pod,
+  // a CI job), and only Slurm's variables are the task's own.
+  if (env.SLURM_ARRAY_TASK_ID !== undefined) {
+    const id = integer(env, 'SLURM_ARRAY_TASK_ID', 'Slurm');
+    const min = integer(env, 'SLURM_ARRAY_TASK_MIN', 'Slurm');
+    const count = integer(env, 'SLURM_ARRAY_TASK_COUNT', 'Slurm');
+    const step = slurmStep(env, min, count);
+    if (step < 1 || id < min || (id - min) % step !== 0) {
+      fail(() => `SLURM_ARRAY_TASK_ID ${id} is not on the array from ${min} by ${step}; use --array=<a>-<b>`);
+    }
+    return { index: (id - min) / step + 1, count, engine: 'Slurm', source: `Slurm array task ${id}` };
+  }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     const id = integer(env, 'JOB_COMPLETION_INDEX', 'Kubernetes');
     let count = shardCount;
@@ -85,16 +98,6 @@ function fromEnv(env: Env, shardCount: number | undefined): Found | undefined {
       count = integer(env, 'JOB_COMPLETIONS', 'Kubernetes');
     }
     return { index: id + 1, count, engine: 'Kubernetes', source: `Kubernetes completion index ${id}` };
-  }
-  if (env.SLURM_ARRAY_TASK_ID !== undefined) {
-    const id = integer(env, 'SLURM_ARRAY_TASK_ID', 'Slurm');
-    const min = integer(env, 'SLURM_ARRAY_TASK_MIN', 'Slurm');
-    const count = integer(env, 'SLURM_ARRAY_TASK_COUNT', 'Slurm');
-    const step = slurmStep(env, min, count);
-    if (step < 1 || id < min || (id - min) % step !== 0) {
-      fail(() => `SLURM_ARRAY_TASK_ID ${id} is not on the array from ${min} by ${step}; use --array=<a>-<b>`);
-    }
-    return { index: (id - min) / step + 1, count, engine: 'Slurm', source: `Slurm array task ${id}` };
   }
   if (env.CI_NODE_INDEX !== undefined) {
     const index = integer(env, 'CI_NODE_INDEX', 'GitLab');

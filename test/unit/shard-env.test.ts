@@ -91,11 +91,26 @@ describe('resolveShardAuto', () => {
     expect(describeShard(shard)).toBe(line);
   });
 
+  it('a Slurm task started from a Kubernetes pod or a CI job takes its Slurm index, not the inherited one', () => {
+    const slurm = { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' };
+    for (const inherited of [
+      { JOB_COMPLETION_INDEX: '0', JOB_COMPLETIONS: '2' },
+      { CI_NODE_INDEX: '1', CI_NODE_TOTAL: '2' },
+      { CIRCLE_NODE_INDEX: '0', CIRCLE_NODE_TOTAL: '2' },
+    ]) {
+      expect(resolveShardAuto({ ...inherited, ...slurm })).toMatchObject({
+        index: 3,
+        count: 4,
+        engine: 'Slurm',
+      });
+    }
+  });
+
   it('fails without any engine, naming what it looked for', () => {
     const message = failure({ PATH: '/usr/bin', CI: 'true', SLURM_JOB_ID: '12' });
     expect(message).toBe(
-      '--shard auto: found no shard in the environment: looked for JOB_COMPLETION_INDEX (Kubernetes), ' +
-        'SLURM_ARRAY_TASK_ID (Slurm), CI_NODE_INDEX (GitLab), CIRCLE_NODE_INDEX (CircleCI), ' +
+      '--shard auto: found no shard in the environment: looked for SLURM_ARRAY_TASK_ID (Slurm), ' +
+        'JOB_COMPLETION_INDEX (Kubernetes), CI_NODE_INDEX (GitLab), CIRCLE_NODE_INDEX (CircleCI), ' +
         'BUILDKITE_PARALLEL_JOB (Buildkite). Outside these engines, give --shard <index>/<count>',
     );
   });
