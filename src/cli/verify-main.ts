@@ -67,6 +67,8 @@ export function formatVerifyReport(report: VerifyReport): string[] {
     report.missingShards.length > 0
       ? `${countOf(report.missingShards.length, 'shard', 'shards')} missing`
       : '',
+    // A file that failed in its run is not done: the set is not complete until a rerun does it.
+    report.failures.length > 0 ? `${formatCount(report.failures.length)} not done (failed)` : '',
   ].filter((part) => part !== '');
   lines.push(
     `verify-shards: ${countOf(report.manifests.length, 'manifest', 'manifests')}${shards}, ${countOf(report.files, 'file', 'files')}: ${formatCount(report.written)} written, ${formatCount(report.skipped)} skipped, ${formatCount(report.failed)} failed | ${formatBytes(report.bytesIn)} -> ${formatBytes(report.bytesOut)} | ${problems.length === 0 ? 'complete' : problems.join(', ')}`,
@@ -74,7 +76,7 @@ export function formatVerifyReport(report: VerifyReport): string[] {
   return lines;
 }
 
-/** `globpipe verify-shards`: 0 complete and consistent, 1 a gap, overlap or changed output, 2 usage. */
+/** `globpipe verify-shards`: 0 complete and consistent, 1 a gap, overlap, failed file or changed output, 2 usage. */
 export async function verifyCommand(
   options: VerifyCliOptions,
   print: (line: string) => void,

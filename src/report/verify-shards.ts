@@ -196,7 +196,8 @@ export async function verifyShards(
       unexpected.length === 0 &&
       overlaps.length === 0 &&
       changed.length === 0 &&
-      absent.length === 0,
+      absent.length === 0 &&
+      failures.length === 0,
     manifests: loaded.map(({ file }) => file),
     cwd,
     shards,

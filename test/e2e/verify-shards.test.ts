@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,6 +103,18 @@ describe('globpipe verify-shards', () => {
       /^verify-shards: 2 manifests \(shards 1\/2, 2\/2\), 3 files: 3 written, .* \| complete\n$/,
     );
     expect(result.code).toBe(0);
+  });
+
+  it('a file that failed in its run is not done: named, and exit 1', async () => {
+    const src = writeTree({ 'a.txt': 'alpha\n' });
+    execFileSync('mkfifo', [join(src, 'pipe')]);
+    const work = tempDir();
+    const run = await runCli(['-C', src, '-o', join(work, 'out'), '--manifest', 'm.json'], { cwd: work });
+    expect(run.code).toBe(1);
+    const result = await verify(work, 'm.json');
+    expect(result.stdout).toContain('1 file failed in their run:\n  pipe: ');
+    expect(result.stdout).toMatch(/1 written, 0 skipped, 1 failed \| .* \| 1 not done \(failed\)\n$/);
+    expect(result.code).toBe(1);
   });
 
   it('names a file that is in no manifest (exit 1)', async () => {

@@ -57,7 +57,7 @@ function manifest(
 const tree = ['a.txt', 'b.txt', 'c.txt', 'd.txt'];
 
 describe('verifyShards', () => {
-  it('passes a complete set of shards with their outputs as written', async () => {
+  it('counts a set of shards with a failed file, and does not pass it: that file is not done', async () => {
     const report = await verifyShards(
       [
         manifest('s1.json', '1/2', [input('a.txt'), input('c.txt', 'skipped')]),
@@ -66,7 +66,7 @@ describe('verifyShards', () => {
       memoryTree(tree),
     );
     expect(report).toMatchObject({
-      ok: true,
+      ok: false,
       files: 4,
       written: 2,
       skipped: 1,
@@ -80,8 +80,18 @@ describe('verifyShards', () => {
       missingShards: [],
       shards: ['1/2', '2/2'],
     });
-    // A failure is reported, but the set is still complete: the run itself exited 1 for it.
     expect(report.failures).toEqual([{ path: 'd.txt', manifest: 's2.json', message: 'EACCES' }]);
+  });
+
+  it('passes a complete set of shards with their outputs as written', async () => {
+    const report = await verifyShards(
+      [
+        manifest('s1.json', '1/2', [input('a.txt'), input('c.txt', 'skipped')]),
+        manifest('s2.json', '2/2', [input('b.txt'), input('d.txt')]),
+      ],
+      memoryTree(tree),
+    );
+    expect(report).toMatchObject({ ok: true, files: 4, written: 3, skipped: 1, failed: 0, failures: [] });
   });
 
   it('names a missing shard and the files nobody processed', async () => {
