@@ -41,7 +41,7 @@ function untrustedFor(stats: Stats, now: number): number {
 }
 
 /** `./a.txt` (a pattern's leading `./` is kept by the glob) is `a.txt` for the watch. */
-function bare(path: string): string {
+export function bare(path: string): string {
   return path.startsWith('./') ? path.slice(2) : path;
 }
 

@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bin, publicBin, readTree, tempDir } from '../helpers.js';
+
+const isRoot = process.getuid?.() === 0;
+const READY = /^globpipe: watching .* for changes/m;
+/** Long enough for a loaded machine: the tests wait for outcomes, never for a deadline. */
+const PATIENCE_MS = 30_000;
+
+interface Watching {
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+function startWatch(args: readonly string[], asNobody = false): Watching {
+  const child = spawn(process.execPath, [asNobody ? publicBin() : bin, ...args, '--watch'], {
+    ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
+    cwd: '/',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdout?.resume();
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, stderr: () => stderr, done };
+}
+
+/** Polls until `check` holds; fails naming `what` (and the CLI's output) after PATIENCE_MS. */
+async function until(what: string, check: () => boolean, watching: Watching): Promise<void> {
+  const deadline = Date.now() + PATIENCE_MS;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; stderr:\n${watching.stderr()}`);
+    await sleep(50);
+  }
+}
+
+describe('--watch, cases from outside', () => {
+  it('a file that could not be read is processed once it is made readable (chmod alone)', async () => {
+    const cwd = tempDir();
+    const out = tempDir();
+    writeFileSync(join(cwd, 'a.txt'), 'alpha\n');
+    // As root nothing is unreadable: the CLI runs as `nobody`, in trees it may enter and write.
+    if (isRoot) for (const dir of [cwd, out, join(cwd, '..'), join(out, '..')]) chmodSync(dir, 0o777);
+    const w = startWatch(['-C', cwd, '-o', out], isRoot);
+    await until('the first run', () => READY.test(w.stderr()), w);
+    writeFileSync(join(cwd, 'secret.txt'), 'hidden\n', { mode: 0o000 });
+    chmodSync(join(cwd, 'secret.txt'), 0o000);
+    await until('the failure', () => /^globpipe: 1 changed: 1 failed \| /m.test(w.stderr()), w);
+    chmodSync(join(cwd, 'secret.txt'), 0o644);
+    await until(
+      'the file, once readable',
+      () => readTree(out).get('secret.txt')?.toString() === 'hidden\n',
+      w,
+    );
+    expect([...readTree(out).keys()]).toEqual(['a.txt', 'secret.txt']);
+    w.child.kill('SIGINT');
+    expect((await w.done).code).toBe(130);
+  }, 60_000);
+});
