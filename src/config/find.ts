@@ -35,7 +35,8 @@ export interface FoundConfig {
   readonly value: unknown;
 }
 
-function firstLine(error: unknown): string {
+/** An error as one line: its name and the first line of its message. */
+export function firstLine(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
 }
 
