@@ -27,13 +27,20 @@ async function run(options: RunOptions): Promise<Summary> {
  * What a watch cannot honour, refused before it starts rather than ignored: a run manifest
  * records one run's inputs, and a watch's batches each see a few; balanced and size shards
  * are cut from the whole tree's list, which a batch does not have (hash shards are decided
- * file by file, and watch as they run).
+ * file by file, and watch as they run); and --delete-stale with --delete-original, as run() refuses it.
  */
 function refuseForWatch(options: RunOptions, strategy: string | undefined): void {
   if (options.manifest !== undefined) {
     throw new OptionError(
       (n) =>
         `${n.name('manifest')} records one run, and a watch runs once per batch of changes: write it from a run without watching`,
+    );
+  }
+  // The inputs --delete-original removes are, to the watch, inputs gone: their outputs would go too.
+  if (options.deleteStale === true && options.deleteOriginal === true) {
+    throw new OptionError(
+      (n) =>
+        `${n.name('deleteOriginal')} removes each input once it is written, and ${n.name('deleteStale')} would then remove its outputs as the watch sees the input go: give one of them`,
     );
   }
   if (strategy !== undefined && strategy !== 'hash') {

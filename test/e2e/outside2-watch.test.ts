@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,5 +70,25 @@ describe('--watch, cases from outside', () => {
     expect([...readTree(out).keys()]).toEqual(['a.txt', 'secret.txt']);
     w.child.kill('SIGINT');
     expect((await w.done).code).toBe(130);
+  }, 60_000);
+
+  it('--delete-stale with --delete-original is refused before anything is written, as without --watch', async () => {
+    const cwd = tempDir();
+    const out = join(tempDir(), 'out');
+    const text = 'keep me\n'.repeat(300);
+    writeFileSync(join(cwd, 'a.js'), text);
+    // Each input removed once written would be, to the watch, an input gone: its outputs removed too.
+    const w = startWatch(['-C', cwd, '-t', 'gzip', '-o', out, '--delete-stale', '--delete-original']);
+    await until('the exit, or the watch ready', () => w.child.exitCode !== null || READY.test(w.stderr()), w);
+    if (w.child.exitCode === null) {
+      writeFileSync(join(cwd, 'b.js'), text);
+      await sleep(2000);
+      w.child.kill('SIGINT');
+    }
+    const { code } = await w.done;
+    expect(w.stderr()).toContain('--delete-original');
+    expect(code).toBe(2);
+    expect(readTree(cwd).get('a.js')?.toString()).toBe(text);
+    expect(existsSync(out)).toBe(false);
   }, 60_000);
 });
