@@ -77,7 +77,12 @@ export async function recordedRun(
     },
   });
   for (const result of written) {
-    state.outputsOf.set(bare(result.input), result.outputs);
+    // An input the run removed (--delete-original) is not one gone by someone's hand: its
+    // removal, when the event comes back, is nothing to do, and its outputs are no one's to remove.
+    if (result.original?.deleted === true) {
+      state.outputsOf.delete(bare(result.input));
+      state.ran.delete(bare(result.input));
+    } else state.outputsOf.set(bare(result.input), result.outputs);
     for (const output of result.outputs) {
       const path = join(state.out, output);
       try {

@@ -91,4 +91,26 @@ describe('--watch, cases from outside', () => {
     expect(readTree(cwd).get('a.js')?.toString()).toBe(text);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
+
+  it('--delete-original: the inputs it removes are no change to the watch, and outputs stay', async () => {
+    const cwd = tempDir();
+    const out = join(tempDir(), 'out');
+    const text = 'keep me\n'.repeat(300);
+    writeFileSync(join(cwd, 'a.js'), text);
+    const w = startWatch(['-C', cwd, '-t', 'gzip', '-o', out, '--delete-original']);
+    await until('the first run', () => READY.test(w.stderr()), w);
+    writeFileSync(join(cwd, 'b.js'), text);
+    await until(
+      'b.js written',
+      () => /^globpipe: \d+ changed: 1 written/m.test(w.stderr()),
+      w,
+    );
+    // Its own removals come back as events: they must start nothing (and suggest nothing).
+    await sleep(1500);
+    w.child.kill('SIGINT');
+    expect((await w.done).code).toBe(130);
+    expect(w.stderr()).not.toContain('input gone');
+    expect([...readTree(out).keys()]).toEqual(['a.js.gz', 'b.js.gz']);
+    expect([...readTree(cwd).keys()]).toEqual([]);
+  }, 60_000);
 });
