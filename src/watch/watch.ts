@@ -114,7 +114,7 @@ export function watch(options: WatchOptions): Watcher {
     } catch (error) {
       throw error instanceof OptionError ? error.in(namingOf(runOptions)) : error;
     }
-    const ignored = watchIgnored(settings.cwd, settings.out, pruned(settings));
+    const ignored = watchIgnored(settings.cwd, settings.out, pruned(settings), settings.followSymlinks);
     const state: WatchState = {
       cwd: settings.cwd,
       out: settings.out,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,11 +100,7 @@ describe('--watch, cases from outside', () => {
     const w = startWatch(['-C', cwd, '-t', 'gzip', '-o', out, '--delete-original']);
     await until('the first run', () => READY.test(w.stderr()), w);
     writeFileSync(join(cwd, 'b.js'), text);
-    await until(
-      'b.js written',
-      () => /^globpipe: \d+ changed: 1 written/m.test(w.stderr()),
-      w,
-    );
+    await until('b.js written', () => /^globpipe: \d+ changed: 1 written/m.test(w.stderr()), w);
     // Its own removals come back as events: they must start nothing (and suggest nothing).
     await sleep(1500);
     w.child.kill('SIGINT');
@@ -112,5 +108,24 @@ describe('--watch, cases from outside', () => {
     expect(w.stderr()).not.toContain('input gone');
     expect([...readTree(out).keys()]).toEqual(['a.js.gz', 'b.js.gz']);
     expect([...readTree(cwd).keys()]).toEqual([]);
+  }, 60_000);
+
+  it('--follow-symlinks: symlink loops made while watching are not followed round (as the run does not), and the watch goes on', async () => {
+    const cwd = tempDir();
+    const out = join(tempDir(), 'out');
+    writeFileSync(join(cwd, 'x.txt'), 'one\n');
+    const w = startWatch(['-C', cwd, '-o', out, '--follow-symlinks']);
+    await until('the first run', () => READY.test(w.stderr()), w);
+    mkdirSync(join(cwd, 'd'));
+    symlinkSync('..', join(cwd, 'd', 'up'));
+    symlinkSync('../d', join(cwd, 'd', 'self'));
+    writeFileSync(join(cwd, 'd', 'y.txt'), 'two\n');
+    await until('d/y.txt', () => readTree(out).get('d/y.txt')?.toString() === 'two\n', w);
+    writeFileSync(join(cwd, 'x.txt'), 'one, edited\n');
+    await until('x.txt again', () => readTree(out).get('x.txt')?.toString() === 'one, edited\n', w);
+    w.child.kill('SIGINT');
+    expect((await w.done).code).toBe(130);
+    // What a run makes of the same tree: the loops are reported, not walked.
+    expect([...readTree(out).keys()]).toEqual(['d/y.txt', 'x.txt']);
   }, 60_000);
 });
