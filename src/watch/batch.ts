@@ -123,6 +123,9 @@ export async function sortPaths(
     try {
       const stats = await lstat(fsPath(path));
       if (!stats.isDirectory()) {
+        // A symlink the run does not follow, where an input was: that input is gone (the run
+        // reports the link skipped).
+        if (stats.isSymbolicLink() && !state.followSymlinks && state.outputsOf.has(rel)) gone.add(rel);
         consider(rel, path, stats);
         continue;
       }

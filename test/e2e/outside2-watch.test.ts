@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -127,5 +127,22 @@ describe('--watch, cases from outside', () => {
     expect((await w.done).code).toBe(130);
     // What a run makes of the same tree: the loops are reported, not walked.
     expect([...readTree(out).keys()]).toEqual(['d/y.txt', 'x.txt']);
+  }, 60_000);
+
+  it('--delete-stale: an input replaced by a symlink (not followed) is gone, its output removed', async () => {
+    const cwd = tempDir();
+    const out = join(tempDir(), 'out');
+    const elsewhere = join(tempDir(), 'elsewhere.txt');
+    writeFileSync(elsewhere, 'elsewhere\n');
+    writeFileSync(join(cwd, 'a.txt'), 'alpha\n');
+    writeFileSync(join(cwd, 'b.txt'), 'bravo\n');
+    const w = startWatch(['-C', cwd, '-o', out, '--delete-stale']);
+    await until('the first run', () => READY.test(w.stderr()), w);
+    rmSync(join(cwd, 'a.txt'));
+    symlinkSync(elsewhere, join(cwd, 'a.txt'));
+    await until('out/a.txt removed', () => !readTree(out).has('a.txt'), w);
+    w.child.kill('SIGINT');
+    expect((await w.done).code).toBe(130);
+    expect([...readTree(out).keys()]).toEqual(['b.txt']);
   }, 60_000);
 });
