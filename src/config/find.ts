@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Loader, lilconfig } from 'lilconfig';
 import { GlobpipeError } from '../errors.js';
@@ -35,7 +35,8 @@ export interface FoundConfig {
   readonly value: unknown;
 }
 
-function firstLine(error: unknown): string {
+/** An error as one line: its name and the first line of its message. */
+export function firstLine(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
 }
 
@@ -109,6 +110,17 @@ export async function findConfig(from: string, configFile?: string): Promise<Fou
   }
   if (result === null) return undefined;
   const file = result.filepath;
+  // A directory that is not there (process.cwd() of a name that is not UTF-8 comes back with
+  // U+FFFD in it) had the search skip it and its own config: one found further up is not its.
+  if ((configFile === undefined || !isAbsolute(configFile)) && !isDirectory(from)) {
+    const hint = from.includes('\uFFFD')
+      ? ': Node cannot name a directory whose name is not UTF-8; run from another one, with --config and --cwd'
+      : '';
+    throw new GlobpipeError(
+      'EUSAGE',
+      `Cannot look for a config file from ${from}: no such directory (found ${file}, which may not be this directory's)${hint}`,
+    );
+  }
   const isPackage = basename(file) === 'package.json';
   return {
     file,
@@ -117,6 +129,14 @@ export async function findConfig(from: string, configFile?: string): Promise<Fou
     kind: isPackage ? 'package' : extname(file) === '.json' ? 'json' : 'module',
     value: result.config,
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** lilconfig's own failures (a file it cannot read) as usage errors naming where. */

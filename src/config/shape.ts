@@ -1,7 +1,7 @@
 import { GlobpipeError } from '../errors.js';
 import { checkKeys, checkKinds } from '../options/check.js';
 import { keyNames, type Names, type OptionInfo, optionTable } from '../options/names.js';
-import type { FoundConfig } from './find.js';
+import { type FoundConfig, firstLine } from './find.js';
 import { RUNTIME_KEYS } from './types.js';
 
 /** A config's options, checked key by key and kind by kind; nothing resolved yet. */
@@ -77,8 +77,12 @@ async function exported(found: FoundConfig): Promise<unknown> {
       `${shown}: has no default export: write \`export default defineConfig({ ... })\` (or \`module.exports = { ... }\`)`,
     );
   }
-  // `export default (async () => ({ ... }))()` is a config too.
-  return await namespace.default;
+  // `export default (async () => ({ ... }))()` is a config too; one that rejects fails to load.
+  try {
+    return await namespace.default;
+  } catch (error) {
+    throw new GlobpipeError('EUSAGE', `${shown}: cannot load: ${firstLine(error)}`, { cause: error });
+  }
 }
 
 /**

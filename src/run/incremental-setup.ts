@@ -103,12 +103,27 @@ export function manifestPath(settings: Settings, site: Site): string {
   return join(dir, `${sha256(identity).slice(0, 24)}.json`);
 }
 
+/** Whether `path` is a directory; false when it cannot be stat'ed (ENOENT, ENOTDIR: the checks below name why). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A manifest that could not be saved would leave the next run to process everything again, and
  * the run would learn it only at its end: where it cannot go (its directory, or the nearest one
- * that exists, is a file or not writable) is a usage error before anything is written.
+ * that exists, is a file or not writable; the path itself a directory) is a usage error before
+ * anything is written.
  */
 export function checkManifestPlace(path: string, settings: Settings): void {
+  // A directory at the path itself: the rename that saves the manifest would fail at the end.
+  if (isDirectory(path))
+    throw new OptionError(
+      (n) => `${n.name('incremental')} cannot save its manifest ${path}: it is a directory`,
+    ).in(settings.naming);
   let dir = dirname(path);
   for (let stats = statSync(dir, { throwIfNoEntry: false }); stats === undefined && dirname(dir) !== dir; ) {
     dir = dirname(dir);

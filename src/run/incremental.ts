@@ -112,7 +112,8 @@ export class Incremental {
    * read; same size, other mtime: its content is hashed, and an equal one only updates the mtime.
    */
   decide(entry: Entry): Fields | undefined {
-    this.#seen?.add(entry.path);
+    // A symlink the run does not follow is no input file: one now where a file was, it is gone.
+    if (entry.kind !== 'symlink') this.#seen?.add(entry.path);
     const skip = this.#decide(entry);
     if (skip === undefined && this.onChange !== undefined) {
       this.onChange();
@@ -263,9 +264,10 @@ export class Incremental {
     const gone: [string, InputRecord][] = [];
     for (const input of Object.keys(files)) {
       if (seen.has(input)) continue;
-      // A directory now at the input's path (f.txt replaced by f.txt/x): the file is gone.
+      // A directory now at the input's path (f.txt replaced by f.txt/x), or a symlink the run
+      // did not take as a file (not followed, or dangling): the file is gone.
       const now = stat(this.#cwdBase + input, false);
-      if (now !== undefined && !now.isDirectory()) continue;
+      if (now !== undefined && !now.isDirectory() && !now.isSymbolicLink()) continue;
       const record = entryOf(files, input);
       if (!record) {
         this.#notices.push(

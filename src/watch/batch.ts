@@ -41,7 +41,7 @@ function untrustedFor(stats: Stats, now: number): number {
 }
 
 /** `./a.txt` (a pattern's leading `./` is kept by the glob) is `a.txt` for the watch. */
-function bare(path: string): string {
+export function bare(path: string): string {
   return path.startsWith('./') ? path.slice(2) : path;
 }
 
@@ -77,7 +77,12 @@ export async function recordedRun(
     },
   });
   for (const result of written) {
-    state.outputsOf.set(bare(result.input), result.outputs);
+    // An input the run removed (--delete-original) is not one gone by someone's hand: its
+    // removal, when the event comes back, is nothing to do, and its outputs are no one's to remove.
+    if (result.original?.deleted === true) {
+      state.outputsOf.delete(bare(result.input));
+      state.ran.delete(bare(result.input));
+    } else state.outputsOf.set(bare(result.input), result.outputs);
     for (const output of result.outputs) {
       const path = join(state.out, output);
       try {
@@ -118,6 +123,9 @@ export async function sortPaths(
     try {
       const stats = await lstat(fsPath(path));
       if (!stats.isDirectory()) {
+        // A symlink the run does not follow, where an input was: that input is gone (the run
+        // reports the link skipped).
+        if (stats.isSymbolicLink() && !state.followSymlinks && state.outputsOf.has(rel)) gone.add(rel);
         consider(rel, path, stats);
         continue;
       }

@@ -1,7 +1,7 @@
-import type { Stats } from 'node:fs';
-import { basename, relative, sep } from 'node:path';
+import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { basename, dirname, relative, sep } from 'node:path';
 import { TEMP_MARKER } from '../io/atomic.js';
-import { isInside, toPosix } from '../paths.js';
+import { fsPath, isInside, toPosix } from '../paths.js';
 import { isJournalName } from '../run/journal.js';
 import { LOCK_NAME } from '../run/lock.js';
 
@@ -9,22 +9,40 @@ import { LOCK_NAME } from '../run/lock.js';
  * What the file watcher need not even look at: globpipe's temp files (wherever they are), the
  * in-place journal and lock (and a lock's takeover temp) at the root, `--out` when it lies
  * inside `--cwd` (not when it is `--cwd`: the inputs are there too), and what `pruned` says
- * the glob never enters (plan/selection.ts). Given to chokidar as
- * `ignored`, which calls it with absolute paths.
+ * the glob never enters (plan/selection.ts), and, when symlinks are followed, a link that
+ * loops back to a directory holding it. Given to chokidar as `ignored`, which calls it with
+ * absolute paths.
  */
 export function watchIgnored(
   cwd: string,
   out: string,
   pruned: (path: string) => boolean = () => false,
+  followSymlinks = false,
 ): (path: string) => boolean {
   const outInside = out !== cwd && isInside(out, cwd);
   return (path) => {
     if (basename(path).endsWith(TEMP_MARKER)) return true;
+    if (followSymlinks && isLoopLink(path)) return true;
     if (outInside && isInside(path, out)) return true;
     const rel = relative(cwd, path);
     if (!rel.includes(sep) && (isJournalName(rel) || rel.startsWith(LOCK_NAME))) return true;
     return rel !== '' && !rel.startsWith('..') && pruned(toPosix(rel));
   };
+}
+
+/**
+ * A symlink to a directory that holds it (`up -> ..`, `self -> .`), which the glob refuses to
+ * walk (discover.ts guardedReaddir): chokidar, following links, would walk it round and round
+ * (`d/up/d/up/…`, doubling with each second loop) until the process runs out of memory.
+ */
+function isLoopLink(path: string): boolean {
+  try {
+    if (!lstatSync(fsPath(path)).isSymbolicLink() || !statSync(fsPath(path)).isDirectory()) return false;
+    const real = realpathSync(fsPath(path)).toString();
+    return isInside(realpathSync(fsPath(dirname(path))).toString(), real);
+  } catch {
+    return false; // dangling, or gone: not a loop
+  }
 }
 
 /** What tells a file written by us from one changed since: an edit, even of the same size, moves mtime and ctime. */

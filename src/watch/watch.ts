@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { nodePort } from '../io/fs.js';
@@ -9,7 +9,7 @@ import { pruned } from '../plan/selection.js';
 import { runPipeline } from '../run/pipeline.js';
 import { removeEmptiedDirs } from '../run/stale-outputs.js';
 import type { RunOptions, Summary } from '../types.js';
-import { recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
+import { bare, recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
 import { Batcher } from './batcher.js';
 import { OwnWrites, watchIgnored } from './own-writes.js';
 import type { Deleted, Watcher, WatchOptions } from './types.js';
@@ -27,13 +27,20 @@ async function run(options: RunOptions): Promise<Summary> {
  * What a watch cannot honour, refused before it starts rather than ignored: a run manifest
  * records one run's inputs, and a watch's batches each see a few; balanced and size shards
  * are cut from the whole tree's list, which a batch does not have (hash shards are decided
- * file by file, and watch as they run).
+ * file by file, and watch as they run); and --delete-stale with --delete-original, as run() refuses it.
  */
 function refuseForWatch(options: RunOptions, strategy: string | undefined): void {
   if (options.manifest !== undefined) {
     throw new OptionError(
       (n) =>
         `${n.name('manifest')} records one run, and a watch runs once per batch of changes: write it from a run without watching`,
+    );
+  }
+  // The inputs --delete-original removes are, to the watch, inputs gone: their outputs would go too.
+  if (options.deleteStale === true && options.deleteOriginal === true) {
+    throw new OptionError(
+      (n) =>
+        `${n.name('deleteOriginal')} removes each input once it is written, and ${n.name('deleteStale')} would then remove its outputs as the watch sees the input go: give one of them`,
     );
   }
   if (strategy !== undefined && strategy !== 'hash') {
@@ -64,10 +71,19 @@ export function watch(options: WatchOptions): Watcher {
   // inputs deleted before it started.
   const removeGone = runOptions.deleteStale === true;
   const incremental = runOptions.incremental !== undefined && runOptions.incremental !== false;
+  // Inputs whose last run failed (relative to cwd): retried at any event at their path (below).
+  const failed = new Set<string>();
   const runWith: RunOptions = {
     ...runOptions,
     deleteStale: undefined,
     signal: controller.signal,
+    onEvent: (event) => {
+      if (event.type === 'file') {
+        if (event.result.status === 'failed') failed.add(bare(event.result.input));
+        else failed.delete(bare(event.result.input));
+      }
+      runOptions.onEvent?.(event);
+    },
   };
   let fsWatcher: FSWatcher | undefined;
   let batcher: Batcher | undefined;
@@ -98,7 +114,7 @@ export function watch(options: WatchOptions): Watcher {
     } catch (error) {
       throw error instanceof OptionError ? error.in(namingOf(runOptions)) : error;
     }
-    const ignored = watchIgnored(settings.cwd, settings.out, pruned(settings));
+    const ignored = watchIgnored(settings.cwd, settings.out, pruned(settings), settings.followSymlinks);
     const state: WatchState = {
       cwd: settings.cwd,
       out: settings.out,
@@ -166,6 +182,18 @@ export function watch(options: WatchOptions): Watcher {
       }, RESCAN_MS);
       timer.unref();
       rescans.add(timer);
+    });
+    // A file that failed to be read, made readable (chmod) is no change to chokidar: it drops
+    // events that move no mtime, and never watched a file it could not open. The raw event at
+    // its path (its own watch's, or its directory's) is one: the batch retries it if it changed.
+    fsWatcher.on('raw', (_event, name, details) => {
+      if (failed.size === 0 || typeof name !== 'string') return;
+      const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+      if (typeof watched !== 'string') return;
+      for (const path of [watched, join(watched, name)]) {
+        const rel = toPosix(relative(settings.cwd, path));
+        if (failed.has(rel)) batches.add(rel);
+      }
     });
     fsWatcher.on('error', (error) => onError?.(error as Error));
     const watcher = fsWatcher;
