@@ -72,11 +72,11 @@ export function integer(flag: string, value: string | undefined, min: number): n
   return number;
 }
 
-/** `0.8`, `.75`, `Infinity` (keep every output, as compression-webpack-plugin spells it): a number > 0. */
+/** `0.8`, `.75`, `1e-3`, `Infinity` (keep every output, as compression-webpack-plugin spells it): a number > 0. */
 export function ratio(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!/^\s*(?:\d+\.?\d*|\.\d+|Infinity)\s*$/.test(value) || !(number > 0)) {
+  if (!/^\s*(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Infinity)\s*$/.test(value) || !(number > 0)) {
     throw new UsageError(
       `${flag} expects a number > 0 (output/input, such as 0.8; Infinity keeps every output), got '${value}'`,
     );

@@ -88,3 +88,20 @@ describe('parseArgs', () => {
     await expect(parseArgs(argv, '1.0.0')).rejects.toThrow(message);
   });
 });
+
+describe('--min-ratio', () => {
+  const given = async (value: string) => {
+    const parsed = await parseArgs(['-t', 'gzip', '-o', 'out', '--min-ratio', value], '1.0.0');
+    return parsed.kind === 'run' ? parsed.options.run.minRatio : undefined;
+  };
+  it('takes a number > 0, in any notation a number has, or Infinity', async () => {
+    expect(await given('0.8')).toBe(0.8);
+    expect(await given('.75')).toBe(0.75);
+    expect(await given('1e-9')).toBe(1e-9);
+    expect(await given('2E0')).toBe(2);
+    expect(await given('Infinity')).toBe(Number.POSITIVE_INFINITY);
+  });
+  it.each(['0', '-1', 'abc', 'NaN', '', '1e', '0e5'])('refuses %j, naming the flag', async (value) => {
+    await expect(given(value)).rejects.toThrow('--min-ratio expects a number > 0');
+  });
+});
