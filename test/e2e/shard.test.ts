@@ -87,7 +87,7 @@ describe('--shard', () => {
   it.each([
     [['--shard', '0/3'], '--shard 0/3: the index is 1-based and must be 1 to 3, got 0'],
     [['--shard', 'a/b'], "Expected --shard to be <index>/<count> (e.g. 2/4) or auto, got 'a/b'"],
-    [['--shard', 'auto'], '--shard auto: found no shard in the environment: looked for JOB_COMPLETION_INDEX'],
+    [['--shard', 'auto'], '--shard auto: found no shard in the environment: looked for SLURM_ARRAY_TASK_ID'],
     [['--shard-strategy', 'size'], '--shard-strategy applies to a sharded run: it needs --shard'],
     [
       ['--shard', '1/2', '--shard-strategy', 'even'],

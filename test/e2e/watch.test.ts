@@ -1,60 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { bin, keepAll, publicBin, readTree, runCli, tempDir } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { keepAll, readTree, runCli, tempDir } from '../helpers.js';
+import { batches, READY, startWatch, until } from '../watch-cli.js';
 
 const isRoot = process.getuid?.() === 0;
-/** A batch's line: `globpipe: 3 changed: 2 written, 1 removed | 0.04 s`. */
-const BATCH = /^globpipe: (?:interrupted: )?\d+ changed: .*$/gm;
-const READY = /^globpipe: watching .* for changes/m;
-/** Long enough for a loaded machine: the tests wait for outcomes, never for a deadline. */
-const PATIENCE_MS = 30_000;
 /** After a batch, what its own outputs would start must have shown by then. */
 const QUIET_MS = 1500;
-
-interface Watching {
-  readonly child: ChildProcess;
-  readonly stderr: () => string;
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-function startWatch(args: readonly string[], asNobody = false): Watching {
-  const child = spawn(process.execPath, [asNobody ? publicBin() : bin, ...args, '--watch'], {
-    ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
-    cwd: '/',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdout?.resume();
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  return { child, stderr: () => stderr, done };
-}
-
-/** Polls until `check` holds; fails naming `what` (and the CLI's output) after PATIENCE_MS. */
-async function until(what: string, check: () => boolean, watching: Watching): Promise<void> {
-  const deadline = Date.now() + PATIENCE_MS;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; stderr:\n${watching.stderr()}`);
-    await sleep(50);
-  }
-}
-
-const batches = (w: Watching) => w.stderr().match(BATCH)?.length ?? 0;
 
 /** The inputs now: every file in `cwd` but outputs (`.gz`), dotfiles and what lies in `skip`. */
 function inputs(cwd: string, skip?: string): Map<string, Buffer> {
