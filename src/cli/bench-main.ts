@@ -7,6 +7,7 @@ import { GlobpipeError } from '../errors.js';
 import { withNaming } from '../options/names.js';
 import { escapeName, formatSeconds } from '../report/format.js';
 import type { BenchCliOptions } from './bench-args.js';
+import { STOP_SIGNALS } from './exit.js';
 import { canDraw } from './terminal.js';
 
 /**
@@ -16,9 +17,6 @@ import { canDraw } from './terminal.js';
  */
 
 const BAR = 24;
-
-/** The signals that stop a bench, as they stop a run (main.ts). */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function progressLine(progress: BenchProgress, startedMs: number): string {
   const share = progress.total > 0 ? progress.done / progress.total : 0;

@@ -1,21 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { resolve } from 'node:path';
-import type { GenProgress } from '../bench/gen.js';
-import { gen } from '../bench/gen-write.js';
 import { GlobpipeError } from '../errors.js';
 import { run } from '../index.js';
 import { liveTemps } from '../io/atomic.js';
 import { formatBriefSummary } from '../report/brief.js';
 import {
-  countOf,
   escapeName,
-  formatBytes,
-  formatCount,
   formatFailure,
   formatPlanned,
   formatProblems,
-  formatSeconds,
   formatSummary,
   MORE_FAILURES,
   STREAMED_FAILURES,
@@ -23,39 +16,20 @@ import {
 import { ProgressBar } from '../report/progress.js';
 import { killAllChildrenSync } from '../transforms/exec.js';
 import type { FileResult, GlobpipeEvent, Summary } from '../types.js';
-import { type GenCliOptions, parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError } from './args.js';
 import { benchCommand } from './bench-main.js';
 import { type CliRun, configRuns, namedSummary } from './config-runs.js';
+import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, exitCodeOf, internalError, STOP_SIGNALS } from './exit.js';
+import { genMain } from './gen-main.js';
 import { writeReport } from './report-file.js';
 import { canDraw } from './terminal.js';
 import { verifyCommand } from './verify-main.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURES = 1;
-export const EXIT_USAGE = 2;
-/** SIGINT's code; a run stopped by another signal exits with that signal's 128 + n. */
-export const EXIT_INTERRUPTED = 130;
-
-/** The signals that stop a run cleanly: Ctrl-C, `kill`/`timeout`/systemd, a terminal that closed. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/** 128 + the signal's number, as a shell reports it: SIGHUP 129, SIGINT 130, SIGTERM 143. */
-export function exitCodeOf(signal: NodeJS.Signals): number {
-  return 128 + (constants.signals[signal] ?? constants.signals.SIGINT);
-}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
   return pkg.version;
-}
-
-/** The message on one line (it may name a path), then the stack's frames, each escaped. */
-function internalError(error: unknown): string {
-  if (!(error instanceof Error)) return escapeName(String(error));
-  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
-  return [escapeName(`${error.name}: ${error.message}`), ...frames.map(escapeName)].join('\n');
 }
 
 function fileLine(result: FileResult): Record<string, unknown> {
@@ -277,77 +251,5 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (reportFailure !== undefined) {
     warn(`globpipe: ${escapeName(reportFailure)}`);
     if (process.exitCode === EXIT_OK) process.exitCode = EXIT_FAILURES;
-  }
-}
-
-/** `globpipe gen`: runs gen(), draws a progress line on a terminal, prints one summary line. */
-async function genMain(
-  options: GenCliOptions,
-  print: (line: string) => void,
-  warn: (line: string) => void,
-): Promise<number> {
-  const { stderr } = process;
-  const drawable = canDraw(stderr);
-  const showProgress = options.progress ?? (drawable && !options.quiet);
-  let drawnAt = 0;
-  let drawn = false;
-  const draw = (progress: GenProgress) => {
-    const now = performance.now();
-    if (now - drawnAt < 100 && progress.filesDone < progress.files) return;
-    drawnAt = now;
-    drawn = true;
-    const share =
-      progress.bytes > 0 ? progress.bytesDone / progress.bytes : progress.filesDone / progress.files;
-    const line = `globpipe gen: ${Math.floor(share * 100)}% | ${formatCount(progress.filesDone)}/${formatCount(progress.files)} files | ${formatBytes(progress.bytesDone)} / ${formatBytes(progress.bytes)}`;
-    stderr.write(drawable ? `\r\x1b[2K${line}` : `${line}\n`);
-  };
-  const clear = () => {
-    if (drawn && drawable) stderr.write('\r\x1b[2K');
-    drawn = false;
-  };
-  const controller = new AbortController();
-  let stoppedBy: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stoppedBy !== undefined) {
-      liveTemps.removeAllSync();
-      warn('globpipe gen: aborted');
-      process.exit(exitCodeOf(signal));
-    }
-    stoppedBy = signal;
-    controller.abort(new Error(`received ${signal}`));
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  try {
-    const summary = await gen({
-      ...options.gen,
-      signal: controller.signal,
-      onProgress: showProgress ? draw : undefined,
-    });
-    clear();
-    if (options.json) print(JSON.stringify({ type: 'summary', ...summary }));
-    if (!options.quiet) {
-      const what = `${countOf(summary.files, 'file', 'files')}, ${formatBytes(summary.bytes)} in ${escapeName(summary.dir)} (seed ${summary.parameters.seed})`;
-      warn(
-        summary.upToDate
-          ? `globpipe gen: up to date: ${what}, nothing written`
-          : `globpipe gen: ${what} in ${formatSeconds(summary.seconds)}`,
-      );
-    }
-    return EXIT_OK;
-  } catch (error) {
-    clear();
-    if (stoppedBy !== undefined) {
-      warn(`globpipe gen: ${stoppedBy}: stopped; run it again to finish the dataset`);
-      return exitCodeOf(stoppedBy);
-    }
-    if (error instanceof GlobpipeError && error.isUsageError) {
-      warn(`globpipe gen: ${escapeName(error.message)}`);
-      return EXIT_USAGE;
-    }
-    const e = error as NodeJS.ErrnoException;
-    warn(`globpipe gen: ${escapeName(e.code === undefined ? internalError(error) : e.message)}`);
-    return EXIT_FAILURES;
-  } finally {
-    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }

@@ -16,10 +16,8 @@ import type { GlobpipeEvent } from '../types.js';
 import type { WatchBatch } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
 import type { CliOptions } from './args.js';
-import { EXIT_FAILURES, EXIT_USAGE, exitCodeOf } from './main.js';
+import { EXIT_FAILURES, EXIT_USAGE, exitCodeOf, STOP_SIGNALS } from './exit.js';
 import { canDraw } from './terminal.js';
-
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * `globpipe: 3 changed: 2 written, 1 removed | 0.04 s`: one line per batch of changes. An input
