@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
-import { bin, publicBin } from './helpers.js';
+import { bin, publicBin, tempDir } from './helpers.js';
 
 /** The built CLI under `--watch`, for e2e tests: started, waited on, and killed after each test. */
 
@@ -54,3 +56,21 @@ export async function until(what: string, check: () => boolean, watching: Watchi
 
 /** How many batch lines the watch has printed. */
 export const batches = (w: Watching): number => w.stderr().match(BATCH)?.length ?? 0;
+
+/**
+ * A watch over `a.txt` into a separate out, once it has reported `secret.txt` (mode 000) as
+ * failed. As root nothing is unreadable: the CLI then runs as `nobody`, in trees it may enter.
+ */
+export async function watchingUnreadable(): Promise<{ cwd: string; out: string; w: Watching }> {
+  const cwd = tempDir();
+  const out = tempDir();
+  writeFileSync(join(cwd, 'a.txt'), 'alpha\n');
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) for (const dir of [cwd, out, join(cwd, '..'), join(out, '..')]) chmodSync(dir, 0o777);
+  const w = startWatch(['-C', cwd, '-o', out], isRoot);
+  await until('the first run', () => READY.test(w.stderr()), w);
+  writeFileSync(join(cwd, 'secret.txt'), 'hidden\n', { mode: 0o000 });
+  chmodSync(join(cwd, 'secret.txt'), 0o000);
+  await until('the failure', () => /^globpipe: 1 changed: 1 failed \| /m.test(w.stderr()), w);
+  return { cwd, out, w };
+}

@@ -22,6 +22,8 @@ export interface WatchState {
    * directory) starts nothing.
    */
   readonly ran: Map<string, Identity>;
+  /** Inputs whose last run failed, relative to `cwd`: retried at any event at their path (watch.ts). */
+  readonly failed: Set<string>;
   /** What the watch does not look at (own-writes.ts watchIgnored), by absolute path. */
   readonly ignored: (absolutePath: string) => boolean;
   readonly followSymlinks: boolean;
@@ -41,7 +43,7 @@ function untrustedFor(stats: Stats, now: number): number {
 }
 
 /** `./a.txt` (a pattern's leading `./` is kept by the glob) is `a.txt` for the watch. */
-export function bare(path: string): string {
+function bare(path: string): string {
   return path.startsWith('./') ? path.slice(2) : path;
 }
 
@@ -65,6 +67,8 @@ export async function recordedRun(
         const rel = bare(event.result.input);
         const identity = identities.get(rel);
         if (identity !== undefined) state.ran.set(rel, identity);
+        if (event.result.status === 'failed') state.failed.add(rel);
+        else state.failed.delete(rel);
       }
       // Written, or (incremental) skipped as unchanged with its outputs in place: both are ours.
       if (

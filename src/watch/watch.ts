@@ -9,7 +9,7 @@ import { pruned } from '../plan/selection.js';
 import { runPipeline } from '../run/pipeline.js';
 import { removeEmptiedDirs } from '../run/stale-outputs.js';
 import type { RunOptions, Summary } from '../types.js';
-import { bare, recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
+import { recordedRun, removeOutputs, sortPaths, type WatchState } from './batch.js';
 import { Batcher } from './batcher.js';
 import { OwnWrites, watchIgnored } from './own-writes.js';
 import type { Deleted, Watcher, WatchOptions } from './types.js';
@@ -71,19 +71,10 @@ export function watch(options: WatchOptions): Watcher {
   // inputs deleted before it started.
   const removeGone = runOptions.deleteStale === true;
   const incremental = runOptions.incremental !== undefined && runOptions.incremental !== false;
-  // Inputs whose last run failed (relative to cwd): retried at any event at their path (below).
-  const failed = new Set<string>();
   const runWith: RunOptions = {
     ...runOptions,
     deleteStale: undefined,
     signal: controller.signal,
-    onEvent: (event) => {
-      if (event.type === 'file') {
-        if (event.result.status === 'failed') failed.add(bare(event.result.input));
-        else failed.delete(bare(event.result.input));
-      }
-      runOptions.onEvent?.(event);
-    },
   };
   let fsWatcher: FSWatcher | undefined;
   let batcher: Batcher | undefined;
@@ -121,6 +112,7 @@ export function watch(options: WatchOptions): Watcher {
       own: new OwnWrites(),
       outputsOf: new Map(),
       ran: new Map(),
+      failed: new Set(),
       ignored,
       followSymlinks: settings.followSymlinks,
     };
@@ -187,12 +179,12 @@ export function watch(options: WatchOptions): Watcher {
     // events that move no mtime, and never watched a file it could not open. The raw event at
     // its path (its own watch's, or its directory's) is one: the batch retries it if it changed.
     fsWatcher.on('raw', (_event, name, details) => {
-      if (failed.size === 0 || typeof name !== 'string') return;
+      if (state.failed.size === 0 || typeof name !== 'string') return;
       const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
       if (typeof watched !== 'string') return;
       for (const path of [watched, join(watched, name)]) {
         const rel = toPosix(relative(settings.cwd, path));
-        if (failed.has(rel)) batches.add(rel);
+        if (state.failed.has(rel)) batches.add(rel);
       }
     });
     fsWatcher.on('error', (error) => onError?.(error as Error));

@@ -3,22 +3,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { readTree, tempDir } from '../helpers.js';
-import { READY, startWatch, until } from '../watch-cli.js';
-
-const isRoot = process.getuid?.() === 0;
+import { READY, startWatch, until, watchingUnreadable } from '../watch-cli.js';
 
 describe('--watch, cases from outside', () => {
   it('a file that could not be read is processed once it is made readable (chmod alone)', async () => {
-    const cwd = tempDir();
-    const out = tempDir();
-    writeFileSync(join(cwd, 'a.txt'), 'alpha\n');
-    // As root nothing is unreadable: the CLI runs as `nobody`, in trees it may enter and write.
-    if (isRoot) for (const dir of [cwd, out, join(cwd, '..'), join(out, '..')]) chmodSync(dir, 0o777);
-    const w = startWatch(['-C', cwd, '-o', out], isRoot);
-    await until('the first run', () => READY.test(w.stderr()), w);
-    writeFileSync(join(cwd, 'secret.txt'), 'hidden\n', { mode: 0o000 });
-    chmodSync(join(cwd, 'secret.txt'), 0o000);
-    await until('the failure', () => /^globpipe: 1 changed: 1 failed \| /m.test(w.stderr()), w);
+    const { cwd, out, w } = await watchingUnreadable();
     chmodSync(join(cwd, 'secret.txt'), 0o644);
     await until(
       'the file, once readable',

@@ -73,6 +73,7 @@ function watchState(cwd: string, outputsOf: [string, string[]][] = []): WatchSta
     own: new OwnWrites(),
     outputsOf: new Map(outputsOf),
     ran: new Map(),
+    failed: new Set(),
     ignored: watchIgnored(cwd, cwd),
     followSymlinks: false,
   };
