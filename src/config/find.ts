@@ -4,6 +4,7 @@ import { basename, extname, isAbsolute, join, relative, resolve } from 'node:pat
 import { pathToFileURL } from 'node:url';
 import { type Loader, lilconfig } from 'lilconfig';
 import { GlobpipeError } from '../errors.js';
+import { isDirectory } from '../io/file-type.js';
 
 /**
  * The config files, in the order each directory is searched: a `.ts` before the `.js` it may be
@@ -129,14 +130,6 @@ export async function findConfig(from: string, configFile?: string): Promise<Fou
     kind: isPackage ? 'package' : extname(file) === '.json' ? 'json' : 'module',
     value: result.config,
   };
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** lilconfig's own failures (a file it cannot read) as usage errors naming where. */

@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 
 /** What a dirent and a Stats both tell: the file's type. */
 export type FileType = Pick<
@@ -13,4 +13,13 @@ export function describeType(stats: Omit<FileType, 'isFile' | 'isSymbolicLink'>)
   if (stats.isSocket()) return 'is a socket';
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device';
   return 'is not a regular file';
+}
+
+/** Whether `path` is a directory (or a link to one); false when there is nothing there or it cannot be looked up. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isDirectory } from '../io/file-type.js';
 import { OptionError } from '../options/names.js';
 import type { Site } from '../options/probe.js';
 import type { Settings } from '../options/settings.js';
@@ -101,15 +102,6 @@ export function manifestPath(settings: Settings, site: Site): string {
       : [`shard ${settings.shard.index}/${settings.shard.count} ${settings.shard.strategy}`]),
   ]);
   return join(dir, `${sha256(identity).slice(0, 24)}.json`);
-}
-
-/** Whether `path` is a directory; false when it cannot be stat'ed (ENOENT, ENOTDIR: the checks below name why). */
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-  } catch {
-    return false;
-  }
 }
 
 /**
